@@ -1,0 +1,101 @@
+package org.oialr.engine;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
+
+/**
+ * The engine's one thread pool. Kernels split work with {@link #forRange}; the caller runs the first chunk
+ * itself, so {@code threads() == 1} means no pool traffic at all. The thread count comes from the system
+ * property {@code oialr.threads} (default: available processors) and can be changed with
+ * {@link #setThreads(int)} (benchmarks compare 1 and 2 threads in one JVM).
+ */
+public final class Parallel {
+    /** Body of a parallel loop over the half-open range [start, end). */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int start, int end);
+    }
+
+    private static volatile int threads = Math.max(1,
+            Integer.getInteger("oialr.threads", Runtime.getRuntime().availableProcessors()));
+    private static volatile ForkJoinPool pool;
+
+    private Parallel() {
+    }
+
+    public static int threads() {
+        return threads;
+    }
+
+    /** Sets the number of threads kernels may use (>= 1). */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        if (n != threads) {
+            threads = n;
+            ForkJoinPool old = pool;
+            pool = null;
+            if (old != null) old.shutdown();
+        }
+    }
+
+    private static ForkJoinPool pool() {
+        ForkJoinPool p = pool;
+        if (p == null) {
+            synchronized (Parallel.class) {
+                p = pool;
+                if (p == null) {
+                    int n = threads;
+                    p = new ForkJoinPool(n, pl -> {
+                        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pl);
+                        t.setName("oialr-worker-" + t.getPoolIndex());
+                        t.setDaemon(true);
+                        return t;
+                    }, null, false);
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous chunks of at least
+     * {@code minChunk} elements. Runs inline when one chunk suffices or when called from a worker thread.
+     */
+    public static void forRange(int n, int minChunk, RangeBody body) {
+        int chunks = chunks(n, minChunk);
+        if (chunks <= 1) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        ForkJoinPool p = pool();
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int s = (int) ((long) n * c / chunks), e = (int) ((long) n * (c + 1) / chunks);
+            tasks[c - 1] = p.submit(() -> body.run(s, e));
+        }
+        RuntimeException first = null;
+        try {
+            body.run(0, (int) ((long) n / chunks));
+        } catch (RuntimeException ex) {
+            first = ex;
+        }
+        for (ForkJoinTask<?> t : tasks) {
+            try {
+                t.join();
+            } catch (RuntimeException ex) {
+                if (first == null) first = ex;
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    /** How many chunks {@link #forRange} would use for {@code n} elements. */
+    public static int chunks(int n, int minChunk) {
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread) return 1;
+        int t = threads;
+        if (t <= 1 || n < 2L * Math.max(1, minChunk)) return 1;
+        return (int) Math.min(t, n / Math.max(1, minChunk));
+    }
+}

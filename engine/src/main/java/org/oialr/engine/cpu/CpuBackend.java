@@ -1,0 +1,31 @@
+package org.oialr.engine.cpu;
+
+import org.oialr.engine.Backend;
+import org.oialr.engine.Tensor;
+
+/** The default CPU backend: our Vector API GEMM ({@link VectorGemm}), SVD and QR from EJML. */
+public final class CpuBackend implements Backend {
+    @Override
+    public String name() {
+        return "cpu-vector";
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int aOff, int lda, int strideA,
+                      float[] b, int bOff, int ldb, int strideB,
+                      float beta, float[] c, int cOff, int ldc, int strideC, int batch) {
+        VectorGemm.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                beta, c, cOff, ldc, strideC, batch);
+    }
+
+    @Override
+    public Svd svd(Tensor a) {
+        return EjmlLinalg.svd(a);
+    }
+
+    @Override
+    public Qr qr(Tensor a) {
+        return EjmlLinalg.qr(a);
+    }
+}

@@ -1,0 +1,79 @@
+package org.oialr.engine.cpu;
+
+import java.util.Arrays;
+import org.ejml.data.FMatrixRMaj;
+import org.ejml.dense.row.SingularOps_FDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_FDRM;
+import org.ejml.interfaces.decomposition.QRDecomposition;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F32;
+import org.oialr.engine.Backend;
+import org.oialr.engine.DecompositionException;
+import org.oialr.engine.Parallel;
+import org.oialr.engine.ShapeException;
+import org.oialr.engine.Tensor;
+
+/** SVD and QR on the CPU from EJML's float decompositions, one matrix per task over the batch. */
+public final class EjmlLinalg {
+    private EjmlLinalg() {
+    }
+
+    /** See {@link Backend#svd}. */
+    public static Backend.Svd svd(Tensor a) {
+        if (a.rank() < 2) throw ShapeException.of("svd", "needs rank >= 2", a.shape());
+        int m = a.dim(-2), n = a.dim(-1), k = Math.min(m, n);
+        int batch = a.batchCount();
+        int[] lead = Arrays.copyOf(a.shape(), a.rank() - 2);
+        Tensor u = Tensor.zeros(concat(lead, m, k)), s = Tensor.zeros(concat(lead, k)), v = Tensor.zeros(concat(lead, n, k));
+        Parallel.forRange(batch, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) svdOne(a, b, m, n, k, u, s, v);
+        });
+        return new Backend.Svd(u, s, v);
+    }
+
+    private static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
+        FMatrixRMaj mat = new FMatrixRMaj(m, n);
+        float[] src = a.matrix(b).toArray();
+        for (float x : src) {
+            if (!Float.isFinite(x)) throw new DecompositionException("svd: matrix " + b + " of shape " + Arrays.toString(a.shape()) + " contains NaN or Inf");
+        }
+        System.arraycopy(src, 0, mat.data, 0, src.length);
+        if (k == 0) return;
+        SingularValueDecomposition_F32<FMatrixRMaj> dec = DecompositionFactory_FDRM.svd(m, n, true, true, true);
+        if (!dec.decompose(mat)) {
+            throw new DecompositionException("svd: EJML did not converge on matrix " + b + " of shape " + Arrays.toString(a.shape()));
+        }
+        FMatrixRMaj uu = dec.getU(null, false), ww = dec.getW(null), vv = dec.getV(null, false);
+        SingularOps_FDRM.descendingOrder(uu, false, ww, vv, false);
+        // uu: m x k, vv: n x k (compact)
+        System.arraycopy(uu.data, 0, u.data(), u.offset() + b * m * k, m * k);
+        System.arraycopy(vv.data, 0, v.data(), v.offset() + b * n * k, n * k);
+        for (int i = 0; i < k; i++) s.data()[s.offset() + b * k + i] = ww.get(i, i);
+    }
+
+    /** See {@link Backend#qr}. */
+    public static Backend.Qr qr(Tensor a) {
+        if (a.rank() < 2) throw ShapeException.of("qr", "needs rank >= 2", a.shape());
+        int m = a.dim(-2), n = a.dim(-1), k = Math.min(m, n);
+        int[] lead = Arrays.copyOf(a.shape(), a.rank() - 2);
+        Tensor q = Tensor.zeros(concat(lead, m, k)), r = Tensor.zeros(concat(lead, k, n));
+        Parallel.forRange(a.batchCount(), 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                FMatrixRMaj mat = new FMatrixRMaj(m, n);
+                float[] src = a.matrix(b).toArray();
+                System.arraycopy(src, 0, mat.data, 0, src.length);
+                QRDecomposition<FMatrixRMaj> dec = DecompositionFactory_FDRM.qr(m, n);
+                if (!dec.decompose(mat)) throw new DecompositionException("qr: EJML failed on matrix " + b + " of shape " + Arrays.toString(a.shape()));
+                FMatrixRMaj qq = dec.getQ(null, true), rr = dec.getR(null, true);
+                System.arraycopy(qq.data, 0, q.data(), q.offset() + b * m * k, m * k);
+                System.arraycopy(rr.data, 0, r.data(), r.offset() + b * k * n, k * n);
+            }
+        });
+        return new Backend.Qr(q, r);
+    }
+
+    static int[] concat(int[] lead, int... tail) {
+        int[] r = Arrays.copyOf(lead, lead.length + tail.length);
+        System.arraycopy(tail, 0, r, lead.length, tail.length);
+        return r;
+    }
+}
