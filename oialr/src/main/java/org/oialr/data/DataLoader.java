@@ -151,6 +151,7 @@ public final class DataLoader {
     private final Batch full;
     private Batch partial;
     private final float[] padValue;
+    private final int height, width;
     private int generation;
 
     /** Starts the options for batches of {@code batchSize} examples of {@code dataset}. */
@@ -173,6 +174,8 @@ public final class DataLoader {
         }
         this.perm = new int[dataset.size()];
         this.full = new Batch(batchSize, shape);
+        this.height = shape.length >= 2 ? shape[shape.length - 2] : 1;
+        this.width = shape[shape.length - 1];
         int c = dataset.channels();
         this.padValue = new float[c];
         Normalization n = dataset.normalization();
@@ -278,8 +281,7 @@ public final class DataLoader {
 
     /** Shifted (zero-padded crop) and optionally mirrored copy of one example. */
     private void augment(float[] src, int so, float[] dst, int dOff, Rng rng) {
-        int[] s = dataset.sampleShape();
-        int h = s[s.length - 2], w = s[s.length - 1], channels = dataset.channels();
+        int h = height, w = width, channels = padValue.length;
         int p = augmentation.padding();
         int dy = p == 0 ? 0 : rng.nextInt(2 * p + 1) - p;
         int dx = p == 0 ? 0 : rng.nextInt(2 * p + 1) - p;
