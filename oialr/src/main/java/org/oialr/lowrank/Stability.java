@@ -26,19 +26,28 @@ public final class Stability {
         return new Basis(svd.u(), svd.v());
     }
 
-    /** Stability between two bases of the same layer. */
+    /**
+     * The basis of a low-rank layer's current weight U·S·Vᵀ without forming it: with S = P·diag(σ)·Qᵀ
+     * (an r x r SVD), the compact SVD of the weight is (U·P)·diag(σ)·(V·Q)ᵀ.
+     */
+    public static Basis basisOfFactors(Tensor u, Tensor s, Tensor v) {
+        Backend.Svd svd = Linalg.svd(s);
+        return new Basis(Linalg.matmul(u, svd.u()), Linalg.matmul(v, svd.v()));
+    }
+
+    /** Stability between two bases of the same layer (their ranks may differ). */
     public static double between(Basis a, Basis b) {
-        if (!a.u().sameShape(b.u()) || !a.v().sameShape(b.v())) {
-            throw ShapeException.of("Stability", "bases of different shapes", a.u().shape(), b.u().shape());
+        if (a.u().dim(0) != b.u().dim(0) || a.v().dim(0) != b.v().dim(0)) {
+            throw ShapeException.of("Stability", "bases of layers of different shapes", a.u().shape(), a.v().shape(), b.u().shape(), b.v().shape());
         }
-        int n = a.v().dim(0) < a.u().dim(0) ? a.v().dim(0) : a.u().dim(0);
-        Tensor uu = Linalg.matmul(a.u().t(), b.u()); // k x k
-        Tensor vv = Linalg.matmul(b.v().t(), a.v()); // k x k
-        int k = uu.dim(0);
+        int n = Math.min(a.u().dim(0), a.v().dim(0));
+        Tensor uu = Linalg.matmul(a.u().t(), b.u()); // k1 x k2 (the ranks may differ after a rank cut)
+        Tensor vv = Linalg.matmul(b.v().t(), a.v()); // k2 x k1
+        int k1 = uu.dim(0), k2 = uu.dim(1);
         double tr = 0;
         float[] x = uu.data(), y = vv.data();
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < k; j++) tr += (double) x[i * k + j] * y[j * k + i];
+        for (int i = 0; i < k1; i++) {
+            for (int j = 0; j < k2; j++) tr += (double) x[i * k2 + j] * y[j * k1 + i];
         }
         return Math.abs(tr) / n;
     }
