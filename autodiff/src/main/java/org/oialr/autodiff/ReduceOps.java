@@ -2,6 +2,7 @@ package org.oialr.autodiff;
 
 import org.oialr.engine.Elementwise;
 import org.oialr.engine.Reduce;
+import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
 
@@ -71,7 +72,38 @@ final class ReduceOps {
         }, x);
     }
 
+    /**
+     * Max over one axis: y = max_i x[..., i, ...] (the axis removed unless {@code keepDims}). Backward sends
+     * each output's gradient to the first maximum along the axis (NaN counts as the maximum).
+     */
     static Var max(Var x, int axis, boolean keepDims) {
-        throw new UnsupportedOperationException("max: not implemented yet");
+        Tensor xv = x.value().contiguous();
+        int[] xs = xv.shape();
+        if (xv.rank() == 0) throw ShapeException.of("max", "needs rank >= 1", xs);
+        int a = ShapeOps.checkAxis("max", axis, xs);
+        if (xs[a] == 0) throw ShapeException.of("max", "cannot reduce the empty axis " + axis, xs);
+        int[] kept = xs.clone();
+        kept[a] = 1;
+        int[] target = keepDims ? kept : dropAxis(xs, a);
+        int outer = ShapeOps.prod(xs, 0, a), inner = ShapeOps.prod(xs, a + 1, xs.length), len = xs[a];
+        int[] argmax = new int[outer * inner];
+        Tensor y = Reduce.max(xv, a, keepDims, Workspace.allocUninitialized(target), argmax);
+        return Var.result("max", y, g -> {
+            Tensor gx = x.gradBuffer();
+            float[] gd = g.data(), xd = gx.data();
+            int go = g.offset(), xo = gx.offset();
+            for (int o = 0; o < outer; o++) {
+                for (int j = 0; j < inner; j++) {
+                    int k = o * inner + j;
+                    xd[xo + (o * len + argmax[k]) * inner + j] += gd[go + k];
+                }
+            }
+        }, x);
+    }
+
+    private static int[] dropAxis(int[] s, int a) {
+        int[] r = new int[s.length - 1];
+        for (int i = 0, j = 0; i < s.length; i++) if (i != a) r[j++] = s[i];
+        return r;
     }
 }
