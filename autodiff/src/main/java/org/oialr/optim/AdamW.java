@@ -58,19 +58,19 @@ public class AdamW extends Optimizer {
         Tensor m = s.get("exp_avg"), v = s.get("exp_avg_sq");
         float[] pd = value.data(), gd = grad.data(), md = m.data(), vd = v.data();
         int po = value.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset(), n = value.numel();
-        float fb1 = (float) b1, fb2 = (float) b2;
+        // 1 − β in double: (1f − 0.999f) would be off by 1e-5 relative
+        float fb1 = (float) b1, fb2 = (float) b2, c1 = (float) (1 - b1), c2 = (float) (1 - b2);
         if (Parallel.chunks(n, PARALLEL_CHUNK) > 1) {
             Parallel.forRange(n, PARALLEL_CHUNK, (from, to) ->
-                    kernel(pd, po, gd, go, md, mo, vd, vo, from, to, decay, fb1, fb2, stepSize, invBc2Sqrt, eps));
+                    kernel(pd, po, gd, go, md, mo, vd, vo, from, to, decay, fb1, c1, fb2, c2, stepSize, invBc2Sqrt, eps));
         } else {
-            kernel(pd, po, gd, go, md, mo, vd, vo, 0, n, decay, fb1, fb2, stepSize, invBc2Sqrt, eps);
+            kernel(pd, po, gd, go, md, mo, vd, vo, 0, n, decay, fb1, c1, fb2, c2, stepSize, invBc2Sqrt, eps);
         }
     }
 
     /** The update over elements [from, to): one pass, a loop C2 vectorises. */
     static void kernel(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int from, int to,
-                       float decay, float b1, float b2, float stepSize, float invBc2Sqrt, float eps) {
-        float c1 = 1f - b1, c2 = 1f - b2;
+                       float decay, float b1, float c1, float b2, float c2, float stepSize, float invBc2Sqrt, float eps) {
         for (int i = from; i < to; i++) {
             float gi = g[go + i];
             float mi = b1 * m[mo + i] + c1 * gi;

@@ -49,7 +49,7 @@ public class SGD extends Optimizer {
     @Override
     protected void update(ParamGroup g, Tensor value, Tensor grad, ParamState s) {
         float lr = (float) g.lr(), wd = (float) g.weightDecay(), mu = (float) g.get("momentum");
-        float damp = s.step() == 1 ? 0f : (float) g.get("dampening");
+        float gain = s.step() == 1 ? 1f : (float) (1 - g.get("dampening"));
         float keep = s.step() == 1 ? 0f : mu; // the first step sets the buffer to g
         boolean nesterov = g.get("nesterov") != 0;
         Tensor b = s.get("momentum_buffer");
@@ -60,9 +60,9 @@ public class SGD extends Optimizer {
         float[] pd = value.data(), gd = grad.data(), bd = b == null ? pd : b.data();
         int po = value.offset(), go = grad.offset(), bo = b == null ? 0 : b.offset(), n = value.numel();
         if (Parallel.chunks(n, AdamW.PARALLEL_CHUNK) > 1) {
-            Parallel.forRange(n, AdamW.PARALLEL_CHUNK, (from, to) -> kernel(pd, po, gd, go, bd, bo, from, to, lr, wd, mu, keep, 1f - damp, nesterov));
+            Parallel.forRange(n, AdamW.PARALLEL_CHUNK, (from, to) -> kernel(pd, po, gd, go, bd, bo, from, to, lr, wd, mu, keep, gain, nesterov));
         } else {
-            kernel(pd, po, gd, go, bd, bo, 0, n, lr, wd, mu, keep, 1f - damp, nesterov);
+            kernel(pd, po, gd, go, bd, bo, 0, n, lr, wd, mu, keep, gain, nesterov);
         }
     }
 
