@@ -1,0 +1,406 @@
+package org.oialr.autodiff;
+
+import java.util.Arrays;
+import org.oialr.engine.Linalg;
+import org.oialr.engine.Parallel;
+import org.oialr.engine.Rng;
+import org.oialr.engine.ShapeException;
+import org.oialr.engine.Tensor;
+import org.oialr.engine.Workspace;
+
+/**
+ * Layer ops with their gradient rules: normalisation, dropout, attention; convolution and pooling live in
+ * {@link ConvOps}. Gradient buffers are fetched on the calling thread before any parallel loop (the
+ * {@link Workspace} pool is per thread).
+ */
+final class NnOps {
+    /** Loops over fewer elements than this stay on the calling thread. */
+    static final int GRAIN = 1 << 15;
+
+    private NnOps() {
+    }
+
+    /** Body of a loop over chunk {@code chunk} covering [start, end). */
+    @FunctionalInterface
+    interface ChunkBody {
+        void run(int chunk, int start, int end);
+    }
+
+    /**
+     * Runs [0, n) as {@code chunks} contiguous pieces (in parallel when chunks > 1), telling each piece its
+     * index so it can write a private partial result. Use {@link Parallel#chunks} to choose {@code chunks}.
+     */
+    static void forChunks(int n, int chunks, ChunkBody body) {
+        if (chunks <= 1) {
+            if (n > 0) body.run(0, 0, n);
+            return;
+        }
+        Parallel.forRange(chunks, 1, (cs, ce) -> {
+            for (int c = cs; c < ce; c++) body.run(c, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        });
+    }
+
+    /** The value of an optional per-feature parameter, checked to be [size]; null when absent. */
+    static Tensor vectorOrNull(String op, String name, Var p, int size, int[] xShape) {
+        if (p == null) return null;
+        Tensor v = p.value().contiguous();
+        if (!v.hasShape(size)) throw ShapeException.of(op, name + " must be [" + size + "]", xShape, v.shape());
+        return v;
+    }
+
+    private static Var[] present(Var... vs) {
+        return Arrays.stream(vs).filter(v -> v != null).toArray(Var[]::new);
+    }
+
+    // ---------------------------------------------------------------- layer norm
+
+    /**
+     * Layer norm over the last axis D: for each row, μ = mean(x), σ² = mean((x − μ)²) (biased),
+     * x̂ = (x − μ)/√(σ² + ε), y = x̂ ⊙ weight + bias (weight, bias [D], each optional). Backward, per row,
+     * with ĝ = g ⊙ weight: dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε); dweight = Σ_rows g ⊙ x̂;
+     * dbias = Σ_rows g. Saves μ and 1/√(σ² + ε) per row (x̂ is recomputed).
+     */
+    static Var layerNorm(Var x, Var weight, Var bias, float eps) {
+        Tensor xv = x.value().contiguous();
+        int[] xs = xv.shape();
+        if (xv.rank() == 0) throw ShapeException.of("layerNorm", "needs rank >= 1 (normalises the last axis)", xs);
+        if (!(eps >= 0f)) throw new IllegalArgumentException("layerNorm: eps must be >= 0, got " + eps);
+        int d = xs[xs.length - 1];
+        Tensor wv = vectorOrNull("layerNorm", "weight", weight, d, xs);
+        Tensor bv = vectorOrNull("layerNorm", "bias", bias, d, xs);
+        int rows = d == 0 ? 0 : xv.numel() / d;
+        Tensor y = Workspace.allocUninitialized(xs);
+        Tensor stats = Workspace.allocUninitialized(2, rows); // row mean, then row 1/sqrt(var + eps)
+        float[] xd = xv.data(), yd = y.data(), sd = stats.data();
+        float[] wd = wv == null ? null : wv.data(), bd = bv == null ? null : bv.data();
+        int xo = xv.offset(), wo = wv == null ? 0 : wv.offset(), bo = bv == null ? 0 : bv.offset();
+        int minRows = Math.max(1, GRAIN / Math.max(1, d));
+        Parallel.forRange(rows, minRows, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int xb = xo + r * d, yb = r * d;
+                double sum = 0;
+                for (int j = 0; j < d; j++) sum += xd[xb + j];
+                float mean = (float) (sum / d);
+                double sq = 0;
+                for (int j = 0; j < d; j++) {
+                    float c = xd[xb + j] - mean;
+                    sq += c * c;
+                }
+                float rstd = (float) (1.0 / Math.sqrt(sq / d + eps));
+                sd[r] = mean;
+                sd[rows + r] = rstd;
+                if (wd == null && bd == null) {
+                    for (int j = 0; j < d; j++) yd[yb + j] = (xd[xb + j] - mean) * rstd;
+                } else {
+                    for (int j = 0; j < d; j++) {
+                        float h = (xd[xb + j] - mean) * rstd;
+                        yd[yb + j] = h * (wd == null ? 1f : wd[wo + j]) + (bd == null ? 0f : bd[bo + j]);
+                    }
+                }
+            }
+        });
+        return Var.result("layerNorm", y, g -> {
+            boolean needX = x.requiresGrad();
+            boolean needW = weight != null && weight.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            Tensor gx = needX ? x.gradBuffer() : null;
+            float[] gd = g.data(), gxd = needX ? gx.data() : null;
+            int go = g.offset(), gxo = needX ? gx.offset() : 0;
+            int chunks = Parallel.chunks(rows, minRows);
+            // per-chunk partial sums of g ⊙ x̂ (first d) and g (next d), added up after the loop
+            Tensor part = needW || needB ? Workspace.alloc(chunks, 2 * d) : null;
+            float[] pd = part == null ? null : part.data();
+            forChunks(rows, chunks, (c, s, e) -> {
+                int pw = c * 2 * d, pb = pw + d;
+                for (int r = s; r < e; r++) {
+                    int xb = xo + r * d, gb = go + r * d;
+                    float mean = sd[r], rstd = sd[rows + r];
+                    if (pd != null) {
+                        for (int j = 0; j < d; j++) {
+                            float gj = gd[gb + j];
+                            pd[pw + j] += gj * (xd[xb + j] - mean) * rstd;
+                            pd[pb + j] += gj;
+                        }
+                    }
+                    if (gxd != null) {
+                        double sa = 0, sb = 0;
+                        for (int j = 0; j < d; j++) {
+                            float gh = gd[gb + j] * (wd == null ? 1f : wd[wo + j]);
+                            sa += gh;
+                            sb += gh * (xd[xb + j] - mean) * rstd;
+                        }
+                        float ma = (float) (sa / d), mb = (float) (sb / d);
+                        int ob = gxo + r * d;
+                        for (int j = 0; j < d; j++) {
+                            float gh = gd[gb + j] * (wd == null ? 1f : wd[wo + j]);
+                            float h = (xd[xb + j] - mean) * rstd;
+                            gxd[ob + j] += rstd * (gh - ma - h * mb);
+                        }
+                    }
+                }
+            });
+            if (needW) addPartials(pd, chunks, 2 * d, 0, d, weight.gradBuffer());
+            if (needB) addPartials(pd, chunks, 2 * d, d, d, bias.gradBuffer());
+        }, present(x, weight, bias));
+    }
+
+    /** dst[j] += Σ_c part[c·stride + from + j] for j < n. */
+    private static void addPartials(float[] part, int chunks, int stride, int from, int n, Tensor dst) {
+        float[] dd = dst.data();
+        int o = dst.offset();
+        for (int c = 0; c < chunks; c++) {
+            int b = c * stride + from;
+            for (int j = 0; j < n; j++) dd[o + j] += part[b + j];
+        }
+    }
+
+    // ---------------------------------------------------------------- batch norm
+
+    /**
+     * Batch norm of x [N, C, H, W] per channel c over its m = N·H·W values. With batch statistics (training,
+     * or no running buffers): μ_c = mean, σ²_c = biased variance, x̂ = (x − μ_c)/√(σ²_c + ε); in training the
+     * running buffers (when given) are updated in place: running = (1 − momentum)·running + momentum·stat,
+     * with the unbiased variance σ²_c·m/(m − 1) for runningVar. In eval the running buffers are μ_c and σ²_c.
+     * y = x̂ ⊙ weight_c + bias_c (each optional, [C]). Backward with batch statistics:
+     * dx = weight_c/√(σ²_c + ε) · (g − mean(g) − x̂ · mean(g ⊙ x̂)); with running statistics
+     * dx = g · weight_c/√(σ²_c + ε); dweight_c = Σ g ⊙ x̂, dbias_c = Σ g.
+     */
+    static Var batchNorm2d(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, boolean training, float momentum, float eps) {
+        Tensor xv = x.value().contiguous();
+        int[] xs = xv.shape();
+        if (xv.rank() != 4) throw ShapeException.of("batchNorm2d", "input must be [N, C, H, W]", xs);
+        int n = xs[0], ch = xs[1], hw = xs[2] * xs[3], m = n * hw;
+        Tensor wv = vectorOrNull("batchNorm2d", "weight", weight, ch, xs);
+        Tensor bv = vectorOrNull("batchNorm2d", "bias", bias, ch, xs);
+        if ((runningMean == null) != (runningVar == null)) {
+            throw new IllegalArgumentException("batchNorm2d: pass both running buffers or neither");
+        }
+        if (runningMean != null) {
+            for (Tensor t : new Tensor[] {runningMean, runningVar}) {
+                if (!t.hasShape(ch)) throw ShapeException.of("batchNorm2d", "running buffers must be [" + ch + "]", xs, t.shape());
+                t.requireContiguous("batchNorm2d running buffer");
+            }
+        }
+        if (!(eps >= 0f)) throw new IllegalArgumentException("batchNorm2d: eps must be >= 0, got " + eps);
+        if (!(momentum >= 0f && momentum <= 1f)) throw new IllegalArgumentException("batchNorm2d: momentum must be in [0, 1], got " + momentum);
+        boolean batchStats = training || runningMean == null;
+        if (training && m <= 1) {
+            throw ShapeException.of("batchNorm2d", "training needs more than 1 value per channel (batch statistics)", xs);
+        }
+        float[] xd = xv.data();
+        int xo = xv.offset();
+        Tensor stats = Workspace.allocUninitialized(3, ch); // channel mean, 1/sqrt(var + eps), biased var
+        float[] sd = stats.data();
+        int minCh = Math.max(1, GRAIN / Math.max(1, m));
+        if (batchStats) {
+            Parallel.forRange(ch, minCh, (s, e) -> {
+                for (int c = s; c < e; c++) {
+                    double sum = 0;
+                    for (int i = 0; i < n; i++) {
+                        int b = xo + (i * ch + c) * hw;
+                        for (int j = 0; j < hw; j++) sum += xd[b + j];
+                    }
+                    float mean = (float) (sum / m);
+                    double sq = 0;
+                    for (int i = 0; i < n; i++) {
+                        int b = xo + (i * ch + c) * hw;
+                        for (int j = 0; j < hw; j++) {
+                            float t = xd[b + j] - mean;
+                            sq += t * t;
+                        }
+                    }
+                    sd[2 * ch + c] = (float) (sq / m);
+                    sd[c] = mean;
+                    sd[ch + c] = (float) (1.0 / Math.sqrt(sq / m + eps));
+                }
+            });
+            if (training && runningMean != null) {
+                float[] rm = runningMean.data(), rv = runningVar.data();
+                int mo = runningMean.offset(), vo = runningVar.offset();
+                for (int c = 0; c < ch; c++) {
+                    rm[mo + c] = (1f - momentum) * rm[mo + c] + momentum * sd[c];
+                    rv[vo + c] = (1f - momentum) * rv[vo + c] + momentum * (float) ((double) sd[2 * ch + c] * m / (m - 1));
+                }
+            }
+        } else {
+            for (int c = 0; c < ch; c++) {
+                sd[c] = runningMean.data()[runningMean.offset() + c];
+                sd[ch + c] = (float) (1.0 / Math.sqrt(runningVar.data()[runningVar.offset() + c] + (double) eps));
+            }
+        }
+        float[] wd = wv == null ? null : wv.data(), bd = bv == null ? null : bv.data();
+        int wo = wv == null ? 0 : wv.offset(), bo = bv == null ? 0 : bv.offset();
+        Tensor y = Workspace.allocUninitialized(xs);
+        float[] yd = y.data();
+        Parallel.forRange(ch, minCh, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                // y = x·scale + shift with scale = w·rstd, shift = b − μ·scale
+                float scale = sd[ch + c] * (wd == null ? 1f : wd[wo + c]);
+                float shift = (bd == null ? 0f : bd[bo + c]) - sd[c] * scale;
+                for (int i = 0; i < n; i++) {
+                    int b = (i * ch + c) * hw;
+                    for (int j = 0; j < hw; j++) yd[b + j] = xd[xo + b + j] * scale + shift;
+                }
+            }
+        });
+        return Var.result("batchNorm2d", y, g -> {
+            boolean needX = x.requiresGrad();
+            Tensor gx = needX ? x.gradBuffer() : null;
+            Tensor gw = weight != null && weight.requiresGrad() ? weight.gradBuffer() : null;
+            Tensor gb = bias != null && bias.requiresGrad() ? bias.gradBuffer() : null;
+            float[] gd = g.data();
+            int go = g.offset();
+            Parallel.forRange(ch, minCh, (s, e) -> {
+                for (int c = s; c < e; c++) {
+                    float mean = sd[c], rstd = sd[ch + c];
+                    double sg = 0, sgh = 0;
+                    for (int i = 0; i < n; i++) {
+                        int b = (i * ch + c) * hw;
+                        for (int j = 0; j < hw; j++) {
+                            float gj = gd[go + b + j];
+                            sg += gj;
+                            sgh += gj * (xd[xo + b + j] - mean) * rstd;
+                        }
+                    }
+                    if (gw != null) gw.data()[gw.offset() + c] += (float) sgh;
+                    if (gb != null) gb.data()[gb.offset() + c] += (float) sg;
+                    if (gx == null) continue;
+                    float k = rstd * (wd == null ? 1f : wd[wo + c]);
+                    float[] gxd = gx.data();
+                    int gxo = gx.offset();
+                    if (batchStats) {
+                        float ma = (float) (sg / m), mb = (float) (sgh / m);
+                        for (int i = 0; i < n; i++) {
+                            int b = (i * ch + c) * hw;
+                            for (int j = 0; j < hw; j++) {
+                                float h = (xd[xo + b + j] - mean) * rstd;
+                                gxd[gxo + b + j] += k * (gd[go + b + j] - ma - h * mb);
+                            }
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            int b = (i * ch + c) * hw;
+                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] += k * gd[go + b + j];
+                        }
+                    }
+                }
+            });
+        }, present(x, weight, bias));
+    }
+
+    // ---------------------------------------------------------------- dropout
+
+    /**
+     * Inverted dropout: y = x ⊙ mask with mask_i = 0 with probability p, else 1/(1 − p), drawn from
+     * {@code rng} in element order. Returns x itself when not training or p = 0. Backward: dx = g ⊙ mask.
+     */
+    static Var dropout(Var x, float p, boolean training, Rng rng) {
+        if (!(p >= 0f && p <= 1f)) throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
+        if (!training || p == 0f) return x;
+        if (rng == null) throw new IllegalArgumentException("dropout: training with p = " + p + " needs an Rng (pass the model's generator)");
+        Tensor xv = x.value().contiguous();
+        int[] xs = xv.shape();
+        int numel = xv.numel();
+        float keep = p == 1f ? 0f : 1f / (1f - p);
+        Tensor mask = Workspace.allocUninitialized(xs);
+        Tensor y = Workspace.allocUninitialized(xs);
+        float[] md = mask.data(), xd = xv.data(), yd = y.data();
+        int xo = xv.offset();
+        for (int i = 0; i < numel; i++) {
+            float k = rng.nextFloat() < p ? 0f : keep;
+            md[i] = k;
+            yd[i] = xd[xo + i] * k;
+        }
+        return Var.result("dropout", y, g -> {
+            Tensor gx = x.gradBuffer();
+            float[] gd = g.data(), gxd = gx.data();
+            int go = g.offset(), gxo = gx.offset();
+            for (int i = 0; i < numel; i++) gxd[gxo + i] += gd[go + i] * md[i];
+        }, x);
+    }
+
+    // ---------------------------------------------------------------- convolution and pooling
+
+    static Var conv2d(Var x, Var w, Var bias, int stride, int padding, int groups) {
+        return ConvOps.conv2d(x, w, bias, stride, padding, groups);
+    }
+
+    static Var maxPool2d(Var x, int k, int stride) {
+        return ConvOps.maxPool2d(x, k, stride);
+    }
+
+    static Var avgPool2d(Var x, int k, int stride) {
+        return ConvOps.avgPool2d(x, k, stride);
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * Scaled dot-product attention for q [..., T, d], k [..., S, d], v [..., S, dv] (equal batch dims):
+     * P = softmax(q·kᵀ/√d) over the last axis, with entries j > i set to −∞ first when {@code causal} (a
+     * top-left aligned lower-triangular mask, as PyTorch's is_causal); y = P·v [..., T, dv]. Backward:
+     * dv = Pᵀ·g, dP = g·vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)) (fused softmax backward), dq = dS·k/√d,
+     * dk = dSᵀ·q/√d. All products are batched GEMMs; the gradients are written by GEMM into the buffers.
+     */
+    static Var scaledDotProductAttention(Var q, Var k, Var v, boolean causal) {
+        Tensor qv = q.value(), kv = k.value(), vv = v.value();
+        String op = "scaledDotProductAttention";
+        if (qv.rank() < 2 || kv.rank() != qv.rank() || vv.rank() != qv.rank()) {
+            throw ShapeException.of(op, "q, k, v must be [..., T, d] of one rank >= 2", qv.shape(), kv.shape(), vv.shape());
+        }
+        int r = qv.rank();
+        int[] batch = Arrays.copyOf(qv.shape(), r - 2);
+        if (!Arrays.equals(batch, Arrays.copyOf(kv.shape(), r - 2)) || !Arrays.equals(batch, Arrays.copyOf(vv.shape(), r - 2))) {
+            throw ShapeException.of(op, "batch dims of q, k, v must be equal", qv.shape(), kv.shape(), vv.shape());
+        }
+        int t = qv.dim(-2), d = qv.dim(-1), s = kv.dim(-2), dv = vv.dim(-1);
+        if (kv.dim(-1) != d) throw ShapeException.of(op, "q and k must have the same last dim d", qv.shape(), kv.shape(), vv.shape());
+        if (vv.dim(-2) != s) throw ShapeException.of(op, "k and v must have the same length S", qv.shape(), kv.shape(), vv.shape());
+        if (d == 0) throw ShapeException.of(op, "head dim d must be > 0", qv.shape(), kv.shape(), vv.shape());
+        float scale = (float) (1.0 / Math.sqrt(d));
+        int[] ps = Arrays.copyOf(batch, r);
+        ps[r - 2] = t;
+        ps[r - 1] = s;
+        Tensor p = Linalg.matmul(qv, kv.t(), Workspace.allocUninitialized(ps), scale, 0f);
+        int rows = p.numel() / Math.max(1, s);
+        float[] pd = p.data();
+        int minRows = Math.max(1, GRAIN / Math.max(1, s));
+        Parallel.forRange(rows, minRows, (st, e) -> {
+            for (int row = st; row < e; row++) {
+                int b = row * s;
+                int lim = causal ? Math.min(s, row % t + 1) : s; // keys j < lim are visible
+                float mx = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < lim; j++) mx = Math.max(mx, pd[b + j]);
+                double sum = 0;
+                for (int j = 0; j < lim; j++) {
+                    float ej = (float) Math.exp(pd[b + j] - mx);
+                    pd[b + j] = ej;
+                    sum += ej;
+                }
+                float inv = (float) (1.0 / sum);
+                for (int j = 0; j < lim; j++) pd[b + j] *= inv;
+                for (int j = lim; j < s; j++) pd[b + j] = 0f;
+            }
+        });
+        int[] ys = Arrays.copyOf(batch, r);
+        ys[r - 2] = t;
+        ys[r - 1] = dv;
+        Tensor y = Linalg.matmul(p, vv, Workspace.allocUninitialized(ys), 1f, 0f);
+        return Var.result(op, y, g -> {
+            if (v.requiresGrad()) Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, 1f);
+            if (!q.requiresGrad() && !k.requiresGrad()) return;
+            Tensor ds = Linalg.matmul(g, vv.t(), Workspace.allocUninitialized(ps), 1f, 0f); // dP, then dS in place
+            float[] dd = ds.data();
+            Parallel.forRange(rows, minRows, (st, e) -> {
+                for (int row = st; row < e; row++) {
+                    int b = row * s;
+                    double dot = 0;
+                    for (int j = 0; j < s; j++) dot += dd[b + j] * pd[b + j];
+                    float df = (float) dot;
+                    for (int j = 0; j < s; j++) dd[b + j] = pd[b + j] * (dd[b + j] - df);
+                }
+            });
+            if (q.requiresGrad()) Linalg.matmul(ds, kv, q.gradBuffer(), scale, 1f);
+            if (k.requiresGrad()) Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, 1f);
+        }, q, k, v);
+    }
+}

@@ -1,0 +1,210 @@
+package org.oialr.autodiff;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.oialr.engine.Elementwise;
+import org.oialr.engine.ShapeException;
+import org.oialr.engine.Tensor;
+import org.oialr.engine.Workspace;
+
+/**
+ * A node of the define-by-run tape: a value, its gradient, and (for op results) the rule that sends the
+ * gradient back to the inputs. Leaves are created with {@link #leaf} (trainable: gradients accumulate into a
+ * persistent {@link #grad()} buffer) or {@link #constant} (no gradient). Op results come from {@link F}.
+ *
+ * <p>{@link #backward()} runs the recorded rules in reverse topological order; every rule accumulates into
+ * its inputs' gradients (a value used twice receives the sum). Afterwards the graph below this node is
+ * released (intermediate gradients and rules dropped) so its memory can be reclaimed.
+ */
+public class Var {
+    /** Sends {@code gradOut} (the gradient of this node's value, contiguous) to the inputs. */
+    @FunctionalInterface
+    public interface Backward {
+        void apply(Tensor gradOut);
+    }
+
+    private final Tensor value;
+    private final boolean requiresGrad;
+    private final boolean leaf;
+    private final String op;
+    private Var[] parents;
+    private Backward backward;
+    private Tensor grad;
+
+    /** A leaf; subclasses (parameters) use this. */
+    protected Var(Tensor value, boolean requiresGrad) {
+        this(value, requiresGrad, true, "leaf", null, null);
+    }
+
+    private Var(Tensor value, boolean requiresGrad, boolean leaf, String op, Var[] parents, Backward backward) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+        this.leaf = leaf;
+        this.op = op;
+        this.parents = parents;
+        this.backward = backward;
+    }
+
+    /** A trainable leaf: gradients accumulate into {@link #grad()}. */
+    public static Var leaf(Tensor value) {
+        return new Var(value, true);
+    }
+
+    /** A value that never receives a gradient. */
+    public static Var constant(Tensor value) {
+        return new Var(value, false);
+    }
+
+    /**
+     * The result of op {@code op} with inputs {@code parents}. Records {@code backward} when gradients are
+     * enabled ({@link Grad}) and some input requires a gradient; otherwise the result is a constant.
+     */
+    public static Var result(String op, Tensor value, Backward backward, Var... parents) {
+        boolean needs = false;
+        if (Grad.enabled()) {
+            for (Var p : parents) needs |= p.requiresGrad;
+        }
+        if (!needs) return new Var(value, false, false, op, null, null);
+        return new Var(value, true, false, op, parents, backward);
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    /** The accumulated gradient, or null when none has arrived (or after {@link #zeroGrad()} on a non-leaf). */
+    public Tensor grad() {
+        return grad;
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    public boolean isLeaf() {
+        return leaf;
+    }
+
+    /** Name of the op that produced this value ("leaf" for leaves). */
+    public String op() {
+        return op;
+    }
+
+    public int[] shape() {
+        return value.shape();
+    }
+
+    public int dim(int d) {
+        return value.dim(d);
+    }
+
+    public int rank() {
+        return value.rank();
+    }
+
+    public float item() {
+        return value.item();
+    }
+
+    /**
+     * The gradient buffer, created zero-filled on first use: persistent for leaves, from the current
+     * {@link Workspace} for intermediate values. Backward rules accumulate into it.
+     */
+    public Tensor gradBuffer() {
+        if (grad == null) grad = leaf ? Tensor.zeros(value.shape()) : Workspace.alloc(value.shape());
+        return grad;
+    }
+
+    /** grad += g; {@code g} must have this value's shape. No-op when no gradient is required. */
+    public void accumulate(Tensor g) {
+        if (!requiresGrad) return;
+        if (!g.hasShape(value.shape())) {
+            throw ShapeException.of("backward(" + op + ")", "gradient shape differs from value shape", g.shape(), value.shape());
+        }
+        if (grad == null && !leaf && g.isContiguous()) {
+            grad = Workspace.alloc(value.shape()).copyFrom(g);
+            return;
+        }
+        Tensor b = gradBuffer();
+        Elementwise.add(b, g.contiguous(), b);
+    }
+
+    /** Zeroes a leaf's gradient in place (keeps the buffer); drops a non-leaf's. */
+    public void zeroGrad() {
+        if (grad == null) return;
+        if (leaf) grad.fill(0f);
+        else grad = null;
+    }
+
+    /** Replaces the gradient (e.g. after clipping or cropping). */
+    public void setGrad(Tensor g) {
+        this.grad = g;
+    }
+
+    /** Backpropagates from a one-element value with seed gradient 1. */
+    public void backward() {
+        if (value.numel() != 1) {
+            throw new IllegalStateException("backward() needs a scalar (one element), got shape "
+                    + java.util.Arrays.toString(value.shape()) + "; reduce it (e.g. F.mean) or pass a seed gradient");
+        }
+        backward(Tensor.full(1f, value.shape()));
+    }
+
+    /** Backpropagates with the given seed gradient (this value's shape). */
+    public void backward(Tensor seed) {
+        if (!requiresGrad) {
+            throw new IllegalStateException("backward(): this value does not require a gradient (no trainable input, or computed under Grad.off())");
+        }
+        if (leaf) {
+            accumulate(seed);
+            return;
+        }
+        List<Var> order = topologicalOrder();
+        accumulate(seed);
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Var v = order.get(i);
+            if (v.backward != null && v.grad != null) v.backward.apply(v.grad);
+        }
+        for (Var v : order) {
+            if (!v.leaf) {
+                v.parents = null;
+                v.backward = null;
+                if (v != this) v.grad = null;
+            }
+        }
+    }
+
+    /** Non-leaf nodes reachable from this one that need gradients, inputs before outputs. */
+    private List<Var> topologicalOrder() {
+        List<Var> order = new ArrayList<>();
+        Map<Var, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {this, 0});
+        seen.put(this, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Var v = (Var) top[0];
+            int i = (Integer) top[1];
+            Var[] ps = v.parents;
+            if (ps != null && i < ps.length) {
+                top[1] = i + 1;
+                Var p = ps[i];
+                if (p.requiresGrad && !p.leaf && p.parents != null && seen.put(p, Boolean.TRUE) == null) {
+                    stack.push(new Object[] {p, 0});
+                }
+            } else {
+                stack.pop();
+                order.add(v);
+            }
+        }
+        return order;
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + op + ", " + value + (requiresGrad ? ", requiresGrad" : "") + ")";
+    }
+}
