@@ -1,6 +1,7 @@
 package org.oialr.engine;
 
 import java.util.Arrays;
+import org.oialr.engine.cpu.VectorKernels;
 
 /**
  * Elementwise kernels on contiguous tensors. Every method takes an optional output ({@code null}
@@ -14,45 +15,98 @@ public final class Elementwise {
     private Elementwise() {
     }
 
-    /** Unary functions. GELU is the exact form 0.5·x·(1 + erf(x/√2)), as PyTorch's default. */
+    /**
+     * Unary functions. GELU is the exact form 0.5·x·(1 + erf(x/√2)), as PyTorch's default. RELU is
+     * max(x, 0) with NaN propagated (as PyTorch), and -0 mapped to +0.
+     */
     public enum Unary {
-        NEG, EXP, LOG, SQRT, TANH, SIGMOID, RELU, GELU, ABS, SQUARE, RECIPROCAL, SIGN
+        NEG, EXP, LOG, SQRT, TANH, SIGMOID, RELU, GELU, ABS, SQUARE, RECIPROCAL, SIGN;
+
+        /** This function of one float32 value (the scalar definition every kernel follows). */
+        public float apply(float v) {
+            switch (this) {
+                case NEG: return -v;
+                case EXP: return (float) Math.exp(v);
+                case LOG: return (float) Math.log(v);
+                case SQRT: return (float) Math.sqrt(v);
+                case TANH: return (float) Math.tanh(v);
+                case SIGMOID: return sigmoid(v);
+                case RELU: return Math.max(v, 0f);
+                case GELU: return gelu(v);
+                case ABS: return Math.abs(v);
+                case SQUARE: return v * v;
+                case RECIPROCAL: return 1f / v;
+                case SIGN: return Math.signum(v);
+                default: throw new AssertionError(this);
+            }
+        }
     }
 
-    /** Binary functions with NumPy broadcasting. */
+    /** Binary functions with NumPy broadcasting. MAX and MIN follow {@link Math#max}: NaN propagates. */
     public enum Binary {
-        ADD, SUB, MUL, DIV, MAX, MIN, POW
+        ADD, SUB, MUL, DIV, MAX, MIN, POW;
+
+        /** This function of two float32 values (the scalar definition every kernel follows). */
+        public float apply(float x, float y) {
+            switch (this) {
+                case ADD: return x + y;
+                case SUB: return x - y;
+                case MUL: return x * y;
+                case DIV: return x / y;
+                case MAX: return Math.max(x, y);
+                case MIN: return Math.min(x, y);
+                case POW: return (float) Math.pow(x, y);
+                default: throw new AssertionError(this);
+            }
+        }
+    }
+
+    private static volatile boolean vector = Backends.vectorApiAvailable()
+            && !"false".equalsIgnoreCase(System.getProperty("oialr.vectorKernels"));
+
+    /**
+     * True when the hot loops run on the Vector API ({@link VectorKernels}); by default whenever
+     * {@code jdk.incubator.vector} is available, unless the system property {@code oialr.vectorKernels=false}.
+     * Both paths give bitwise-identical results except for the order of additions in last-axis sums.
+     */
+    public static boolean vectorKernels() {
+        return vector;
+    }
+
+    /** Switches the Vector API loops on or off (tests and benchmarks compare both); on needs the module. */
+    public static void setVectorKernels(boolean on) {
+        if (on && !Backends.vectorApiAvailable()) {
+            throw new IllegalStateException(Backends.VECTOR_MODULE + " not enabled: start the JVM with --add-modules "
+                    + Backends.VECTOR_MODULE + " to use the vector kernels");
+        }
+        vector = on;
     }
 
     // ---------------------------------------------------------------- unary
 
+    /** out = op(x) elementwise; out may be x. */
     public static Tensor unary(Unary op, Tensor x, Tensor out) {
         x.requireContiguous(op.name().toLowerCase());
         out = prepare(op.name().toLowerCase(), out, x.shape());
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
+        boolean vec = vector && VECTOR_UNARY.contains(op);
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) od[oo + i] = apply(op, xd[xo + i]);
+            if (vec) {
+                VectorKernels.unary(op, xd, xo + s, od, oo + s, e - s);
+            } else {
+                for (int i = s; i < e; i++) od[oo + i] = op.apply(xd[xo + i]);
+            }
         });
         return out;
     }
 
+    /** The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). */
+    private static final java.util.Set<Unary> VECTOR_UNARY = java.util.EnumSet.of(
+            Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU);
+
     static float apply(Unary op, float v) {
-        switch (op) {
-            case NEG: return -v;
-            case EXP: return (float) Math.exp(v);
-            case LOG: return (float) Math.log(v);
-            case SQRT: return (float) Math.sqrt(v);
-            case TANH: return (float) Math.tanh(v);
-            case SIGMOID: return sigmoid(v);
-            case RELU: return v > 0f ? v : 0f;
-            case GELU: return gelu(v);
-            case ABS: return Math.abs(v);
-            case SQUARE: return v * v;
-            case RECIPROCAL: return 1f / v;
-            case SIGN: return Math.signum(v);
-            default: throw new AssertionError(op);
-        }
+        return op.apply(v);
     }
 
     public static float sigmoid(float v) {
@@ -62,33 +116,49 @@ public final class Elementwise {
     private static final double INV_SQRT2 = 0.7071067811865476;
     private static final double INV_SQRT_2PI = 0.3989422804014327;
 
-    /** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
+    /**
+     * Exact GELU: 0.5·x·(1 + erf(x/√2)) = 0.5·x·erfc(-x/√2), relative error below about 2e-7 everywhere
+     * (erfc is used directly for x < 0, where 1 + erf would cancel).
+     */
     public static float gelu(float v) {
-        return (float) (0.5 * v * (1.0 + erf(v * INV_SQRT2)));
+        double r = erfcAbs(v * INV_SQRT2);
+        return (float) (0.5 * v * (v >= 0 ? 2.0 - r : r));
     }
 
-    /** d gelu / dx = Φ(x) + x·φ(x). */
+    /** d gelu / dx = Φ(x) + x·φ(x), with Φ(x) = 0.5·erfc(-x/√2); absolute error below about 2e-7. */
     public static float geluGrad(float v) {
-        double cdf = 0.5 * (1.0 + erf(v * INV_SQRT2));
+        double r = erfcAbs(v * INV_SQRT2);
+        double cdf = v >= 0 ? 1.0 - 0.5 * r : 0.5 * r;
         double pdf = INV_SQRT_2PI * Math.exp(-0.5 * (double) v * v);
         return (float) (cdf + v * pdf);
     }
 
-    /**
-     * erf with absolute error below 1.2e-7 (Numerical Recipes' erfc Chebyshev fit), enough for float32.
-     */
+    /** erf with absolute error below 1.2e-7, enough for float32. */
     public static double erf(double x) {
+        double r = erfcAbs(x);
+        return x >= 0 ? 1.0 - r : r - 1.0;
+    }
+
+    /** erfc(|x|) with relative error below 1.2e-7 (Numerical Recipes' Chebyshev fit). */
+    private static double erfcAbs(double x) {
         double z = Math.abs(x);
         double t = 1.0 / (1.0 + 0.5 * z);
-        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+        return t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
                 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
                 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? 1.0 - r : r - 1.0;
     }
 
     // ---------------------------------------------------------------- binary
 
-    /** a (op) b with broadcasting; the output has the broadcast shape. */
+    /**
+     * out = a (op) b with NumPy broadcasting; out has the broadcast shape and may be a or b when that
+     * operand has the result's shape.
+     *
+     * <p>Fast paths (vector loops when {@link #vectorKernels()}): equal shapes; a one-element operand; and
+     * one full operand with the other broadcast over leading and/or trailing dimensions, such as
+     * [B, n] + [n] (a bias) or [B, n] · [B, 1] (a per-row factor). Other patterns walk both operands
+     * through broadcast strides.
+     */
     public static Tensor binary(Binary op, Tensor a, Tensor b, Tensor out) {
         String name = op.name().toLowerCase();
         a.requireContiguous(name);
@@ -98,60 +168,131 @@ public final class Elementwise {
         float[] ad = a.data(), bd = b.data(), od = out.data();
         int ao = a.offset(), bo = b.offset(), oo = out.offset();
         int n = out.numel();
+        if (n == 0) return out;
+        boolean vec = vector;
         if (a.numel() == n && b.numel() == n) {
-            Parallel.forRange(n, GRAIN, (s, e) -> {
-                for (int i = s; i < e; i++) od[oo + i] = apply(op, ad[ao + i], bd[bo + i]);
-            });
-        } else if (b.numel() == 1) {
+            Parallel.forRange(n, GRAIN, (s, e) -> vv(vec, op, ad, ao + s, bd, bo + s, od, oo + s, e - s));
+            return out;
+        }
+        if (b.numel() == 1) {
             float bv = bd[bo];
-            Parallel.forRange(n, GRAIN, (s, e) -> {
-                for (int i = s; i < e; i++) od[oo + i] = apply(op, ad[ao + i], bv);
-            });
-        } else if (a.numel() == 1) {
+            Parallel.forRange(n, GRAIN, (s, e) -> vs(vec, op, ad, ao + s, bv, od, oo + s, e - s));
+            return out;
+        }
+        if (a.numel() == 1) {
             float av = ad[ao];
-            Parallel.forRange(n, GRAIN, (s, e) -> {
-                for (int i = s; i < e; i++) od[oo + i] = apply(op, av, bd[bo + i]);
-            });
-        } else if (a.numel() == n && isSuffix(b.shape(), shape)) {
-            int inner = b.numel();
-            Parallel.forRange(n / inner, Math.max(1, GRAIN / inner), (s, e) -> {
-                for (int r = s; r < e; r++) {
-                    int base = r * inner;
-                    for (int j = 0; j < inner; j++) od[oo + base + j] = apply(op, ad[ao + base + j], bd[bo + j]);
-                }
-            });
-        } else {
-            int[] sa = broadcastStrides(a.shape(), shape), sb = broadcastStrides(b.shape(), shape);
-            int r = shape.length;
-            int[] idx = new int[r];
-            int ia = 0, ib = 0;
-            for (int i = 0; i < n; i++) {
-                od[oo + i] = apply(op, ad[ao + ia], bd[bo + ib]);
-                for (int d = r - 1; d >= 0; d--) {
-                    idx[d]++;
-                    ia += sa[d];
-                    ib += sb[d];
-                    if (idx[d] < shape[d]) break;
-                    ia -= sa[d] * shape[d];
-                    ib -= sb[d] * shape[d];
-                    idx[d] = 0;
-                }
+            Parallel.forRange(n, GRAIN, (s, e) -> sv(vec, op, av, bd, bo + s, od, oo + s, e - s));
+            return out;
+        }
+        int[] runB = a.numel() == n ? broadcastRuns(b.shape(), shape) : null;
+        if (runB != null) {
+            broadcastOne(vec, op, ad, ao, true, bd, bo, od, oo, runB);
+            return out;
+        }
+        int[] runA = b.numel() == n ? broadcastRuns(a.shape(), shape) : null;
+        if (runA != null) {
+            broadcastOne(vec, op, bd, bo, false, ad, ao, od, oo, runA);
+            return out;
+        }
+        int[] sa = broadcastStrides(a.shape(), shape), sb = broadcastStrides(b.shape(), shape);
+        int r = shape.length;
+        int[] idx = new int[r];
+        int ia = 0, ib = 0;
+        for (int i = 0; i < n; i++) {
+            od[oo + i] = op.apply(ad[ao + ia], bd[bo + ib]);
+            for (int d = r - 1; d >= 0; d--) {
+                idx[d]++;
+                ia += sa[d];
+                ib += sb[d];
+                if (idx[d] < shape[d]) break;
+                ia -= sa[d] * shape[d];
+                ib -= sb[d] * shape[d];
+                idx[d] = 0;
             }
         }
         return out;
     }
 
-    static float apply(Binary op, float x, float y) {
-        switch (op) {
-            case ADD: return x + y;
-            case SUB: return x - y;
-            case MUL: return x * y;
-            case DIV: return x / y;
-            case MAX: return Math.max(x, y);
-            case MIN: return Math.min(x, y);
-            case POW: return (float) Math.pow(x, y);
-            default: throw new AssertionError(op);
+    /**
+     * When {@code small} broadcast to {@code target} is [outer, mid, inner] with the operand's values on the
+     * middle block (its aligned shape is 1 on a leading block, equal to the target on a middle block, 1 on a
+     * trailing block), returns {outer, mid, inner}; otherwise null.
+     */
+    static int[] broadcastRuns(int[] small, int[] target) {
+        int r = target.length, off = r - small.length;
+        int first = -1, last = -1;
+        for (int d = off; d < r; d++) {
+            if (small[d - off] != 1) {
+                if (first < 0) first = d;
+                last = d;
+            }
         }
+        if (first < 0) return new int[] {Tensor.numel(target), 1, 1};
+        int outer = 1, mid = 1, inner = 1;
+        for (int d = 0; d < first; d++) outer *= target[d];
+        for (int d = first; d <= last; d++) {
+            if (small[d - off] != target[d]) return null;
+            mid *= target[d];
+        }
+        for (int d = last + 1; d < r; d++) inner *= target[d];
+        return new int[] {outer, mid, inner};
+    }
+
+    /** full (op) small, or small (op) full when {@code fullIsA} is false, for the [outer, mid, inner] pattern. */
+    private static void broadcastOne(boolean vec, Binary op, float[] fd, int fo, boolean fullIsA, float[] sd, int so,
+                                     float[] od, int oo, int[] runs) {
+        int outer = runs[0], mid = runs[1], inner = runs[2];
+        if (inner == 1) {
+            // the small operand is a suffix (e.g. a bias): one row of the full operand per step
+            Parallel.forRange(outer, Math.max(1, GRAIN / Math.max(1, mid)), (s, e) -> {
+                for (int row = s; row < e; row++) {
+                    int base = row * mid;
+                    if (fullIsA) vv(vec, op, fd, fo + base, sd, so, od, oo + base, mid);
+                    else vv(vec, op, sd, so, fd, fo + base, od, oo + base, mid);
+                }
+            });
+        } else {
+            // each value of the small operand covers a run of `inner` elements
+            Parallel.forRange(outer * mid, Math.max(1, GRAIN / inner), (s, e) -> {
+                for (int q = s; q < e; q++) {
+                    int base = q * inner;
+                    float v = sd[so + q % mid];
+                    if (fullIsA) vs(vec, op, fd, fo + base, v, od, oo + base, inner);
+                    else sv(vec, op, v, fd, fo + base, od, oo + base, inner);
+                }
+            });
+        }
+    }
+
+    /** o[i] = a[i] (op) b[i] for i in [0, n). */
+    private static void vv(boolean vec, Binary op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+        if (vec) {
+            VectorKernels.binary(op, a, ao, b, bo, o, oo, n);
+        } else {
+            for (int i = 0; i < n; i++) o[oo + i] = op.apply(a[ao + i], b[bo + i]);
+        }
+    }
+
+    /** o[i] = a[i] (op) s. */
+    private static void vs(boolean vec, Binary op, float[] a, int ao, float s, float[] o, int oo, int n) {
+        if (vec) {
+            VectorKernels.binaryScalarRight(op, a, ao, s, o, oo, n);
+        } else {
+            for (int i = 0; i < n; i++) o[oo + i] = op.apply(a[ao + i], s);
+        }
+    }
+
+    /** o[i] = s (op) b[i]. */
+    private static void sv(boolean vec, Binary op, float s, float[] b, int bo, float[] o, int oo, int n) {
+        if (vec) {
+            VectorKernels.binaryScalarLeft(op, s, b, bo, o, oo, n);
+        } else {
+            for (int i = 0; i < n; i++) o[oo + i] = op.apply(s, b[bo + i]);
+        }
+    }
+
+    static float apply(Binary op, float x, float y) {
+        return op.apply(x, y);
     }
 
     public static Tensor add(Tensor a, Tensor b, Tensor out) {
@@ -172,31 +313,29 @@ public final class Elementwise {
 
     // ---------------------------------------------------------------- scalar and fused forms
 
-    /** out = s·x. */
+    /** out = s·x; out may be x. */
     public static Tensor scale(Tensor x, float s, Tensor out) {
         x.requireContiguous("scale");
         out = prepare("scale", out, x.shape());
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
-        Parallel.forRange(x.numel(), GRAIN, (st, e) -> {
-            for (int i = st; i < e; i++) od[oo + i] = s * xd[xo + i];
-        });
+        boolean vec = vector;
+        Parallel.forRange(x.numel(), GRAIN, (st, e) -> vs(vec, Binary.MUL, xd, xo + st, s, od, oo + st, e - st));
         return out;
     }
 
-    /** out = x + s. */
+    /** out = x + s; out may be x. */
     public static Tensor addScalar(Tensor x, float s, Tensor out) {
         x.requireContiguous("addScalar");
         out = prepare("addScalar", out, x.shape());
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
-        Parallel.forRange(x.numel(), GRAIN, (st, e) -> {
-            for (int i = st; i < e; i++) od[oo + i] = xd[xo + i] + s;
-        });
+        boolean vec = vector;
+        Parallel.forRange(x.numel(), GRAIN, (st, e) -> vs(vec, Binary.ADD, xd, xo + st, s, od, oo + st, e - st));
         return out;
     }
 
-    /** out = x^p. */
+    /** out = x^p (float64 {@link Math#pow}, rounded); out may be x. */
     public static Tensor powScalar(Tensor x, float p, Tensor out) {
         x.requireContiguous("pow");
         out = prepare("pow", out, x.shape());
@@ -208,29 +347,37 @@ public final class Elementwise {
         return out;
     }
 
-    /** out = min(max(x, lo), hi). */
+    /** out = min(max(x, lo), hi) (NaN stays NaN); out may be x. Needs lo <= hi. */
     public static Tensor clamp(Tensor x, float lo, float hi, Tensor out) {
         x.requireContiguous("clamp");
+        if (!(lo <= hi)) throw new IllegalArgumentException("clamp: lower bound " + lo + " is above upper bound " + hi);
         out = prepare("clamp", out, x.shape());
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
-        for (int i = 0; i < x.numel(); i++) od[oo + i] = Math.min(Math.max(xd[xo + i], lo), hi);
+        Parallel.forRange(x.numel(), GRAIN, (st, e) -> {
+            for (int i = st; i < e; i++) od[oo + i] = Math.min(Math.max(xd[xo + i], lo), hi);
+        });
         return out;
     }
 
-    /** y += alpha·x (same shapes). */
+    /** y += alpha·x (same shapes; the product is rounded before the add). Modifies y. */
     public static void axpy(float alpha, Tensor x, Tensor y) {
         x.requireContiguous("axpy");
         y.requireContiguous("axpy");
         if (!x.sameShape(y)) throw ShapeException.of("axpy", "shapes must be equal", x.shape(), y.shape());
         float[] xd = x.data(), yd = y.data();
         int xo = x.offset(), yo = y.offset();
+        boolean vec = vector;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) yd[yo + i] += alpha * xd[xo + i];
+            if (vec) {
+                VectorKernels.axpy(alpha, xd, xo + s, yd, yo + s, e - s);
+            } else {
+                for (int i = s; i < e; i++) yd[yo + i] += alpha * xd[xo + i];
+            }
         });
     }
 
-    /** out = a·b + c (same shapes). */
+    /** out = a·b + c with one rounding ({@link Math#fma}; same shapes); out may be a, b or c. */
     public static Tensor fma(Tensor a, Tensor b, Tensor c, Tensor out) {
         a.requireContiguous("fma");
         b.requireContiguous("fma");
@@ -239,8 +386,13 @@ public final class Elementwise {
         out = prepare("fma", out, a.shape());
         float[] ad = a.data(), bd = b.data(), cd = c.data(), od = out.data();
         int ao = a.offset(), bo = b.offset(), co = c.offset(), oo = out.offset();
+        boolean vec = vector;
         Parallel.forRange(a.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) od[oo + i] = Math.fma(ad[ao + i], bd[bo + i], cd[co + i]);
+            if (vec) {
+                VectorKernels.fma(ad, ao + s, bd, bo + s, cd, co + s, od, oo + s, e - s);
+            } else {
+                for (int i = s; i < e; i++) od[oo + i] = Math.fma(ad[ao + i], bd[bo + i], cd[co + i]);
+            }
         });
         return out;
     }
@@ -273,13 +425,6 @@ public final class Elementwise {
             acc *= d;
         }
         return st;
-    }
-
-    private static boolean isSuffix(int[] small, int[] big) {
-        int off = big.length - small.length;
-        if (off < 0) return false;
-        for (int i = 0; i < small.length; i++) if (small[i] != big[off + i]) return false;
-        return true;
     }
 
     /** Returns {@code out} after checking its shape, or a new tensor of {@code shape}. */

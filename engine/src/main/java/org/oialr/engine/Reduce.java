@@ -1,6 +1,7 @@
 package org.oialr.engine;
 
 import java.util.Arrays;
+import org.oialr.engine.cpu.VectorKernels;
 
 /**
  * Reductions and row-wise normalisations on contiguous tensors. {@link #sumAll} and the softmax
@@ -44,17 +45,38 @@ public final class Reduce {
             return out;
         }
         int r = xs.length;
-        int off = r - shape.length;
-        // fast path: target equals a suffix of x's shape (e.g. bias gradients): sum over leading rows
-        boolean suffix = true;
-        for (int i = 0; i < shape.length; i++) if (shape[i] != xs[off + i]) { suffix = false; break; }
-        if (suffix) {
-            int rows = n / on;
-            Parallel.forRange(on, Math.max(64, Elementwise.GRAIN / Math.max(1, rows)), (s, e) -> {
-                for (int j = s; j < e; j++) od[oo + j] = 0f;
-                for (int row = 0; row < rows; row++) {
-                    int base = xo + row * on;
-                    for (int j = s; j < e; j++) od[oo + j] += xd[base + j];
+        boolean vec = Elementwise.vectorKernels();
+        int[] runs = Elementwise.broadcastRuns(shape, xs);
+        if (runs != null && runs[2] == 1) {
+            // target is a suffix of x's shape (e.g. a bias gradient): column sums over the leading rows
+            int rows = runs[0], cols = runs[1];
+            Parallel.forRange(cols, Math.max(64, Elementwise.GRAIN / Math.max(1, rows)), (s, e) -> {
+                if (vec) {
+                    VectorKernels.columnSums(xd, xo, rows, cols, od, oo, s, e);
+                } else {
+                    for (int j = s; j < e; j++) od[oo + j] = 0f;
+                    for (int row = 0; row < rows; row++) {
+                        int base = xo + row * cols;
+                        for (int j = s; j < e; j++) od[oo + j] += xd[base + j];
+                    }
+                }
+            });
+            return out;
+        }
+        if (runs != null && runs[0] == 1) {
+            // target is a prefix of x's shape with trailing ones (e.g. a mean over the last axis): row sums
+            int rows = runs[1], len = runs[2];
+            Parallel.forRange(rows, Math.max(1, Elementwise.GRAIN / Math.max(1, len)), (s, e) -> {
+                for (int row = s; row < e; row++) {
+                    int base = xo + row * len;
+                    float acc;
+                    if (vec) {
+                        acc = VectorKernels.sum(xd, base, len);
+                    } else {
+                        acc = 0f;
+                        for (int j = 0; j < len; j++) acc += xd[base + j];
+                    }
+                    od[oo + row] = acc;
                 }
             });
             return out;
@@ -132,12 +154,18 @@ public final class Reduce {
         return out;
     }
 
-    /** Softmax over the last axis (max-subtracted). */
+    /**
+     * Softmax over the last axis: out[.., j] = exp(x_j - m) / Σ_i exp(x_i - m) with m the row maximum
+     * (exponentials in float64, the sum in float64). out may be x. A row holding NaN or +Inf gives NaN.
+     */
     public static Tensor softmax(Tensor x, Tensor out) {
         return rowwise(x, out, false);
     }
 
-    /** log-softmax over the last axis (max-subtracted, log-sum-exp in float64). */
+    /**
+     * log-softmax over the last axis: out[.., j] = (x_j - m) - log Σ_i exp(x_i - m) with m the row maximum
+     * (the log-sum-exp in float64). Accurate for large logits (|x| ~ 1e4). out may be x.
+     */
     public static Tensor logSoftmax(Tensor x, Tensor out) {
         return rowwise(x, out, true);
     }
@@ -151,19 +179,41 @@ public final class Reduce {
         int rows = n == 0 ? 0 : x.numel() / n;
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
+        boolean vec = Elementwise.vectorKernels();
         Parallel.forRange(rows, Math.max(1, Elementwise.GRAIN / Math.max(1, n)), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int bx = xo + r * n, bo = oo + r * n;
-                float m = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) m = Math.max(m, xd[bx + j]);
-                double sum = 0;
-                for (int j = 0; j < n; j++) sum += Math.exp(xd[bx + j] - m);
-                if (log) {
-                    float lse = (float) (m + Math.log(sum));
-                    for (int j = 0; j < n; j++) od[bo + j] = xd[bx + j] - lse;
+                float m;
+                if (vec) {
+                    m = VectorKernels.max(xd, bx, n);
                 } else {
-                    double inv = 1.0 / sum;
-                    for (int j = 0; j < n; j++) od[bo + j] = (float) (Math.exp(xd[bx + j] - m) * inv);
+                    m = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < n; j++) m = Math.max(m, xd[bx + j]);
+                }
+                // x - m is taken in float64, where it is exact, so that exp sees the true exponent
+                double sum = 0;
+                if (log) {
+                    for (int j = 0; j < n; j++) sum += Math.exp((double) xd[bx + j] - m);
+                    // (x - m) - log(sum) rather than x - (m + log(sum)): the latter rounds the shift at the
+                    // magnitude of m and loses all digits of the result when |m| is large (logits of 1e4)
+                    float c = (float) Math.log(sum);
+                    if (vec) {
+                        VectorKernels.subSub(xd, bx, m, c, od, bo, n);
+                    } else {
+                        for (int j = 0; j < n; j++) od[bo + j] = (xd[bx + j] - m) - c;
+                    }
+                } else {
+                    for (int j = 0; j < n; j++) {
+                        double ex = Math.exp((double) xd[bx + j] - m);
+                        sum += ex;
+                        od[bo + j] = (float) ex;
+                    }
+                    float inv = (float) (1.0 / sum);
+                    if (vec) {
+                        VectorKernels.scaleInPlace(od, bo, n, inv);
+                    } else {
+                        for (int j = 0; j < n; j++) od[bo + j] *= inv;
+                    }
                 }
             }
         });

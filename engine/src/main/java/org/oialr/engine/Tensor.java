@@ -247,10 +247,15 @@ public final class Tensor {
         return copy().data;
     }
 
-    /** Copies {@code src}'s values into this contiguous tensor; shapes must match. Returns this. */
+    /**
+     * Copies {@code src}'s values (in logical order) into this contiguous tensor; shapes must match. src may
+     * be a view of this tensor's storage, e.g. {@code a.copyFrom(a.t())} transposes a square matrix in place.
+     * Returns this.
+     */
     public Tensor copyFrom(Tensor src) {
         requireContiguous("copyFrom");
         if (!Arrays.equals(shape, src.shape)) throw ShapeException.of("copyFrom", "shapes must be equal", shape, src.shape);
+        if (src.transposed && src.data == data) src = src.copy(); // reading while writing the same storage
         if (src.transposed) src.transposeInto(data, offset);
         else System.arraycopy(src.data, src.offset, data, offset, size);
         return this;
@@ -295,41 +300,52 @@ public final class Tensor {
         return offset + flat;
     }
 
-    /** Largest |this - o| over all elements; shapes must match. */
+    /**
+     * Largest |this - o| over all elements; shapes must match. NaN when either tensor holds a NaN; equal
+     * values (equal infinities included) differ by 0, an infinity against anything else by infinity.
+     */
     public float maxAbsDiff(Tensor o) {
         if (!Arrays.equals(shape, o.shape)) throw ShapeException.of("maxAbsDiff", "shapes must be equal", shape, o.shape);
         float[] a = toArray(), b = o.toArray();
         float m = 0f;
         for (int i = 0; i < a.length; i++) {
+            if (a[i] == b[i]) continue;
             float d = Math.abs(a[i] - b[i]);
-            if (!(d <= m)) m = d; // NaN propagates
+            if (Float.isNaN(d)) return Float.NaN;
+            m = Math.max(m, d);
         }
         return m;
     }
 
-    /** |this - o| <= atol + rtol·|o| elementwise (NaN never close). */
+    /**
+     * True when shapes are equal and |this - o| <= atol + rtol·|o| elementwise; equal values (equal
+     * infinities included) are close, an infinity is close only to itself, a NaN to nothing.
+     */
     public boolean allClose(Tensor o, float atol, float rtol) {
         if (!Arrays.equals(shape, o.shape)) return false;
         float[] a = toArray(), b = o.toArray();
         for (int i = 0; i < a.length; i++) {
+            if (a[i] == b[i]) continue;
+            if (Float.isInfinite(a[i]) || Float.isInfinite(b[i])) return false;
             if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]))) return false;
         }
         return true;
     }
 
-    /** Shape and up to 8 leading values, e.g. {@code Tensor[2, 3] [0.1, 0.2, ...]}. */
+    /** Shape and up to 8 leading values, e.g. {@code Tensor[2, 3] [0.1, 0.2, ...]}. Copies nothing. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Tensor").append(Arrays.toString(shape));
         if (transposed) sb.append("ᵀ-view");
-        float[] v = toArray();
         sb.append(" [");
-        int show = Math.min(v.length, 8);
+        int show = Math.min(size, 8);
+        int[] idx = new int[shape.length];
         for (int i = 0; i < show; i++) {
             if (i > 0) sb.append(", ");
-            sb.append(v[i]);
+            sb.append(data[index(idx)]);
+            for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
         }
-        if (v.length > show) sb.append(", ... (").append(v.length).append(" values)");
+        if (size > show) sb.append(", ... (").append(size).append(" values)");
         return sb.append(']').toString();
     }
 

@@ -12,7 +12,10 @@ import org.oialr.engine.Parallel;
 import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
 
-/** SVD and QR on the CPU from EJML's float decompositions, one matrix per task over the batch. */
+/**
+ * SVD and QR on the CPU from EJML's float decompositions, one matrix per task over the batch. Inputs may
+ * be transposed views; they are not modified. NaN or infinite input throws {@link DecompositionException}.
+ */
 public final class EjmlLinalg {
     private EjmlLinalg() {
     }
@@ -31,16 +34,15 @@ public final class EjmlLinalg {
     }
 
     private static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
+        if (k == 0) return;
         FMatrixRMaj mat = new FMatrixRMaj(m, n);
         float[] src = a.matrix(b).toArray();
-        for (float x : src) {
-            if (!Float.isFinite(x)) throw new DecompositionException("svd: matrix " + b + " of shape " + Arrays.toString(a.shape()) + " contains NaN or Inf");
-        }
+        requireFinite("svd", src, a, b);
         System.arraycopy(src, 0, mat.data, 0, src.length);
-        if (k == 0) return;
         SingularValueDecomposition_F32<FMatrixRMaj> dec = DecompositionFactory_FDRM.svd(m, n, true, true, true);
         if (!dec.decompose(mat)) {
-            throw new DecompositionException("svd: EJML did not converge on matrix " + b + " of shape " + Arrays.toString(a.shape()));
+            throw new DecompositionException("svd: EJML did not converge on matrix " + b + " of shape "
+                    + Arrays.toString(a.shape()) + "; check its scale (values near the float32 limits) or decompose it in float64");
         }
         FMatrixRMaj uu = dec.getU(null, false), ww = dec.getW(null), vv = dec.getV(null, false);
         SingularOps_FDRM.descendingOrder(uu, false, ww, vv, false);
@@ -58,17 +60,37 @@ public final class EjmlLinalg {
         Tensor q = Tensor.zeros(concat(lead, m, k)), r = Tensor.zeros(concat(lead, k, n));
         Parallel.forRange(a.batchCount(), 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
+                if (k == 0) continue;
                 FMatrixRMaj mat = new FMatrixRMaj(m, n);
                 float[] src = a.matrix(b).toArray();
+                requireFinite("qr", src, a, b);
                 System.arraycopy(src, 0, mat.data, 0, src.length);
                 QRDecomposition<FMatrixRMaj> dec = DecompositionFactory_FDRM.qr(m, n);
-                if (!dec.decompose(mat)) throw new DecompositionException("qr: EJML failed on matrix " + b + " of shape " + Arrays.toString(a.shape()));
+                // EJML's Householder QR returns false when a column is exactly zero below the diagonal (a
+                // rank-deficient matrix, e.g. all ones); it then uses the identity reflector, and Q and R are
+                // still a valid decomposition, so the flag is not an error for finite input.
+                dec.decompose(mat);
                 FMatrixRMaj qq = dec.getQ(null, true), rr = dec.getR(null, true);
+                for (float x : qq.data) {
+                    if (!Float.isFinite(x)) throw new DecompositionException("qr: EJML produced a non-finite Q for matrix " + b + " of shape " + Arrays.toString(a.shape()));
+                }
                 System.arraycopy(qq.data, 0, q.data(), q.offset() + b * m * k, m * k);
                 System.arraycopy(rr.data, 0, r.data(), r.offset() + b * k * n, k * n);
             }
         });
         return new Backend.Qr(q, r);
+    }
+
+    /** Throws a DecompositionException naming the op, the matrix and the first bad value's position. */
+    private static void requireFinite(String op, float[] src, Tensor a, int b) {
+        int n = a.dim(-1);
+        for (int i = 0; i < src.length; i++) {
+            if (!Float.isFinite(src[i])) {
+                throw new DecompositionException(op + ": matrix " + b + " of shape " + Arrays.toString(a.shape())
+                        + " contains " + src[i] + " at row " + (i / n) + ", column " + (i % n)
+                        + "; decompositions need finite input (check for a diverged step or a division by zero upstream)");
+            }
+        }
     }
 
     static int[] concat(int[] lead, int... tail) {

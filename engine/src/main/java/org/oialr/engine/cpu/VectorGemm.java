@@ -1,31 +1,374 @@
 package org.oialr.engine.cpu;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.oialr.engine.Parallel;
+
 /**
- * PLACEHOLDER (scalar reference loop) until the Vector API kernel lands. Same contract as
+ * Single-precision GEMM on the Vector API ({@code jdk.incubator.vector}), BLIS style:
+ * C_b = alpha · op(A_b) · op(B_b) + beta · C_b for every b of a strided batch, with the contract of
  * {@link org.oialr.engine.Backend#sgemm}.
+ *
+ * <p>How it works. The k dimension is cut into blocks of {@link #KC}, n into blocks of {@link #NC} and m into
+ * blocks of {@link #MC}. For each (NC, KC) block, B is packed into micro-panels of {@link #NR} columns
+ * (kc x NR, row by row) and, for each MC block, A into micro-panels of {@link #MR} rows (kc x MR, column by
+ * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
+ * ever made, and rows/columns past the edge are packed as zeros. A register-blocked micro-kernel then
+ * multiplies one A micro-panel by one B micro-panel into MR x NR accumulators (NR = two vectors of the
+ * preferred species) and adds the tile into C (masked at the edges). The first k block applies beta; when
+ * beta == 0 C is written without being read, so NaN in C does not propagate.
+ *
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 12 x 32 on AVX-512 (32 vector registers),
+ * 6 x 16 on AVX2, 6 x 8 on 128-bit machines. The system properties {@code oialr.gemm.mr},
+ * {@code oialr.gemm.kc}, {@code oialr.gemm.mc} and {@code oialr.gemm.nc} override the defaults (tuning only).
+ *
+ * <p>Threads: products of at least {@link #PARALLEL_MIN_FLOPS} flops are cut into independent tasks (the
+ * matrices of the batch, or column/row strips of C when the batch is too small) that run on
+ * {@link Parallel} and are handed out dynamically; smaller products run on the calling thread. Packing
+ * buffers are per thread and reused, so steady-state calls allocate nothing large.
  */
 public final class VectorGemm {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Lanes per vector. */
+    static final int VL = S.length();
+    /** Columns of a micro-tile: two vectors. */
+    public static final int NR = 2 * VL;
+    /** Rows of a micro-tile (4..14): 12 where 32 vector registers hold 24 accumulators, else 6. */
+    public static final int MR = mr();
+    /** Depth of a packed panel (k block). */
+    public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
+    /** Rows of A packed at once (m block), a multiple of MR. */
+    public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
+    /** Columns of B packed at once (n block), a multiple of NR. */
+    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 4096), NR);
+    /** Products below this many flops (2·m·n·k over the batch) stay on the calling thread. */
+    public static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
     private VectorGemm() {
     }
 
+    private static int mr() {
+        int dflt = VL >= 16 ? 12 : 6;
+        int v = Integer.getInteger("oialr.gemm.mr", dflt);
+        if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
+        return v;
+    }
+
+    private static int roundUp(int v, int q) {
+        if (v < 1) throw new IllegalArgumentException("GEMM block size must be positive, got " + v);
+        return (v + q - 1) / q * q;
+    }
+
+    /** Per-thread packing buffers, grown on demand. */
+    private static final class Buffers {
+        float[] packA = new float[0];
+        float[] packB = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] packA(int size) {
+            if (packA.length < size) packA = new float[size];
+            return packA;
+        }
+
+        float[] packB(int size) {
+            if (packB.length < size) packB = new float[size];
+            return packB;
+        }
+    }
+
+    /**
+     * C_b = alpha · op(A_b) · op(B_b) + beta · C_b for b in [0, batch), row-major; see
+     * {@link org.oialr.engine.Backend#sgemm}. op(A) is m x k (storage k x m when {@code transA}), op(B) is
+     * k x n (storage n x k when {@code transB}), C is m x n with row stride {@code ldc}. Matrix b of an operand
+     * starts at {@code off + b·stride}; stride 0 broadcasts A or B. Only C is modified; with beta == 0 it is not
+     * read. When alpha == 0 or k == 0, A and B are not read.
+     *
+     * @throws IllegalArgumentException when a size or leading dimension is negative or too small, when an
+     *                                  operand does not fit its array, or when C's stride is 0 with batch > 1
+     */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, int strideA,
                              float[] b, int bOff, int ldb, int strideB,
                              float beta, float[] c, int cOff, int ldc, int strideC, int batch) {
-        for (int t = 0; t < batch; t++) {
-            int a0 = aOff + t * strideA, b0 = bOff + t * strideB, c0 = cOff + t * strideC;
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    float s = 0f;
-                    for (int p = 0; p < k; p++) {
-                        float av = transA ? a[a0 + p * lda + i] : a[a0 + i * lda + p];
-                        float bv = transB ? b[b0 + j * ldb + p] : b[b0 + p * ldb + j];
-                        s += av * bv;
+        check(transA, transB, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC, batch);
+        if (batch == 0 || m == 0 || n == 0) return;
+        if (alpha == 0f || k == 0) {
+            for (int t = 0; t < batch; t++) scaleC(m, n, beta, c, cOff + t * strideC, ldc);
+            return;
+        }
+        // Task decomposition: whole matrices when the batch can keep the threads busy, else strips of C.
+        long flops = 2L * m * n * k * batch;
+        int threads = flops >= PARALLEL_MIN_FLOPS ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
+        int partsM = 1, partsN = 1;
+        if (threads > 1 && batch < 2 * threads) {
+            int parts = Math.max(1, (2 * threads + batch - 1) / batch);
+            // cut the longer side (in micro-tiles), never into strips thinner than one micro-tile
+            if ((n + NR - 1) / NR >= (m + MR - 1) / MR) partsN = Math.min(parts, (n + NR - 1) / NR);
+            else partsM = Math.min(parts, (m + MR - 1) / MR);
+        }
+        final int pm = partsM, pn = partsN;
+        final int tasks = batch * pm * pn;
+        Task task = (id) -> {
+            int t = id / (pm * pn), r = id % (pm * pn), im = r / pn, in = r % pn;
+            int i0 = split(m, MR, pm, im), i1 = split(m, MR, pm, im + 1);
+            int j0 = split(n, NR, pn, in), j1 = split(n, NR, pn, in + 1);
+            if (i1 <= i0 || j1 <= j0) return;
+            int a0 = aOff + t * strideA + (transA ? i0 : i0 * lda);
+            int b0 = bOff + t * strideB + (transB ? j0 * ldb : j0);
+            gemm(transA, transB, i1 - i0, j1 - j0, k, alpha, a, a0, lda, b, b0, ldb, beta,
+                    c, cOff + t * strideC + i0 * ldc + j0, ldc, BUFFERS.get());
+        };
+        if (threads <= 1 || tasks == 1) {
+            for (int id = 0; id < tasks; id++) task.run(id);
+        } else {
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            Parallel.forRange(Math.min(threads, tasks), 1, (s, e) -> {
+                for (int id; (id = next.getAndIncrement()) < tasks; ) task.run(id);
+            });
+        }
+    }
+
+    @FunctionalInterface
+    private interface Task {
+        void run(int id);
+    }
+
+    /** Start of part {@code p} of {@code parts} over [0, len), aligned to {@code q}. */
+    private static int split(int len, int q, int parts, int p) {
+        int units = (len + q - 1) / q;
+        return Math.min(len, (int) ((long) units * p / parts) * q);
+    }
+
+    /** C = beta · C (C not read when beta == 0). */
+    private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) Arrays.fill(c, row, row + n, 0f);
+            else if (beta != 1f) for (int j = 0; j < n; j++) c[row + j] *= beta;
+        }
+    }
+
+    /** One product on the calling thread: the three blocking loops around the packed micro-kernel. */
+    private static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] c, int cOff, int ldc, Buffers buf) {
+        int kcMax = Math.min(KC, k);
+        float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax);
+        float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
+        float[] tile = buf.tile;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float betaBlock = pc == 0 ? beta : 1f;
+                if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb);
+                else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa);
+                    else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            storeTile(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
+                        }
                     }
-                    int ci = c0 + i * ldc + j;
-                    c[ci] = beta == 0f ? alpha * s : alpha * s + beta * c[ci];
                 }
             }
+        }
+    }
+
+    /**
+     * The micro-kernel: tile (MR x NR, row-major) = A micro-panel (kc x MR at pa[ai..]) times B micro-panel
+     * (kc x NR at pb[bi..]). MR is a constant, so the rows it does not use fold away.
+     */
+    private static void kernel(float[] pa, int ai, float[] pb, int bi, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0a = zero, c0b = zero;
+        FloatVector c1a = zero, c1b = zero;
+        FloatVector c2a = zero, c2b = zero;
+        FloatVector c3a = zero, c3b = zero;
+        FloatVector c4a = zero, c4b = zero;
+        FloatVector c5a = zero, c5b = zero;
+        FloatVector c6a = zero, c6b = zero;
+        FloatVector c7a = zero, c7b = zero;
+        FloatVector c8a = zero, c8b = zero;
+        FloatVector c9a = zero, c9b = zero;
+        FloatVector c10a = zero, c10b = zero;
+        FloatVector c11a = zero, c11b = zero;
+        FloatVector c12a = zero, c12b = zero;
+        FloatVector c13a = zero, c13b = zero;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ai + 0]); c0a = a.fma(b0, c0a); c0b = a.fma(b1, c0b);
+            a = FloatVector.broadcast(S, pa[ai + 1]); c1a = a.fma(b0, c1a); c1b = a.fma(b1, c1b);
+            a = FloatVector.broadcast(S, pa[ai + 2]); c2a = a.fma(b0, c2a); c2b = a.fma(b1, c2b);
+            a = FloatVector.broadcast(S, pa[ai + 3]); c3a = a.fma(b0, c3a); c3b = a.fma(b1, c3b);
+            if (MR > 4) { a = FloatVector.broadcast(S, pa[ai + 4]); c4a = a.fma(b0, c4a); c4b = a.fma(b1, c4b); }
+            if (MR > 5) { a = FloatVector.broadcast(S, pa[ai + 5]); c5a = a.fma(b0, c5a); c5b = a.fma(b1, c5b); }
+            if (MR > 6) { a = FloatVector.broadcast(S, pa[ai + 6]); c6a = a.fma(b0, c6a); c6b = a.fma(b1, c6b); }
+            if (MR > 7) { a = FloatVector.broadcast(S, pa[ai + 7]); c7a = a.fma(b0, c7a); c7b = a.fma(b1, c7b); }
+            if (MR > 8) { a = FloatVector.broadcast(S, pa[ai + 8]); c8a = a.fma(b0, c8a); c8b = a.fma(b1, c8b); }
+            if (MR > 9) { a = FloatVector.broadcast(S, pa[ai + 9]); c9a = a.fma(b0, c9a); c9b = a.fma(b1, c9b); }
+            if (MR > 10) { a = FloatVector.broadcast(S, pa[ai + 10]); c10a = a.fma(b0, c10a); c10b = a.fma(b1, c10b); }
+            if (MR > 11) { a = FloatVector.broadcast(S, pa[ai + 11]); c11a = a.fma(b0, c11a); c11b = a.fma(b1, c11b); }
+            if (MR > 12) { a = FloatVector.broadcast(S, pa[ai + 12]); c12a = a.fma(b0, c12a); c12b = a.fma(b1, c12b); }
+            if (MR > 13) { a = FloatVector.broadcast(S, pa[ai + 13]); c13a = a.fma(b0, c13a); c13b = a.fma(b1, c13b); }
+            ai += MR;
+            bi += NR;
+        }
+        c0a.intoArray(tile, 0 * NR); c0b.intoArray(tile, 0 * NR + VL);
+        c1a.intoArray(tile, 1 * NR); c1b.intoArray(tile, 1 * NR + VL);
+        c2a.intoArray(tile, 2 * NR); c2b.intoArray(tile, 2 * NR + VL);
+        c3a.intoArray(tile, 3 * NR); c3b.intoArray(tile, 3 * NR + VL);
+        if (MR > 4) { c4a.intoArray(tile, 4 * NR); c4b.intoArray(tile, 4 * NR + VL); }
+        if (MR > 5) { c5a.intoArray(tile, 5 * NR); c5b.intoArray(tile, 5 * NR + VL); }
+        if (MR > 6) { c6a.intoArray(tile, 6 * NR); c6b.intoArray(tile, 6 * NR + VL); }
+        if (MR > 7) { c7a.intoArray(tile, 7 * NR); c7b.intoArray(tile, 7 * NR + VL); }
+        if (MR > 8) { c8a.intoArray(tile, 8 * NR); c8b.intoArray(tile, 8 * NR + VL); }
+        if (MR > 9) { c9a.intoArray(tile, 9 * NR); c9b.intoArray(tile, 9 * NR + VL); }
+        if (MR > 10) { c10a.intoArray(tile, 10 * NR); c10b.intoArray(tile, 10 * NR + VL); }
+        if (MR > 11) { c11a.intoArray(tile, 11 * NR); c11b.intoArray(tile, 11 * NR + VL); }
+        if (MR > 12) { c12a.intoArray(tile, 12 * NR); c12b.intoArray(tile, 12 * NR + VL); }
+        if (MR > 13) { c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL); }
+    }
+
+    /** C[mr x nr] = alpha · tile + beta · C (C not read when beta == 0). */
+    private static void storeTile(float[] tile, float[] c, int ci, int ldc, int mr, int nr, float alpha, float beta) {
+        FloatVector alphaV = FloatVector.broadcast(S, alpha), betaV = FloatVector.broadcast(S, beta);
+        if (nr == NR) {
+            for (int r = 0; r < mr; r++, ci += ldc) {
+                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
+                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + VL).mul(alphaV);
+                if (beta != 0f) {
+                    t0 = FloatVector.fromArray(S, c, ci).fma(betaV, t0);
+                    t1 = FloatVector.fromArray(S, c, ci + VL).fma(betaV, t1);
+                }
+                t0.intoArray(c, ci);
+                t1.intoArray(c, ci + VL);
+            }
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(0, nr), m1 = S.indexInRange(VL, nr);
+            for (int r = 0; r < mr; r++, ci += ldc) {
+                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
+                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + VL).mul(alphaV);
+                if (beta != 0f) {
+                    t0 = FloatVector.fromArray(S, c, ci, m0).fma(betaV, t0);
+                    t1 = FloatVector.fromArray(S, c, ci + VL, m1).fma(betaV, t1);
+                }
+                t0.intoArray(c, ci, m0);
+                t1.intoArray(c, ci + VL, m1);
+            }
+        }
+    }
+
+    /** Packs A (not transposed: row i at a[off + i·lda], kc x mc block) into MR-row micro-panels. */
+    private static void packA(float[] a, int off, int lda, int kc, int mc, float[] pa) {
+        int o = 0;
+        for (int ir = 0; ir < mc; ir += MR, off += MR * lda) {
+            int mr = Math.min(MR, mc - ir);
+            for (int r = 0; r < mr; r++) {
+                int src = off + r * lda;
+                for (int p = 0, d = o + r; p < kc; p++, d += MR) pa[d] = a[src + p];
+            }
+            for (int r = mr; r < MR; r++) {
+                for (int p = 0, d = o + r; p < kc; p++, d += MR) pa[d] = 0f;
+            }
+            o += MR * kc;
+        }
+    }
+
+    /** Packs A stored transposed (op(A) row i is column i: a[off + p·lda + i]) into MR-row micro-panels. */
+    private static void packATrans(float[] a, int off, int lda, int kc, int mc, float[] pa) {
+        int o = 0;
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            for (int p = 0; p < kc; p++, o += MR) {
+                int src = off + p * lda + ir;
+                if (mr == MR) System.arraycopy(a, src, pa, o, MR);
+                else {
+                    System.arraycopy(a, src, pa, o, mr);
+                    Arrays.fill(pa, o + mr, o + MR, 0f);
+                }
+            }
+        }
+    }
+
+    /** Packs B (not transposed: row p at b[off + p·ldb], kc x nc block) into NR-column micro-panels. */
+    private static void packB(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
+        int o = 0;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            if (nr == NR) {
+                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
+                    FloatVector.fromArray(S, b, src).intoArray(pb, o);
+                    FloatVector.fromArray(S, b, src + VL).intoArray(pb, o + VL);
+                }
+            } else {
+                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
+                    System.arraycopy(b, src, pb, o, nr);
+                    Arrays.fill(pb, o + nr, o + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** Packs B stored transposed (op(B) column j is row j: b[off + j·ldb + p]) into NR-column micro-panels. */
+    private static void packBTrans(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
+        int o = 0;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int j = 0; j < nr; j++) {
+                int src = off + (jr + j) * ldb;
+                for (int p = 0, d = o + j; p < kc; p++, d += NR) pb[d] = b[src + p];
+            }
+            for (int j = nr; j < NR; j++) {
+                for (int p = 0, d = o + j; p < kc; p++, d += NR) pb[d] = 0f;
+            }
+            o += NR * kc;
+        }
+    }
+
+    /** Validates sizes, leading dimensions and that every operand fits its array. */
+    private static void check(boolean transA, boolean transB, int m, int n, int k,
+                              float[] a, int aOff, int lda, int strideA,
+                              float[] b, int bOff, int ldb, int strideB,
+                              float[] c, int cOff, int ldc, int strideC, int batch) {
+        if (m < 0 || n < 0 || k < 0 || batch < 0) {
+            throw new IllegalArgumentException("sgemm: sizes must be >= 0, got m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        }
+        if (batch == 0 || m == 0 || n == 0) return;
+        if (ldc < n) throw new IllegalArgumentException("sgemm: ldc=" + ldc + " < n=" + n + ": C's row stride must be at least its width");
+        if (batch > 1 && strideC < (long) (m - 1) * ldc + n) {
+            throw new IllegalArgumentException("sgemm: strideC=" + strideC + " makes the matrices of C overlap (m=" + m + ", n=" + n + ", ldc=" + ldc + "); C cannot be broadcast");
+        }
+        fits("C", c, cOff, m, n, ldc, strideC, batch);
+        if (k == 0) return;
+        int aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n;
+        if (lda < aCols) throw new IllegalArgumentException("sgemm: lda=" + lda + " < " + aCols + " (A stored " + aRows + " x " + aCols + (transA ? ", transposed" : "") + ")");
+        if (ldb < bCols) throw new IllegalArgumentException("sgemm: ldb=" + ldb + " < " + bCols + " (B stored " + bRows + " x " + bCols + (transB ? ", transposed" : "") + ")");
+        if (strideA < 0 || strideB < 0) throw new IllegalArgumentException("sgemm: strides must be >= 0, got strideA=" + strideA + " strideB=" + strideB);
+        fits("A", a, aOff, aRows, aCols, lda, strideA, batch);
+        fits("B", b, bOff, bRows, bCols, ldb, strideB, batch);
+        if (c == a || c == b) {
+            // same array is allowed only when the regions are disjoint; checking that exactly is not worth it
+            throw new IllegalArgumentException("sgemm: C must not share its array with A or B");
+        }
+    }
+
+    private static void fits(String name, float[] x, int off, int rows, int cols, int ld, int stride, int batch) {
+        long last = (long) off + (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        if (off < 0 || last > x.length) {
+            throw new IllegalArgumentException("sgemm: " + name + " (" + batch + " x " + rows + " x " + cols + ", offset " + off
+                    + ", ld " + ld + ", stride " + stride + ") needs " + last + " elements but its array has " + x.length);
         }
     }
 }

@@ -1,0 +1,170 @@
+package org.oialr.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.oialr.data.DataFileException;
+import org.oialr.data.FashionMnist;
+import org.oialr.data.Split;
+import org.oialr.engine.Backends;
+import org.oialr.engine.Parallel;
+import org.oialr.train.ProgressBar;
+import org.oialr.train.ResultsTable;
+import org.oialr.train.RunResult;
+import org.oialr.train.TrainConfig;
+import org.oialr.train.Trainer;
+import org.oialr.train.TrainingDivergedException;
+import org.oialr.train.report.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The {@code oialr} command line: train, compare, info. */
+@Command(name = "oialr", mixinStandardHelpOptions = true, version = "oialr 0.1.0",
+        description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) on the JVM.",
+        subcommands = {Main.Train.class, Main.Compare.class, Main.Info.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: train, compare or info");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (0 ok, 1 run failed, 2 bad usage or input). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            java.io.PrintWriter err = line.getErr();
+            if (ex instanceof IllegalArgumentException || ex instanceof DataFileException) {
+                err.println("oialr: error: " + ex.getMessage());
+                return 2;
+            }
+            if (ex instanceof TrainingDivergedException) {
+                err.println("oialr: training diverged: " + ex.getMessage());
+                return 1;
+            }
+            err.println("oialr: failed: " + ex);
+            ex.printStackTrace(err);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static void setUp(RunOptions o) {
+        if (o.threads != null) Parallel.setThreads(o.threads);
+        if (!"auto".equals(o.backend)) Backends.useNamed(o.backend);
+    }
+
+    static Split loadData(RunOptions o) throws IOException {
+        return FashionMnist.loadNormalized(FashionMnist.dir(o.data));
+    }
+
+    static Path outDir(RunOptions o, String command) {
+        if (o.out != null) return o.out;
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of("runs", stamp + "-" + o.model + "-" + command);
+    }
+
+    static RunResult train(RunOptions o, TrainConfig c, Split data, Path out, Path resume) throws IOException {
+        Trainer t = new Trainer(c, data.train(), data.heldOut(), out);
+        if (!o.quiet) t.listen(new ProgressBar(System.err, c.method().label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
+        return resume != null ? t.resume(resume) : t.run();
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "Train one model, full-rank or with OIALR, and print its results.")
+    static final class Train implements Callable<Integer> {
+        @Mixin
+        RunOptions o;
+
+        @Option(names = "--method", defaultValue = "oialr", description = "full or oialr. Default: ${DEFAULT-VALUE}")
+        String method;
+
+        @Option(names = "--resume", paramLabel = "PATH", description = "Continue from a checkpoint file or a run directory holding " + Trainer.CHECKPOINT)
+        Path resume;
+
+        @Override
+        public Integer call() throws IOException {
+            TrainConfig.Method m = parseMethod(method);
+            setUp(o);
+            Path ckpt = null;
+            if (resume != null) {
+                ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
+                if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
+                if (o.out == null) o.out = ckpt.toAbsolutePath().getParent();
+            }
+            Split data = loadData(o);
+            Path out = outDir(o, "train");
+            RunResult r = train(o, o.config(m), data, out, ckpt);
+            System.out.print(ResultsTable.markdown(List.of(r)));
+            System.out.println("\nwritten to " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Train the full-rank baseline and OIALR with the same settings and print the results table.")
+    static final class Compare implements Callable<Integer> {
+        @Mixin
+        RunOptions o;
+
+        @Override
+        public Integer call() throws IOException {
+            setUp(o);
+            o.config(TrainConfig.Method.OIALR); // validate every option before the long runs
+            Split data = loadData(o);
+            Path out = outDir(o, "compare");
+            List<RunResult> results = new ArrayList<>();
+            for (TrainConfig.Method m : TrainConfig.Method.values()) {
+                results.add(train(o, o.config(m), data, out.resolve(m.name().toLowerCase(Locale.ROOT)), null));
+            }
+            String table = ResultsTable.markdown(results);
+            Files.createDirectories(out);
+            org.oialr.train.io.AtomicFiles.writeString(out.resolve("results.md"), table);
+            Json.write(out.resolve("results.json"), results);
+            System.out.print(table);
+            RunResult full = results.get(0), lr = results.get(1);
+            System.out.printf(Locale.ROOT, "%nOIALR vs full-rank: top-1 %+.2f points with %.1f%% of the trainable parameters%n",
+                    100 * (lr.last().testTop1() - full.last().testTop1()), lr.trainablePercent());
+            System.out.println("written to " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "info", mixinStandardHelpOptions = true, description = "Show the compute backend and why it was chosen, threads, and the data location.")
+    static final class Info implements Callable<Integer> {
+        @Option(names = "--data", paramLabel = "DIR")
+        String data;
+
+        @Override
+        public Integer call() {
+            System.out.println(Backends.selection().describe());
+            System.out.println("threads: " + Parallel.threads() + " (of " + Runtime.getRuntime().availableProcessors() + " processors)");
+            System.out.println("vector API: " + (Backends.vectorApiAvailable() ? "enabled" : "not enabled (start the JVM with --add-modules jdk.incubator.vector)"));
+            System.out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+            Path dir = FashionMnist.dir(data);
+            System.out.println("data: " + dir + (Files.isDirectory(dir) ? "" : " (missing: apt-get install dataset-fashion-mnist, or pass --data DIR)"));
+            return 0;
+        }
+    }
+
+    static TrainConfig.Method parseMethod(String s) {
+        switch (s.toLowerCase(Locale.ROOT)) {
+            case "full": return TrainConfig.Method.FULL;
+            case "oialr": return TrainConfig.Method.OIALR;
+            default: throw new IllegalArgumentException("--method must be full or oialr, got '" + s + "'");
+        }
+    }
+}

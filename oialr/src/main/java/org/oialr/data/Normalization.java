@@ -1,0 +1,95 @@
+package org.oialr.data;
+
+import java.util.Arrays;
+
+/**
+ * Per-channel standardisation {@code x' = (x - mean[c]) / std[c]}, with statistics computed on a training set
+ * ({@link #fit}) and applied unchanged to every other split ({@link Dataset#normalize}).
+ *
+ * <p>A channel is dimension 0 of a {@code [C, H, W]} example; any other example shape has a single channel.
+ *
+ * @param mean per-channel mean of the raw features
+ * @param std  per-channel population standard deviation (positive)
+ */
+public record Normalization(float[] mean, float[] std) {
+    public Normalization {
+        if (mean.length != std.length || mean.length == 0) {
+            throw new IllegalArgumentException("Normalization: mean has " + mean.length + " channels, std has " + std.length);
+        }
+        for (int c = 0; c < std.length; c++) {
+            if (!(std[c] > 0) || !Float.isFinite(std[c]) || !Float.isFinite(mean[c])) {
+                throw new IllegalArgumentException("Normalization: channel " + c + " has mean " + mean[c] + " and std " + std[c]
+                        + "; std must be positive and finite");
+            }
+        }
+        mean = mean.clone();
+        std = std.clone();
+    }
+
+    /**
+     * Mean and population standard deviation of each channel over all examples and positions of {@code d},
+     * accumulated in float64. A constant channel (std 0) gets std 1 so that it maps to 0 instead of NaN.
+     */
+    public static Normalization fit(Dataset d) {
+        int channels = d.channels();
+        int plane = d.sampleSize() / channels;
+        float[] x = d.features();
+        double[] sum = new double[channels], sumSq = new double[channels];
+        for (int i = 0; i < d.size(); i++) {
+            int base = i * d.sampleSize();
+            for (int c = 0; c < channels; c++) {
+                double s = 0, s2 = 0;
+                for (int p = base + c * plane, end = p + plane; p < end; p++) {
+                    s += x[p];
+                    s2 += (double) x[p] * x[p];
+                }
+                sum[c] += s;
+                sumSq[c] += s2;
+            }
+        }
+        float[] mean = new float[channels], std = new float[channels];
+        double n = (double) d.size() * plane;
+        if (n == 0) throw new IllegalArgumentException("Normalization.fit: data set '" + d.name() + "' is empty");
+        for (int c = 0; c < channels; c++) {
+            double m = sum[c] / n;
+            double var = Math.max(0, sumSq[c] / n - m * m);
+            mean[c] = (float) m;
+            std[c] = var > 0 ? (float) Math.sqrt(var) : 1f;
+        }
+        return new Normalization(mean, std);
+    }
+
+    public int channels() {
+        return mean.length;
+    }
+
+    /** The normalised value of raw value {@code v} in channel {@code c}. */
+    public float apply(int c, float v) {
+        return (v - mean[c]) / std[c];
+    }
+
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    @Override
+    public float[] std() {
+        return std.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Normalization n && Arrays.equals(mean, n.mean) && Arrays.equals(std, n.std);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(mean) + Arrays.hashCode(std);
+    }
+
+    @Override
+    public String toString() {
+        return "Normalization[mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + "]";
+    }
+}

@@ -1,0 +1,82 @@
+package org.oialr.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.oialr.engine.Tensor;
+import org.oialr.lowrank.LowRankModule;
+import org.oialr.lowrank.Stability;
+import org.oialr.nn.Conv2d;
+import org.oialr.nn.Linear;
+import org.oialr.nn.Module;
+
+/**
+ * Records the Stability of each tracked layer at chosen steps, before and after the transition: each record
+ * compares the layer's orthogonal basis now with the one of the previous record (the first record has none,
+ * NaN). A full-rank layer's basis needs the SVD of its weight; a low-rank layer's comes from the r x r SVD of S.
+ */
+public final class StabilityTracker {
+    private final Module model;
+    private final List<String> layers;
+    private final Map<String, Stability.Basis> previous = new LinkedHashMap<>();
+    private final List<Long> steps = new ArrayList<>();
+    private final List<double[]> values = new ArrayList<>();
+
+    public StabilityTracker(Module model, List<String> layers) {
+        this.model = model;
+        this.layers = List.copyOf(layers);
+    }
+
+    public List<String> layers() {
+        return layers;
+    }
+
+    /** Records every layer's Stability against its previous record. */
+    public void record(long step) {
+        double[] row = new double[layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            String path = layers.get(i);
+            Stability.Basis b = basis(model.getModule(path));
+            Stability.Basis prev = previous.put(path, b);
+            row[i] = prev == null ? Double.NaN : Stability.between(prev, b);
+        }
+        steps.add(step);
+        values.add(row);
+    }
+
+    private static Stability.Basis basis(Module m) {
+        if (m instanceof LowRankModule l) return Stability.basisOfFactors(l.u(), l.s().value(), l.v());
+        Tensor w = m instanceof Linear lin ? lin.weight().value() : ((Conv2d) m).weight().value();
+        int rows = w.dim(0);
+        Tensor w2 = w.reshape(rows, w.numel() / rows);
+        return Stability.basis(w2.dim(0) >= w2.dim(1) ? w2 : w2.t().contiguous());
+    }
+
+    /** Steps at which records were taken. */
+    public List<Long> steps() {
+        return List.copyOf(steps);
+    }
+
+    /** values[record][layer]. */
+    public double[][] values() {
+        return values.toArray(new double[0][]);
+    }
+
+    /** Layers x records, for the heatmap. */
+    public double[][] byLayer() {
+        double[][] out = new double[layers.size()][values.size()];
+        for (int r = 0; r < values.size(); r++) {
+            for (int l = 0; l < layers.size(); l++) out[l][r] = values.get(r)[l];
+        }
+        return out;
+    }
+
+    /** Restores records saved with a checkpoint (the bases restart at the next record). */
+    public void restore(List<Long> savedSteps, double[][] savedValues) {
+        steps.clear();
+        values.clear();
+        steps.addAll(savedSteps);
+        for (double[] v : savedValues) values.add(v.clone());
+    }
+}
