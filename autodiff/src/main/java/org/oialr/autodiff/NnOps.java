@@ -48,6 +48,19 @@ final class NnOps {
         return v;
     }
 
+    /**
+     * Prepares x's gradient for a rule that writes every element of it: returns true when x is an
+     * intermediate value without a gradient yet, after giving it an uninitialised workspace buffer (the rule
+     * then overwrites {@link Var#gradBuffer()} instead of adding, which saves zero-filling it); false when
+     * the rule must add into {@link Var#gradBuffer()}. Call it right before the write (a value used twice
+     * is fresh only for the first rule).
+     */
+    static boolean claimFresh(Var x) {
+        if (x.isLeaf() || x.grad() != null) return false;
+        x.setGrad(Workspace.allocUninitialized(x.shape()));
+        return true;
+    }
+
     private static Var[] present(Var... vs) {
         return Arrays.stream(vs).filter(v -> v != null).toArray(Var[]::new);
     }
@@ -150,6 +163,7 @@ final class NnOps {
         });
         return Var.result("layerNorm", y, g -> {
             boolean needW = weight != null && weight.requiresGrad(), needB = bias != null && bias.requiresGrad();
+            boolean fresh = x.requiresGrad() && claimFresh(x);
             Tensor gx = x.requiresGrad() ? x.gradBuffer() : null;
             float[] gd = g.data(), gxd = gx == null ? null : gx.data();
             int go = g.offset(), gxo = gx == null ? 0 : gx.offset();
@@ -175,8 +189,14 @@ final class NnOps {
                         gradSums(gd, gb, xd, xb, wd, wo, d, mean, rstd, ab);
                         float ma = ab[0] / d, mb = ab[1] / d;
                         int ob = gxo + r * d;
-                        for (int j = 0; j < d; j++) {
-                            gxd[ob + j] += rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
+                        if (fresh) {
+                            for (int j = 0; j < d; j++) {
+                                gxd[ob + j] = rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
+                            }
+                        } else {
+                            for (int j = 0; j < d; j++) {
+                                gxd[ob + j] += rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
+                            }
                         }
                     }
                 }
@@ -277,6 +297,7 @@ final class NnOps {
             }
         });
         return Var.result("batchNorm2d", y, g -> {
+            boolean fresh = x.requiresGrad() && claimFresh(x);
             Tensor gx = x.requiresGrad() ? x.gradBuffer() : null;
             Tensor gw = weight != null && weight.requiresGrad() ? weight.gradBuffer() : null;
             Tensor gb = bias != null && bias.requiresGrad() ? bias.gradBuffer() : null;
@@ -297,21 +318,17 @@ final class NnOps {
                     if (gw != null) gw.data()[gw.offset() + c] += (float) sgh;
                     if (gb != null) gb.data()[gb.offset() + c] += (float) sg;
                     if (gx == null) continue;
+                    // dx = k·(g − ma − x̂·mb): batch statistics; k·g: running statistics (ma = mb = 0)
                     float k = rstd * wd[wo + c];
+                    float ma = batchStats ? (float) (sg / m) : 0f, mb = batchStats ? (float) (sgh / m) * rstd : 0f;
                     float[] gxd = gx.data();
                     int gxo = gx.offset();
-                    if (batchStats) {
-                        float ma = (float) (sg / m), mb = (float) (sgh / m);
-                        for (int i = 0; i < n; i++) {
-                            int b = (i * ch + c) * hw;
-                            for (int j = 0; j < hw; j++) {
-                                gxd[gxo + b + j] += k * (gd[go + b + j] - ma - (xd[xo + b + j] - mean) * rstd * mb);
-                            }
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            int b = (i * ch + c) * hw;
-                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] += k * gd[go + b + j];
+                    for (int i = 0; i < n; i++) {
+                        int b = (i * ch + c) * hw;
+                        if (fresh) {
+                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] = k * (gd[go + b + j] - ma - (xd[xo + b + j] - mean) * mb);
+                        } else {
+                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] += k * (gd[go + b + j] - ma - (xd[xo + b + j] - mean) * mb);
                         }
                     }
                 }
@@ -418,7 +435,7 @@ final class NnOps {
         ys[r - 1] = dv;
         Tensor y = Linalg.matmul(p, vv, Workspace.allocUninitialized(ys), 1f, 0f);
         return Var.result(op, y, g -> {
-            if (v.requiresGrad()) Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, 1f);
+            if (v.requiresGrad()) Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, claimFresh(v) ? 0f : 1f);
             if (!q.requiresGrad() && !k.requiresGrad()) return;
             Tensor ds = Linalg.matmul(g, vv.t(), Workspace.allocUninitialized(ps), 1f, 0f); // dP, then dS in place
             float[] dd = ds.data();
@@ -431,8 +448,14 @@ final class NnOps {
                     for (int j = 0; j < s; j++) dd[b + j] = pd[b + j] * (dd[b + j] - df);
                 }
             });
-            if (q.requiresGrad()) Linalg.matmul(ds, kv, q.gradBuffer(), scale, 1f);
-            if (k.requiresGrad()) Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, 1f);
+            if (q.requiresGrad()) {
+                float beta = claimFresh(q) ? 0f : 1f;
+                Linalg.matmul(ds, kv, q.gradBuffer(), scale, beta);
+            }
+            if (k.requiresGrad()) {
+                float beta = claimFresh(k) ? 0f : 1f;
+                Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, beta);
+            }
         }, q, k, v);
     }
 }

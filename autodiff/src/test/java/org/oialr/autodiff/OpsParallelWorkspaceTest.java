@@ -70,6 +70,29 @@ class OpsParallelWorkspaceTest {
         assertSameOnOneAndTwoThreads("permute, inner stride", 4 * 64 * 8 * 32, v -> F.permute(v[0], 3, 1, 0, 2), randn(4, 64, 32, 8));
     }
 
+    /** Inputs that are intermediate values take the rules' overwrite path (their gradient starts fresh). */
+    @Test
+    void gradientsOfIntermediateInputs() {
+        Function<Var, Var> mid = v -> F.addScalar(v, 0.5f);
+        GradCheck.assertGradients(v -> F.layerNorm(mid.apply(v[0]), v[1], v[2], 1e-5f), randn(3, 6), randn(6), randn(6));
+        GradCheck.assertGradients(v -> F.batchNorm2d(mid.apply(v[0]), v[1], v[2], null, null, true, 0.1f, 1e-5f), randn(2, 3, 2, 2), randn(3), randn(3));
+        Tensor rm = Tensor.randn(rng, 3), rv = Tensor.rand(rng, 0.5f, 2f, 3);
+        GradCheck.assertGradients(v -> F.batchNorm2d(mid.apply(v[0]), v[1], null, rm, rv, false, 0.1f, 1e-5f), randn(2, 3, 2, 2), randn(3));
+        GradCheck.assertGradients(v -> F.permute(mid.apply(v[0]), 2, 0, 1), randn(2, 3, 4));
+        GradCheck.assertGradients(v -> F.scaledDotProductAttention(mid.apply(v[0]), mid.apply(v[1]), mid.apply(v[2]), true),
+                randn(2, 4, 3), randn(2, 4, 3), randn(2, 4, 3));
+        // one intermediate as q, k and v: the first rule overwrites, the others add
+        GradCheck.assertGradients(v -> {
+            Var h = mid.apply(v[0]);
+            return F.scaledDotProductAttention(h, h, h, false);
+        }, randn(2, 4, 3));
+        // an intermediate used by two ops: the second rule adds to the first one's gradient
+        GradCheck.assertGradients(v -> {
+            Var h = mid.apply(v[0]);
+            return F.add(F.layerNorm(h, null, null, 1e-5f), F.permute(h, 0, 1));
+        }, randn(3, 5));
+    }
+
     @Test
     void trainingStepsReuseWorkspaceStorage() {
         // a pre-norm transformer block with a class token, and a conv block, as the models use them
