@@ -94,7 +94,7 @@ class OpsParallelWorkspaceTest {
     }
 
     @Test
-    void trainingStepsReuseWorkspaceStorage() {
+    void trainingStepsReuseWorkspaceStorageAndGiveTheSameGradients() {
         // a pre-norm transformer block with a class token, and a conv block, as the models use them
         int b = 4, t = 5, d = 8, heads = 2;
         Var cls = Var.leaf(randn(1, 1, d));
@@ -102,31 +102,45 @@ class OpsParallelWorkspaceTest {
         Var lnW = Var.leaf(Tensor.ones(d)), lnB = Var.leaf(Tensor.zeros(d));
         Var emb = Var.leaf(randn(10, d));
         Var conv = Var.leaf(Tensor.randn(rng, 0.3f, 4, 1, 3, 3)), bnW = Var.leaf(Tensor.ones(4)), bnB = Var.leaf(Tensor.zeros(4));
+        Var[] params = {cls, wqkv, wo, lnW, lnB, emb, conv, bnW, bnB};
         Tensor rm = Tensor.zeros(4), rv = Tensor.ones(4);
         Tensor img = randn(b, 1, 8, 8);
         int[] tokens = {1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6};
+        Runnable step = () -> {
+            Var x = F.reshape(F.gather(emb, tokens), b, t - 1, d);
+            Var c = F.reshape(F.concat(0, cls, cls, cls, cls), b, 1, d);
+            x = F.concat(1, c, x);
+            Var h = F.layerNorm(x, lnW, lnB, 1e-5f);
+            Var qkv = F.permute(F.reshape(F.linear(h, wqkv, null), b, t, 3, heads, d / heads), 2, 0, 3, 1, 4);
+            Var q = F.reshape(F.slice(qkv, 0, 0, 1), b, heads, t, d / heads);
+            Var k = F.reshape(F.slice(qkv, 0, 1, 2), b, heads, t, d / heads);
+            Var v = F.reshape(F.slice(qkv, 0, 2, 3), b, heads, t, d / heads);
+            Var a = F.reshape(F.permute(F.scaledDotProductAttention(q, k, v, false), 0, 2, 1, 3), b, t, d);
+            x = F.add(x, F.dropout(F.linear(a, wo, null), 0.1f, true, new Rng(3)));
+            Var pooled = F.max(F.slice(x, 1, 0, 1), 1, false);
+            Var y = F.conv2d(Var.constant(img), conv, null, 1, 1, 1);
+            y = F.relu(F.batchNorm2d(y, bnW, bnB, rm, rv, true, 0.1f, 1e-5f));
+            y = F.avgPool2d(F.maxPool2d(y, 2, 2), 2, 2);
+            F.add(F.mean(pooled), F.mean(y)).backward();
+        };
+        step.run(); // no workspace: every buffer is new and zeroed
+        Tensor[] expected = new Tensor[params.length];
+        for (int i = 0; i < params.length; i++) {
+            expected[i] = params[i].grad().copy();
+            params[i].zeroGrad();
+        }
         long before = 0;
-        for (int step = 0; step < 5; step++) {
-            if (step == 2) before = Workspace.freshBytes();
+        for (int s = 0; s < 5; s++) {
+            if (s == 2) before = Workspace.freshBytes();
             try (Workspace ws = Workspace.open()) {
-                Var x = F.reshape(F.gather(emb, tokens), b, t - 1, d);
-                Var c = F.reshape(F.concat(0, cls, cls, cls, cls), b, 1, d);
-                x = F.concat(1, c, x);
-                Var h = F.layerNorm(x, lnW, lnB, 1e-5f);
-                Var qkv = F.permute(F.reshape(F.linear(h, wqkv, null), b, t, 3, heads, d / heads), 2, 0, 3, 1, 4);
-                Var q = F.reshape(F.slice(qkv, 0, 0, 1), b, heads, t, d / heads);
-                Var k = F.reshape(F.slice(qkv, 0, 1, 2), b, heads, t, d / heads);
-                Var v = F.reshape(F.slice(qkv, 0, 2, 3), b, heads, t, d / heads);
-                Var a = F.reshape(F.permute(F.scaledDotProductAttention(q, k, v, false), 0, 2, 1, 3), b, t, d);
-                x = F.add(x, F.dropout(F.linear(a, wo, null), 0.1f, true, new Rng(step)));
-                Var pooled = F.max(F.slice(x, 1, 0, 1), 1, false);
-                Var y = F.conv2d(Var.constant(img), conv, null, 1, 1, 1);
-                y = F.relu(F.batchNorm2d(y, bnW, bnB, rm, rv, true, 0.1f, 1e-5f));
-                y = F.avgPool2d(F.maxPool2d(y, 2, 2), 2, 2);
-                F.add(F.mean(pooled), F.mean(y)).backward();
+                step.run(); // pooled arrays come back holding the previous step's values
+            }
+            for (int i = 0; i < params.length; i++) {
+                assertTrue(params[i].grad().allClose(expected[i], 1e-6f, 1e-5f), "step " + s + ": gradient of parameter " + i
+                        + " differs from the run without workspace by " + params[i].grad().maxAbsDiff(expected[i]));
+                params[i].zeroGrad();
             }
         }
         assertEquals(before, Workspace.freshBytes(), "steady-state steps allocate nothing new from the pool");
-        assertTrue(cls.grad() != null && conv.grad() != null && emb.grad() != null && wqkv.grad() != null);
     }
 }
