@@ -435,7 +435,10 @@ final class NnOps {
         ys[r - 1] = dv;
         Tensor y = Linalg.matmul(p, vv, Workspace.allocUninitialized(ys), 1f, 0f);
         return Var.result(op, y, g -> {
-            if (v.requiresGrad()) Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, claimFresh(v) ? 0f : 1f);
+            if (v.requiresGrad()) {
+                float beta = claimFresh(v) ? 0f : 1f; // before gradBuffer(), which would create a zeroed buffer
+                Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, beta);
+            }
             if (!q.requiresGrad() && !k.requiresGrad()) return;
             Tensor ds = Linalg.matmul(g, vv.t(), Workspace.allocUninitialized(ps), 1f, 0f); // dP, then dS in place
             float[] dd = ds.data();

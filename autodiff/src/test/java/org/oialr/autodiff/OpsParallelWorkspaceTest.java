@@ -93,6 +93,60 @@ class OpsParallelWorkspaceTest {
         }, randn(3, 5));
     }
 
+    /**
+     * f's value and input gradients computed inside workspace scopes, whose pooled arrays come back holding
+     * the previous run's values, equal those computed without a workspace (every buffer new and zeroed).
+     * Catches rules that add into a fresh, uninitialised gradient or read a temporary they did not write.
+     */
+    private void assertWorkspaceAgrees(String what, Function<Var[], Var> f, Tensor... inputs) {
+        Tensor r;
+        try (Grad.Scope s = Grad.off()) {
+            r = Tensor.rand(rng, -1f, 1f, f.apply(wrap(inputs)).value().numel());
+        }
+        float[] expected = run(f, r, inputs);
+        for (int rep = 0; rep < 3; rep++) {
+            try (Workspace ws = Workspace.open()) {
+                float[] got = run(f, r, inputs);
+                for (int i = 0; i < got.length; i++) {
+                    assertTrue(Math.abs(got[i] - expected[i]) <= 1e-5f * (1f + Math.abs(expected[i])),
+                            what + ", run " + rep + " in a workspace: element " + i + " is " + got[i] + ", without workspace " + expected[i]);
+                }
+            }
+        }
+    }
+
+    private static Var[] wrap(Tensor[] ts) {
+        Var[] v = new Var[ts.length];
+        for (int i = 0; i < ts.length; i++) v[i] = Var.constant(ts[i]);
+        return v;
+    }
+
+    @Test
+    void opsGiveTheSameResultsWithReusedWorkspaceStorage() {
+        Function<Var, Var> mid = v -> F.addScalar(v, 0.5f); // an intermediate input: its gradient starts fresh
+        assertWorkspaceAgrees("layerNorm", v -> F.layerNorm(mid.apply(v[0]), v[1], v[2], 1e-5f), randn(3, 6), randn(6), randn(6));
+        assertWorkspaceAgrees("layerNorm, no affine", v -> F.layerNorm(mid.apply(v[0]), null, null, 1e-5f), randn(3, 6));
+        assertWorkspaceAgrees("batchNorm2d", v -> F.batchNorm2d(mid.apply(v[0]), v[1], v[2], null, null, true, 0.1f, 1e-5f),
+                randn(2, 3, 2, 2), randn(3), randn(3));
+        Tensor rm = Tensor.randn(rng, 3), rv = Tensor.rand(rng, 0.5f, 2f, 3);
+        assertWorkspaceAgrees("batchNorm2d eval", v -> F.batchNorm2d(mid.apply(v[0]), null, null, rm, rv, false, 0.1f, 1e-5f), randn(2, 3, 2, 2));
+        assertWorkspaceAgrees("permute", v -> F.permute(mid.apply(v[0]), 2, 0, 3, 1), randn(2, 3, 4, 2));
+        assertWorkspaceAgrees("slice", v -> F.slice(mid.apply(v[0]), 1, 1, 3), randn(2, 4, 3));
+        assertWorkspaceAgrees("concat", v -> F.concat(1, mid.apply(v[0]), v[1]), randn(2, 2), randn(2, 3));
+        assertWorkspaceAgrees("gather", v -> F.gather(mid.apply(v[0]), new int[] {1, 0, 1}), randn(3, 4));
+        assertWorkspaceAgrees("max", v -> F.max(mid.apply(v[0]), 1, false), randn(3, 5));
+        assertWorkspaceAgrees("dropout", v -> F.dropout(mid.apply(v[0]), 0.5f, true, new Rng(2)), randn(4, 5));
+        assertWorkspaceAgrees("conv2d", v -> F.conv2d(mid.apply(v[0]), v[1], v[2], 2, 1, 2), randn(2, 4, 5, 6), randn(4, 2, 3, 3), randn(4));
+        assertWorkspaceAgrees("maxPool2d", v -> F.maxPool2d(mid.apply(v[0]), 2, 1), randn(2, 2, 4, 5));
+        assertWorkspaceAgrees("avgPool2d", v -> F.avgPool2d(mid.apply(v[0]), 2, 2), randn(2, 2, 4, 5));
+        assertWorkspaceAgrees("attention", v -> F.scaledDotProductAttention(mid.apply(v[0]), mid.apply(v[1]), mid.apply(v[2]), true),
+                randn(2, 4, 3), randn(2, 4, 3), randn(2, 4, 3));
+        assertWorkspaceAgrees("self-attention", v -> {
+            Var h = mid.apply(v[0]);
+            return F.scaledDotProductAttention(h, h, h, false);
+        }, randn(2, 4, 3));
+    }
+
     @Test
     void trainingStepsReuseWorkspaceStorageAndGiveTheSameGradients() {
         // a pre-norm transformer block with a class token, and a conv block, as the models use them
