@@ -205,8 +205,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
             Cuda.download(vx, 0, dV.ptr(), vx.length);
             Cuda.download(info, dInfo.ptr(), batch);
         }
+        String routine = batched ? "gesvdjBatched" : "gesvdj";
         for (int b = 0; b < batch; b++) {
-            if (info[b] != 0) throw svdFailed(a, b, info[b], batched ? "gesvdjBatched" : "gesvdj");
+            if (info[b] != 0) throw svdFailed(a, b, info[b], routine);
+            if (Layouts.firstNonFinite(sx, b * q, q) >= 0 || Layouts.firstNonFinite(vx, b * vStride, vStride) >= 0) {
+                throw new DecompositionException("svd: cuSOLVER " + routine + " returned non-finite singular values or vectors for matrix " + b
+                        + " of shape " + Arrays.toString(a.shape()) + "; check its scale (values near the float32 limits) or decompose it on the CPU (-Doialr.backend=cpu)");
+            }
+            // the p-side vectors of null singular values come out as noise (one-sided Jacobi): complete them to an orthonormal set
+            Layouts.repairNullColumns(ux, b * uStride, p, q, sx, b * q);
         }
         for (int b = 0; b < batch; b++) {
             Layouts.unpackSvd(m, n, ux, b * uStride, sx, b * q, vx, b * vStride, u.data(), b * m * q, s.data(), b * q, v.data(), b * n * q);

@@ -56,6 +56,78 @@ final class Layouts {
         }
     }
 
+    /**
+     * Makes the first q columns of the column-major p x q factor {@code f} (leading dimension p, from
+     * {@code off}) orthonormal where the solver's are not. One-sided Jacobi forms the p-side vectors as
+     * (X·v_j)/s_j, which is noise, or 0/0, when s_j is at the noise floor (a rank-deficient or zero matrix).
+     * A column is repaired when it is not finite, its norm is off 1 by more than 1e-3, or
+     * s_j <= p·eps·max(s): it is orthogonalised (twice, in float64) against the columns kept so far and
+     * normalised; if too little of it is left, the first unit vector that is not in their span is used
+     * instead. X = Ux·diag(S)·Vxᵀ then moves by at most 2·s_j per repaired column. Returns how many columns
+     * were repaired.
+     */
+    static int repairNullColumns(float[] f, int off, int p, int q, float[] s, int sOff) {
+        float smax = 0f;
+        for (int j = 0; j < q; j++) smax = Math.max(smax, s[sOff + j]);
+        double floor = p * (double) Math.ulp(1f) * smax;
+        boolean[] bad = new boolean[q];
+        int repaired = 0;
+        for (int j = 0; j < q; j++) {
+            double norm = 0;
+            for (int i = 0; i < p; i++) norm += (double) f[off + j * p + i] * f[off + j * p + i];
+            norm = Math.sqrt(norm);
+            bad[j] = !Double.isFinite(norm) || Math.abs(norm - 1) > 1e-3 || s[sOff + j] <= floor;
+        }
+        boolean[] kept = new boolean[q];
+        for (int j = 0; j < q; j++) kept[j] = !bad[j];
+        double[] v = new double[p];
+        for (int j = 0; j < q; j++) {
+            if (!bad[j]) continue;
+            boolean done = false;
+            // candidates: the solver's own column (kept nearly as it is when it was fine), then e_0, e_1, ...
+            for (int c = -1; c < p && !done; c++) {
+                for (int i = 0; i < p; i++) v[i] = c < 0 ? f[off + j * p + i] : (i == c ? 1 : 0);
+                if (c < 0 && !allFinite(v)) continue;
+                double before = norm(v);
+                if (before == 0) continue;
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int o = 0; o < q; o++) {
+                        if (!kept[o]) continue;
+                        double dot = 0;
+                        for (int i = 0; i < p; i++) dot += f[off + o * p + i] * v[i];
+                        for (int i = 0; i < p; i++) v[i] -= dot * f[off + o * p + i];
+                    }
+                }
+                double after = norm(v);
+                if (after > 0.5 * before) {
+                    for (int i = 0; i < p; i++) f[off + j * p + i] = (float) (v[i] / after);
+                    done = true;
+                }
+            }
+            if (!done) throw new IllegalStateException("cannot complete an orthonormal basis: " + q + " columns in dimension " + p);
+            kept[j] = true;
+            repaired++;
+        }
+        return repaired;
+    }
+
+    private static double norm(double[] v) {
+        double n = 0;
+        for (double x : v) n += x * x;
+        return Math.sqrt(n);
+    }
+
+    private static boolean allFinite(double[] v) {
+        for (double x : v) if (!Double.isFinite(x)) return false;
+        return true;
+    }
+
+    /** The index of the first NaN or infinite value of {@code count} values from {@code off}, or -1. */
+    static int firstNonFinite(float[] x, int off, int count) {
+        for (int i = 0; i < count; i++) if (!Float.isFinite(x[off + i])) return i;
+        return -1;
+    }
+
     /** Indices of {@code count} values from {@code off} by descending value; stable for ties. */
     static int[] descendingOrder(float[] values, int off, int count) {
         Integer[] idx = new Integer[count];

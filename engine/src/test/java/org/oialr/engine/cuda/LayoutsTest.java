@@ -76,6 +76,55 @@ class LayoutsTest {
         assertTrue(Ref64.orthonormalityError(vm) < 1e-5, "V orthonormal");
     }
 
+    /** max |FᵀF - I| over the first q columns of the column-major p x q factor f. */
+    private static double orthonormalityError(float[] f, int p, int q) {
+        double[][] m = new double[p][q];
+        for (int i = 0; i < p; i++) for (int j = 0; j < q; j++) m[i][j] = f[j * p + i];
+        return Ref64.orthonormalityError(m);
+    }
+
+    @Test
+    void nullColumnsOfOneSidedJacobiAreCompletedToAnOrthonormalSet() {
+        // a rank-2 6 x 4 matrix: the solver's last two U columns are (A·v)/s at s ~ 1e-9, i.e. noise, here 0 and NaN
+        Rng rng = new Rng(21);
+        Tensor a = Ref64.withSingularValues(rng, 6, 4, 3, 2);
+        float[] x = new float[24];
+        Layouts.packForSvd(a.toArray(), 6, 4, x, 0);
+        float[][] solved = emulateSolver(x, 0, 6, 4, 4, new int[] {0, 1, 2, 3});
+        float[] ux = solved[0], sx = solved[1];
+        float[] good = java.util.Arrays.copyOf(ux, 12);
+        sx[2] = 1e-9f;
+        sx[3] = 0f;
+        for (int i = 0; i < 6; i++) {
+            ux[12 + i] = 0f;
+            ux[18 + i] = Float.NaN;
+        }
+        assertEquals(2, Layouts.repairNullColumns(ux, 0, 6, 4, sx, 0));
+        assertArrayEquals(good, java.util.Arrays.copyOf(ux, 12), 0f, "columns of non-null singular values are kept as they are");
+        assertTrue(orthonormalityError(ux, 6, 4) < 1e-6, "orthonormal after the repair: " + orthonormalityError(ux, 6, 4));
+        float[] u = new float[24], s = new float[4], v = new float[16];
+        Layouts.unpackSvd(6, 4, ux, 0, sx, 0, solved[2], 0, u, 0, s, 0, v, 0);
+        double[][] us = new double[6][4], vm = new double[4][4];
+        for (int i = 0; i < 6; i++) for (int j = 0; j < 4; j++) us[i][j] = u[i * 4 + j] * (double) s[j];
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) vm[i][j] = v[i * 4 + j];
+        assertTrue(Ref64.maxAbsDiff(Ref64.matmul(us, Ref64.transpose(vm)), Ref64.matrix(a, 0)) < 1e-5, "A = U·S·Vᵀ still");
+    }
+
+    @Test
+    void theZeroMatrixGetsUnitVectorsAndAccurateColumnsStay() {
+        float[] ux = new float[5 * 3], sx = new float[3];
+        java.util.Arrays.fill(ux, Float.NaN); // 0/0 everywhere
+        assertEquals(3, Layouts.repairNullColumns(ux, 0, 5, 3, sx, 0));
+        assertArrayEquals(new float[] {1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0}, ux, 0f);
+        // an accurate factor with distinct singular values is left exactly as it is
+        float[] q = {0.6f, 0.8f, 0, -0.8f, 0.6f, 0};
+        float[] copy = q.clone();
+        assertEquals(0, Layouts.repairNullColumns(q, 0, 3, 2, new float[] {2f, 1f}, 0));
+        assertArrayEquals(copy, q, 0f);
+        assertEquals(-1, Layouts.firstNonFinite(q, 0, 6));
+        assertEquals(1, Layouts.firstNonFinite(new float[] {0, Float.POSITIVE_INFINITY}, 0, 2));
+    }
+
     @Test
     void wideMatricesUploadAsStoredTallOnesTransposed() {
         float[] a = {1, 2, 3, 4, 5, 6}; // 2x3 row-major
