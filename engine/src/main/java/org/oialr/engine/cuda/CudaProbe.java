@@ -43,7 +43,13 @@ final class CudaProbe {
                 nativesLoaded = true;
             }
         }
-        String description = device(options.device());
+        String description;
+        try {
+            description = device(options.device());
+        } catch (CudaCallException e) {
+            throw new CudaUnavailableException(e.outOfMemory() ? ProbeReasons.outOfMemory("selecting device " + options.device(), e.call())
+                    : ProbeReasons.stepFailed("selecting CUDA device " + options.device(), e), e);
+        }
         CudaBackend backend = new CudaBackend(options, description);
         try {
             backend.smokeTest();
