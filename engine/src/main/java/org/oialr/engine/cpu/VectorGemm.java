@@ -46,13 +46,16 @@ public final class VectorGemm {
     /** Products below this many flops (2·m·n·k over the batch) stay on the calling thread. */
     public static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
 
+    /** Tasks per thread when a product is cut into strips (more balance the load, fewer pack less). */
+    static final int SPLIT = Integer.getInteger("oialr.gemm.split", 1);
+
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private VectorGemm() {
     }
 
     private static int mr() {
-        int dflt = VL >= 16 ? 12 : 6;
+        int dflt = VL >= 16 ? 8 : 6;
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
         if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
         return v;
@@ -104,10 +107,11 @@ public final class VectorGemm {
         long flops = 2L * m * n * k * batch;
         int threads = flops >= PARALLEL_MIN_FLOPS ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
         int partsM = 1, partsN = 1;
-        if (threads > 1 && batch < 2 * threads) {
-            int parts = Math.max(1, (2 * threads + batch - 1) / batch);
-            // cut the longer side (in micro-tiles), never into strips thinner than one micro-tile
-            if ((n + NR - 1) / NR >= (m + MR - 1) / MR) partsN = Math.min(parts, (n + NR - 1) / NR);
+        if (threads > 1 && batch < SPLIT * threads) {
+            int parts = (SPLIT * threads + batch - 1) / batch;
+            // Strips of C: cutting n packs all of A again for every strip, cutting m all of B; cut the side
+            // that repeats the smaller operand, never into strips thinner than one micro-tile.
+            if (m <= n) partsN = Math.min(parts, (n + NR - 1) / NR);
             else partsM = Math.min(parts, (m + MR - 1) / MR);
         }
         final int pm = partsM, pn = partsN;
