@@ -1,6 +1,7 @@
 package org.oialr.engine.cpu;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -46,9 +47,6 @@ public final class VectorGemm {
     /** Products below this many flops (2·m·n·k over the batch) stay on the calling thread. */
     public static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
 
-    /** Tasks per thread when a product is cut into strips (more balance the load, fewer pack less). */
-    static final int SPLIT = Integer.getInteger("oialr.gemm.split", 1);
-
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private VectorGemm() {
@@ -64,6 +62,12 @@ public final class VectorGemm {
     private static int roundUp(int v, int q) {
         if (v < 1) throw new IllegalArgumentException("GEMM block size must be positive, got " + v);
         return (v + q - 1) / q * q;
+    }
+
+    /** The calling thread's packing buffers {packA, packB} as they are now (for tests of their reuse). */
+    static float[][] threadBuffers() {
+        Buffers b = BUFFERS.get();
+        return new float[][]{b.packA, b.packB};
     }
 
     /** Per-thread packing buffers, grown on demand. */
@@ -103,14 +107,16 @@ public final class VectorGemm {
             for (int t = 0; t < batch; t++) scaleC(m, n, beta, c, cOff + t * strideC, ldc);
             return;
         }
-        // Task decomposition: whole matrices when the batch can keep the threads busy, else strips of C.
+        // Tasks: whole matrices of the batch, each cut into strips of C when the batch alone would leave
+        // threads idle or unevenly loaded (lcm(batch, threads) tasks in all). Cutting n packs all of A again
+        // for every strip, cutting m all of B: cut the side that repeats the smaller operand, and never into
+        // strips thinner than one micro-tile.
         long flops = 2L * m * n * k * batch;
+        // Parallel.chunks returns 1 inside a worker of the pool (a nested call runs inline)
         int threads = flops >= PARALLEL_MIN_FLOPS ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
         int partsM = 1, partsN = 1;
-        if (threads > 1 && batch < SPLIT * threads) {
-            int parts = (SPLIT * threads + batch - 1) / batch;
-            // Strips of C: cutting n packs all of A again for every strip, cutting m all of B; cut the side
-            // that repeats the smaller operand, never into strips thinner than one micro-tile.
+        if (threads > 1 && batch < 8 * threads) {
+            int parts = threads / gcd(batch, threads);
             if (m <= n) partsN = Math.min(parts, (n + NR - 1) / NR);
             else partsM = Math.min(parts, (m + MR - 1) / MR);
         }
@@ -129,7 +135,7 @@ public final class VectorGemm {
         if (threads <= 1 || tasks == 1) {
             for (int id = 0; id < tasks; id++) task.run(id);
         } else {
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger next = new AtomicInteger();
             Parallel.forRange(Math.min(threads, tasks), 1, (s, e) -> {
                 for (int id; (id = next.getAndIncrement()) < tasks; ) task.run(id);
             });
@@ -139,6 +145,15 @@ public final class VectorGemm {
     @FunctionalInterface
     private interface Task {
         void run(int id);
+    }
+
+    private static int gcd(int a, int b) {
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
     }
 
     /** Start of part {@code p} of {@code parts} over [0, len), aligned to {@code q}. */
