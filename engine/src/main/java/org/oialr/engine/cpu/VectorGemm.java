@@ -21,14 +21,19 @@ import org.oialr.engine.Parallel;
  * preferred species) and adds the tile into C (masked at the edges). The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
- * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 12 x 32 on AVX-512 (32 vector registers),
- * 6 x 16 on AVX2, 6 x 8 on 128-bit machines. The system properties {@code oialr.gemm.mr},
- * {@code oialr.gemm.kc}, {@code oialr.gemm.mc} and {@code oialr.gemm.nc} override the defaults (tuning only).
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 8 x 32 on AVX-512 (16 accumulators; 10, 12 and
+ * 14 rows measured no faster on Zen 5 with JDK 17), 6 x 16 on AVX2 (12 of the 16 registers), 6 x 8 on 128-bit
+ * machines. The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
+ * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
  *
  * <p>Threads: products of at least {@link #PARALLEL_MIN_FLOPS} flops are cut into independent tasks (the
- * matrices of the batch, or column/row strips of C when the batch is too small) that run on
- * {@link Parallel} and are handed out dynamically; smaller products run on the calling thread. Packing
+ * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
+ * loaded) that run on {@link Parallel} and are handed out dynamically; smaller products run on the calling
+ * thread. The split is along m and n only, so the result does not depend on the number of threads. Packing
  * buffers are per thread and reused, so steady-state calls allocate nothing large.
+ *
+ * <p>JIT notes (JDK 17): the micro-kernel is one method with the accumulators as locals and simple k-loop
+ * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary.
  */
 public final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,7 +41,7 @@ public final class VectorGemm {
     static final int VL = S.length();
     /** Columns of a micro-tile: two vectors. */
     public static final int NR = 2 * VL;
-    /** Rows of a micro-tile (4..14): 12 where 32 vector registers hold 24 accumulators, else 6. */
+    /** Rows of a micro-tile (4..14): 8 with 512-bit vectors, else 6. */
     public static final int MR = mr();
     /** Depth of a packed panel (k block). */
     public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
@@ -44,8 +49,11 @@ public final class VectorGemm {
     public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
     /** Columns of B packed at once (n block), a multiple of NR. */
     public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 4096), NR);
-    /** Products below this many flops (2·m·n·k over the batch) stay on the calling thread. */
-    public static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
+    /**
+     * Products below this many flops (2·m·n·k over the batch; default 2·128³·2, about 40 µs on one core) stay on
+     * the calling thread, where waking a worker would cost about as much as it saves.
+     */
+    public static final long PARALLEL_MIN_FLOPS = Long.getLong("oialr.gemm.parallelMinFlops", 2L * 128 * 128 * 128 * 2);
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
