@@ -26,7 +26,7 @@ import org.oialr.engine.Parallel;
  * machines. The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
  * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
  *
- * <p>Threads: products of at least {@link #PARALLEL_MIN_FLOPS} flops are cut into independent tasks (the
+ * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
  * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
  * loaded) that run on {@link Parallel} and are handed out dynamically; smaller products run on the calling
  * thread. The split is along m and n only, so the result does not depend on the number of threads. Packing
@@ -50,14 +50,33 @@ public final class VectorGemm {
     /** Columns of B packed at once (n block), a multiple of NR. */
     public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 4096), NR);
     /**
-     * Products below this many flops (2·m·n·k over the batch; default 2·128³·2, about 40 µs on one core) stay on
-     * the calling thread, where waking a worker would cost about as much as it saves.
+     * Default of {@link #parallelMinFlops()}: 2·320³ flops, about 0.3 ms on one Zen 5 core. Measured with JMH
+     * (GemmBench, 2 threads against 1): 256³ ran slower on 2 threads (0.19 against 0.16 ms; waking a pool
+     * worker and packing the shared operand twice cost more than half the work), 320³ about even, 384³ 1.5x
+     * faster.
      */
-    public static final long PARALLEL_MIN_FLOPS = Long.getLong("oialr.gemm.parallelMinFlops", 2L * 128 * 128 * 128 * 2);
+    public static final long DEFAULT_PARALLEL_MIN_FLOPS = 2L * 320 * 320 * 320;
+
+    private static volatile long parallelMinFlops =
+            Long.getLong("oialr.gemm.parallelMinFlops", DEFAULT_PARALLEL_MIN_FLOPS);
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private VectorGemm() {
+    }
+
+    /** Products below this many flops (2·m·n·k over the batch) run on the calling thread. */
+    public static long parallelMinFlops() {
+        return parallelMinFlops;
+    }
+
+    /**
+     * Sets {@link #parallelMinFlops()} (>= 0; 0 splits every product over the threads, which tests use to
+     * exercise the parallel path on small shapes). Also settable with {@code -Doialr.gemm.parallelMinFlops}.
+     */
+    public static void setParallelMinFlops(long flops) {
+        if (flops < 0) throw new IllegalArgumentException("parallelMinFlops must be >= 0, got " + flops);
+        parallelMinFlops = flops;
     }
 
     private static int mr() {
@@ -121,7 +140,7 @@ public final class VectorGemm {
         // strips thinner than one micro-tile.
         long flops = 2L * m * n * k * batch;
         // Parallel.chunks returns 1 inside a worker of the pool (a nested call runs inline)
-        int threads = flops >= PARALLEL_MIN_FLOPS ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
+        int threads = flops >= parallelMinFlops ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
         int partsM = 1, partsN = 1;
         if (threads > 1 && batch < 8 * threads) {
             int parts = threads / gcd(batch, threads);
