@@ -47,8 +47,12 @@ public final class VectorGemm {
     public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
     /** Rows of A packed at once (m block), a multiple of MR. */
     public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
-    /** Columns of B packed at once (n block), a multiple of NR. */
-    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 4096), NR);
+    /**
+     * Columns of B packed at once (n block), a multiple of NR. 512 keeps the packed kc x nc block at 512 KiB,
+     * in L2 beside A's block: on Zen 5 2048² ran at 175-180 GFLOP/s on one core with 4096 and 190-210 with 512
+     * or 768, other shapes within noise.
+     */
+    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 512), NR);
     /**
      * Default of {@link #parallelMinFlops()}: 2·320³ flops, about 0.3 ms on one Zen 5 core. Measured with JMH
      * (GemmBench, 2 threads against 1): 256³ ran slower on 2 threads (0.19 against 0.16 ms; waking a pool
