@@ -3,7 +3,6 @@ package org.oialr.engine.cpu;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.oialr.engine.Parallel;
 
@@ -18,7 +17,7 @@ import org.oialr.engine.Parallel;
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
  * ever made, and rows/columns past the edge are packed as zeros. A register-blocked micro-kernel then
  * multiplies one A micro-panel by one B micro-panel into MR x NR accumulators (NR = two vectors of the
- * preferred species) and adds the tile into C (masked at the edges). The first k block applies beta; when
+ * preferred species) and adds the tile into C (element by element at the edges). The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
  * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 8 x 32 on AVX-512 (16 accumulators; 10, 12 and
@@ -306,16 +305,18 @@ public final class VectorGemm {
                 t1.intoArray(c, ci + VL);
             }
         } else {
-            VectorMask<Float> m0 = S.indexInRange(0, nr), m1 = S.indexInRange(VL, nr);
+            // a whole first vector where it exists, the rest element by element (masked vector stores are not
+            // intrinsified on JDK 17: they ran element by element through a lambda)
+            int v = nr >= VL ? VL : 0;
             for (int r = 0; r < mr; r++, ci += ldc) {
-                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
-                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + VL).mul(alphaV);
-                if (beta != 0f) {
-                    t0 = FloatVector.fromArray(S, c, ci, m0).fma(betaV, t0);
-                    t1 = FloatVector.fromArray(S, c, ci + VL, m1).fma(betaV, t1);
+                if (v > 0) {
+                    FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
+                    if (beta != 0f) t0 = FloatVector.fromArray(S, c, ci).fma(betaV, t0);
+                    t0.intoArray(c, ci);
                 }
-                t0.intoArray(c, ci, m0);
-                t1.intoArray(c, ci + VL, m1);
+                for (int j = v, t = r * NR + v; j < nr; j++, t++) {
+                    c[ci + j] = beta == 0f ? alpha * tile[t] : Math.fma(beta, c[ci + j], alpha * tile[t]);
+                }
             }
         }
     }
@@ -363,9 +364,12 @@ public final class VectorGemm {
                     FloatVector.fromArray(S, b, src + VL).intoArray(pb, o + VL);
                 }
             } else {
+                // the edge panel: a whole first vector where it exists, the rest element by element, zeros past nr
+                int v = nr >= VL ? VL : 0;
                 for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    System.arraycopy(b, src, pb, o, nr);
-                    Arrays.fill(pb, o + nr, o + NR, 0f);
+                    if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, o);
+                    for (int j = v; j < nr; j++) pb[o + j] = b[src + j];
+                    for (int j = nr; j < NR; j++) pb[o + j] = 0f;
                 }
             }
         }
