@@ -14,6 +14,8 @@ import org.oialr.engine.Workspace;
  */
 final class ConvOps {
     private static final int GRAIN = NnOps.GRAIN;
+    /** Floats of the input-gradient columns computed at a time in conv2d's backward (1 MiB). */
+    private static final int DCOL_CHUNK = 1 << 18;
 
     private ConvOps() {
     }
@@ -84,24 +86,24 @@ final class ConvOps {
                 Tensor gb = bias.gradBuffer();
                 float[] gbd = gb.data();
                 for (int i = 0; i < n; i++) {
-                    for (int c = 0; c < cout; c++) {
-                        int b = go + (i * cout + c) * l;
-                        double s = 0;
-                        for (int j = 0; j < l; j++) s += gd[b + j];
-                        gbd[gb.offset() + c] += (float) s;
-                    }
+                    for (int c = 0; c < cout; c++) gbd[gb.offset() + c] += NnOps.sum(gd, go + (i * cout + c) * l, l);
                 }
             }
             if (x.requiresGrad()) {
-                Tensor dcol = Workspace.allocUninitialized(n, kt, l);
-                for (int gi = 0; gi < groups; gi++) {
-                    be.sgemm(true, false, k, l, og, 1f,
-                            wv.data(), wv.offset() + gi * og * k, k, 0,
-                            gd, go + gi * og * l, l, cout * l,
-                            0f, dcol.data(), gi * k * l, l, kt * l, n);
-                }
+                // dcol = Wᵀ·g and col2im over chunks of images, so the dcol buffer stays cache-sized
+                int chunk = Math.max(1, Math.min(n, DCOL_CHUNK / Math.max(1, kt * l)));
+                Tensor dcol = Workspace.allocUninitialized(chunk, kt, l);
                 Tensor gx = x.gradBuffer();
-                col2im(dcol.data(), n * cin, h, wd, kh, kw, stride, padding, ho, wo, gx.data(), gx.offset());
+                for (int i0 = 0; i0 < n; i0 += chunk) {
+                    int cn = Math.min(chunk, n - i0);
+                    for (int gi = 0; gi < groups; gi++) {
+                        be.sgemm(true, false, k, l, og, 1f,
+                                wv.data(), wv.offset() + gi * og * k, k, 0,
+                                gd, go + (i0 * cout + gi * og) * l, l, cout * l,
+                                0f, dcol.data(), gi * k * l, l, kt * l, cn);
+                    }
+                    col2im(dcol.data(), cn * cin, h, wd, kh, kw, stride, padding, ho, wo, gx.data(), gx.offset() + i0 * cin * h * wd);
+                }
             }
         }, parents);
     }

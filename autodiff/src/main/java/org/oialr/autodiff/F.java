@@ -156,7 +156,7 @@ public final class F {
         return ShapeOps.permute(x, dims);
     }
 
-    /** Elements [from, to) along {@code axis}. */
+    /** Elements [from, to) along {@code axis} (a view for axis 0, else a copy). */
     public static Var slice(Var x, int axis, int from, int to) {
         return ShapeOps.slice(x, axis, from, to);
     }
@@ -166,7 +166,10 @@ public final class F {
         return ShapeOps.concat(axis, xs);
     }
 
-    /** Rows of {@code table} [V, D] picked by {@code indices}: result [indices.length, D] (embedding lookup). */
+    /**
+     * Rows of {@code table} [V, D] picked by {@code indices}: result [indices.length, D] (embedding lookup).
+     * Repeated indices accumulate their gradients; an index outside [0, V) throws IndexOutOfBoundsException.
+     */
     public static Var gather(Var table, int[] indices) {
         return ShapeOps.gather(table, indices);
     }
@@ -180,14 +183,18 @@ public final class F {
 
     /**
      * Batch norm over [N, C, H, W] per channel. In training uses batch statistics and updates the running
-     * buffers (momentum as PyTorch, unbiased running variance); in eval uses the running buffers.
+     * buffers (momentum as PyTorch, unbiased running variance); in eval uses the running buffers. With no
+     * running buffers (both null) batch statistics are used in eval too (PyTorch's track_running_stats=False).
      */
     public static Var batchNorm2d(Var x, Var weight, Var bias, org.oialr.engine.Tensor runningMean,
                                   org.oialr.engine.Tensor runningVar, boolean training, float momentum, float eps) {
         return NnOps.batchNorm2d(x, weight, bias, runningMean, runningVar, training, momentum, eps);
     }
 
-    /** Inverted dropout: zeroes with probability p and scales survivors by 1/(1−p); identity when not training. */
+    /**
+     * Inverted dropout: zeroes with probability p and scales survivors by 1/(1−p), the mask drawn from
+     * {@code rng}; returns x itself when not training or p = 0 (rng may then be null).
+     */
     public static Var dropout(Var x, float p, boolean training, Rng rng) {
         return NnOps.dropout(x, p, training, rng);
     }
@@ -211,7 +218,9 @@ public final class F {
     }
 
     /**
-     * softmax(q·kᵀ/√d [+ causal mask]) · v for q, k, v [..., T, d] (e.g. [B, heads, T, d]).
+     * softmax(q·kᵀ/√d [+ causal mask]) · v for q, k, v [..., T, d] (e.g. [B, heads, T, d]). k and v may
+     * have another length S than q, and v another last dim; the causal mask hides keys j > i (top-left
+     * aligned, as PyTorch's is_causal).
      */
     public static Var scaledDotProductAttention(Var q, Var k, Var v, boolean causal) {
         return NnOps.scaledDotProductAttention(q, k, v, causal);

@@ -48,8 +48,83 @@ final class NnOps {
         return v;
     }
 
+    /**
+     * Prepares x's gradient for a rule that writes every element of it: returns true when x is an
+     * intermediate value without a gradient yet, after giving it an uninitialised workspace buffer (the rule
+     * then overwrites {@link Var#gradBuffer()} instead of adding, which saves zero-filling it); false when
+     * the rule must add into {@link Var#gradBuffer()}. Call it right before the write (a value used twice
+     * is fresh only for the first rule).
+     */
+    static boolean claimFresh(Var x) {
+        if (x.isLeaf() || x.grad() != null) return false;
+        x.setGrad(Workspace.allocUninitialized(x.shape()));
+        return true;
+    }
+
     private static Var[] present(Var... vs) {
         return Arrays.stream(vs).filter(v -> v != null).toArray(Var[]::new);
+    }
+
+    // ---------------------------------------------------------------- row sums
+
+    /** Σ a[off, off + n) with four float accumulators (independent add chains; rows of normalisation size). */
+    static float sum(float[] a, int off, int n) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[off + i];
+            s1 += a[off + i + 1];
+            s2 += a[off + i + 2];
+            s3 += a[off + i + 3];
+        }
+        for (; i < n; i++) s0 += a[off + i];
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Σ (a[off + i] − c)² for i < n, four accumulators. */
+    static float sumSquaredDev(float[] a, int off, int n, float c) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            float d0 = a[off + i] - c, d1 = a[off + i + 1] - c, d2 = a[off + i + 2] - c, d3 = a[off + i + 3] - c;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+        }
+        for (; i < n; i++) {
+            float d = a[off + i] - c;
+            s0 += d * d;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * {Σ g_i·w_i, Σ g_i·w_i·(x_i − mean)·rstd} over i < n, with g from {@code go}, x from {@code xo}, w from
+     * {@code wo}; written to out[0], out[1].
+     */
+    private static void gradSums(float[] g, int go, float[] x, int xo, float[] w, int wo, int n, float mean, float rstd, float[] out) {
+        float a0 = 0f, a1 = 0f, b0 = 0f, b1 = 0f;
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+            float g0 = g[go + i] * w[wo + i], g1 = g[go + i + 1] * w[wo + i + 1];
+            a0 += g0;
+            a1 += g1;
+            b0 += g0 * (x[xo + i] - mean);
+            b1 += g1 * (x[xo + i + 1] - mean);
+        }
+        for (; i < n; i++) {
+            float g0 = g[go + i] * w[wo + i];
+            a0 += g0;
+            b0 += g0 * (x[xo + i] - mean);
+        }
+        out[0] = a0 + a1;
+        out[1] = (b0 + b1) * rstd;
+    }
+
+    /** A [n] tensor filled with v, from the workspace (stands in for an absent weight or bias). */
+    private static Tensor filled(int n, float v) {
+        return Workspace.allocUninitialized(n).fill(v);
     }
 
     // ---------------------------------------------------------------- layer norm
@@ -58,7 +133,7 @@ final class NnOps {
      * Layer norm over the last axis D: for each row, μ = mean(x), σ² = mean((x − μ)²) (biased),
      * x̂ = (x − μ)/√(σ² + ε), y = x̂ ⊙ weight + bias (weight, bias [D], each optional). Backward, per row,
      * with ĝ = g ⊙ weight: dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε); dweight = Σ_rows g ⊙ x̂;
-     * dbias = Σ_rows g. Saves μ and 1/√(σ² + ε) per row (x̂ is recomputed).
+     * dbias = Σ_rows g. Saves μ and 1/√(σ² + ε) per row (x̂ is recomputed). Row sums accumulate in float.
      */
     static Var layerNorm(Var x, Var weight, Var bias, float eps) {
         Tensor xv = x.value().contiguous();
@@ -68,88 +143,75 @@ final class NnOps {
         int d = xs[xs.length - 1];
         Tensor wv = vectorOrNull("layerNorm", "weight", weight, d, xs);
         Tensor bv = vectorOrNull("layerNorm", "bias", bias, d, xs);
+        if (wv == null) wv = filled(d, 1f);
+        if (bv == null) bv = filled(d, 0f);
         int rows = d == 0 ? 0 : xv.numel() / d;
         Tensor y = Workspace.allocUninitialized(xs);
         Tensor stats = Workspace.allocUninitialized(2, rows); // row mean, then row 1/sqrt(var + eps)
-        float[] xd = xv.data(), yd = y.data(), sd = stats.data();
-        float[] wd = wv == null ? null : wv.data(), bd = bv == null ? null : bv.data();
-        int xo = xv.offset(), wo = wv == null ? 0 : wv.offset(), bo = bv == null ? 0 : bv.offset();
+        float[] xd = xv.data(), yd = y.data(), sd = stats.data(), wd = wv.data(), bd = bv.data();
+        int xo = xv.offset(), wo = wv.offset(), bo = bv.offset();
         int minRows = Math.max(1, GRAIN / Math.max(1, d));
         Parallel.forRange(rows, minRows, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int xb = xo + r * d, yb = r * d;
-                double sum = 0;
-                for (int j = 0; j < d; j++) sum += xd[xb + j];
-                float mean = (float) (sum / d);
-                double sq = 0;
-                for (int j = 0; j < d; j++) {
-                    float c = xd[xb + j] - mean;
-                    sq += c * c;
-                }
-                float rstd = (float) (1.0 / Math.sqrt(sq / d + eps));
+                float mean = sum(xd, xb, d) / d;
+                float rstd = (float) (1.0 / Math.sqrt(sumSquaredDev(xd, xb, d, mean) / d + (double) eps));
                 sd[r] = mean;
                 sd[rows + r] = rstd;
-                if (wd == null && bd == null) {
-                    for (int j = 0; j < d; j++) yd[yb + j] = (xd[xb + j] - mean) * rstd;
-                } else {
-                    for (int j = 0; j < d; j++) {
-                        float h = (xd[xb + j] - mean) * rstd;
-                        yd[yb + j] = h * (wd == null ? 1f : wd[wo + j]) + (bd == null ? 0f : bd[bo + j]);
-                    }
-                }
+                for (int j = 0; j < d; j++) yd[yb + j] = (xd[xb + j] - mean) * rstd * wd[wo + j] + bd[bo + j];
             }
         });
         return Var.result("layerNorm", y, g -> {
-            boolean needX = x.requiresGrad();
             boolean needW = weight != null && weight.requiresGrad(), needB = bias != null && bias.requiresGrad();
-            Tensor gx = needX ? x.gradBuffer() : null;
-            float[] gd = g.data(), gxd = needX ? gx.data() : null;
-            int go = g.offset(), gxo = needX ? gx.offset() : 0;
+            boolean fresh = x.requiresGrad() && claimFresh(x);
+            Tensor gx = x.requiresGrad() ? x.gradBuffer() : null;
+            float[] gd = g.data(), gxd = gx == null ? null : gx.data();
+            int go = g.offset(), gxo = gx == null ? 0 : gx.offset();
             int chunks = Parallel.chunks(rows, minRows);
-            // per-chunk partial sums of g ⊙ x̂ (first d) and g (next d), added up after the loop
-            Tensor part = needW || needB ? Workspace.alloc(chunks, 2 * d) : null;
-            float[] pd = part == null ? null : part.data();
+            // per-chunk partial sums of g ⊙ x̂ and of g (separate arrays so the loop vectorises), added up after
+            Tensor partW = needW || needB ? Workspace.alloc(chunks, d) : null;
+            Tensor partB = needW || needB ? Workspace.alloc(chunks, d) : null;
+            float[] pw = partW == null ? null : partW.data(), pb = partB == null ? null : partB.data();
             forChunks(rows, chunks, (c, s, e) -> {
-                int pw = c * 2 * d, pb = pw + d;
+                int po = c * d;
+                float[] ab = new float[2];
                 for (int r = s; r < e; r++) {
                     int xb = xo + r * d, gb = go + r * d;
                     float mean = sd[r], rstd = sd[rows + r];
-                    if (pd != null) {
+                    if (pw != null) {
                         for (int j = 0; j < d; j++) {
                             float gj = gd[gb + j];
-                            pd[pw + j] += gj * (xd[xb + j] - mean) * rstd;
-                            pd[pb + j] += gj;
+                            pw[po + j] += gj * ((xd[xb + j] - mean) * rstd);
+                            pb[po + j] += gj;
                         }
                     }
                     if (gxd != null) {
-                        double sa = 0, sb = 0;
-                        for (int j = 0; j < d; j++) {
-                            float gh = gd[gb + j] * (wd == null ? 1f : wd[wo + j]);
-                            sa += gh;
-                            sb += gh * (xd[xb + j] - mean) * rstd;
-                        }
-                        float ma = (float) (sa / d), mb = (float) (sb / d);
+                        gradSums(gd, gb, xd, xb, wd, wo, d, mean, rstd, ab);
+                        float ma = ab[0] / d, mb = ab[1] / d;
                         int ob = gxo + r * d;
-                        for (int j = 0; j < d; j++) {
-                            float gh = gd[gb + j] * (wd == null ? 1f : wd[wo + j]);
-                            float h = (xd[xb + j] - mean) * rstd;
-                            gxd[ob + j] += rstd * (gh - ma - h * mb);
+                        if (fresh) {
+                            for (int j = 0; j < d; j++) {
+                                gxd[ob + j] = rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
+                            }
+                        } else {
+                            for (int j = 0; j < d; j++) {
+                                gxd[ob + j] += rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
+                            }
                         }
                     }
                 }
             });
-            if (needW) addPartials(pd, chunks, 2 * d, 0, d, weight.gradBuffer());
-            if (needB) addPartials(pd, chunks, 2 * d, d, d, bias.gradBuffer());
+            if (needW) addPartials(pw, chunks, d, weight.gradBuffer());
+            if (needB) addPartials(pb, chunks, d, bias.gradBuffer());
         }, present(x, weight, bias));
     }
 
-    /** dst[j] += Σ_c part[c·stride + from + j] for j < n. */
-    private static void addPartials(float[] part, int chunks, int stride, int from, int n, Tensor dst) {
+    /** dst[j] += Σ_c part[c·n + j] for j < n. */
+    private static void addPartials(float[] part, int chunks, int n, Tensor dst) {
         float[] dd = dst.data();
         int o = dst.offset();
         for (int c = 0; c < chunks; c++) {
-            int b = c * stride + from;
-            for (int j = 0; j < n; j++) dd[o + j] += part[b + j];
+            for (int j = 0; j < n; j++) dd[o + j] += part[c * n + j];
         }
     }
 
@@ -162,7 +224,8 @@ final class NnOps {
      * with the unbiased variance σ²_c·m/(m − 1) for runningVar. In eval the running buffers are μ_c and σ²_c.
      * y = x̂ ⊙ weight_c + bias_c (each optional, [C]). Backward with batch statistics:
      * dx = weight_c/√(σ²_c + ε) · (g − mean(g) − x̂ · mean(g ⊙ x̂)); with running statistics
-     * dx = g · weight_c/√(σ²_c + ε); dweight_c = Σ g ⊙ x̂, dbias_c = Σ g.
+     * dx = g · weight_c/√(σ²_c + ε); dweight_c = Σ g ⊙ x̂, dbias_c = Σ g. Sums run in float per H·W plane
+     * and in float64 over the planes.
      */
     static Var batchNorm2d(Var x, Var weight, Var bias, Tensor runningMean, Tensor runningVar, boolean training, float momentum, float eps) {
         Tensor xv = x.value().contiguous();
@@ -186,8 +249,10 @@ final class NnOps {
         if (training && m <= 1) {
             throw ShapeException.of("batchNorm2d", "training needs more than 1 value per channel (batch statistics)", xs);
         }
-        float[] xd = xv.data();
-        int xo = xv.offset();
+        if (wv == null) wv = filled(ch, 1f);
+        if (bv == null) bv = filled(ch, 0f);
+        float[] xd = xv.data(), wd = wv.data(), bd = bv.data();
+        int xo = xv.offset(), wo = wv.offset(), bo = bv.offset();
         Tensor stats = Workspace.allocUninitialized(3, ch); // channel mean, 1/sqrt(var + eps), biased var
         float[] sd = stats.data();
         int minCh = Math.max(1, GRAIN / Math.max(1, m));
@@ -195,22 +260,13 @@ final class NnOps {
             Parallel.forRange(ch, minCh, (s, e) -> {
                 for (int c = s; c < e; c++) {
                     double sum = 0;
-                    for (int i = 0; i < n; i++) {
-                        int b = xo + (i * ch + c) * hw;
-                        for (int j = 0; j < hw; j++) sum += xd[b + j];
-                    }
+                    for (int i = 0; i < n; i++) sum += sum(xd, xo + (i * ch + c) * hw, hw);
                     float mean = (float) (sum / m);
                     double sq = 0;
-                    for (int i = 0; i < n; i++) {
-                        int b = xo + (i * ch + c) * hw;
-                        for (int j = 0; j < hw; j++) {
-                            float t = xd[b + j] - mean;
-                            sq += t * t;
-                        }
-                    }
-                    sd[2 * ch + c] = (float) (sq / m);
+                    for (int i = 0; i < n; i++) sq += sumSquaredDev(xd, xo + (i * ch + c) * hw, hw, mean);
                     sd[c] = mean;
                     sd[ch + c] = (float) (1.0 / Math.sqrt(sq / m + eps));
+                    sd[2 * ch + c] = (float) (sq / m);
                 }
             });
             if (training && runningMean != null) {
@@ -227,15 +283,13 @@ final class NnOps {
                 sd[ch + c] = (float) (1.0 / Math.sqrt(runningVar.data()[runningVar.offset() + c] + (double) eps));
             }
         }
-        float[] wd = wv == null ? null : wv.data(), bd = bv == null ? null : bv.data();
-        int wo = wv == null ? 0 : wv.offset(), bo = bv == null ? 0 : bv.offset();
         Tensor y = Workspace.allocUninitialized(xs);
         float[] yd = y.data();
         Parallel.forRange(ch, minCh, (s, e) -> {
             for (int c = s; c < e; c++) {
                 // y = x·scale + shift with scale = w·rstd, shift = b − μ·scale
-                float scale = sd[ch + c] * (wd == null ? 1f : wd[wo + c]);
-                float shift = (bd == null ? 0f : bd[bo + c]) - sd[c] * scale;
+                float scale = sd[ch + c] * wd[wo + c];
+                float shift = bd[bo + c] - sd[c] * scale;
                 for (int i = 0; i < n; i++) {
                     int b = (i * ch + c) * hw;
                     for (int j = 0; j < hw; j++) yd[b + j] = xd[xo + b + j] * scale + shift;
@@ -243,43 +297,38 @@ final class NnOps {
             }
         });
         return Var.result("batchNorm2d", y, g -> {
-            boolean needX = x.requiresGrad();
-            Tensor gx = needX ? x.gradBuffer() : null;
+            boolean fresh = x.requiresGrad() && claimFresh(x);
+            Tensor gx = x.requiresGrad() ? x.gradBuffer() : null;
             Tensor gw = weight != null && weight.requiresGrad() ? weight.gradBuffer() : null;
             Tensor gb = bias != null && bias.requiresGrad() ? bias.gradBuffer() : null;
-            float[] gd = g.data();
+            Tensor unit = filled(hw, 1f); // weights of 1 for the per-plane gradient sums
+            float[] gd = g.data(), ud = unit.data();
             int go = g.offset();
             Parallel.forRange(ch, minCh, (s, e) -> {
+                float[] ab = new float[2];
                 for (int c = s; c < e; c++) {
                     float mean = sd[c], rstd = sd[ch + c];
                     double sg = 0, sgh = 0;
                     for (int i = 0; i < n; i++) {
                         int b = (i * ch + c) * hw;
-                        for (int j = 0; j < hw; j++) {
-                            float gj = gd[go + b + j];
-                            sg += gj;
-                            sgh += gj * (xd[xo + b + j] - mean) * rstd;
-                        }
+                        gradSums(gd, go + b, xd, xo + b, ud, 0, hw, mean, rstd, ab);
+                        sg += ab[0];
+                        sgh += ab[1];
                     }
                     if (gw != null) gw.data()[gw.offset() + c] += (float) sgh;
                     if (gb != null) gb.data()[gb.offset() + c] += (float) sg;
                     if (gx == null) continue;
-                    float k = rstd * (wd == null ? 1f : wd[wo + c]);
+                    // dx = k·(g − ma − x̂·mb): batch statistics; k·g: running statistics (ma = mb = 0)
+                    float k = rstd * wd[wo + c];
+                    float ma = batchStats ? (float) (sg / m) : 0f, mb = batchStats ? (float) (sgh / m) * rstd : 0f;
                     float[] gxd = gx.data();
                     int gxo = gx.offset();
-                    if (batchStats) {
-                        float ma = (float) (sg / m), mb = (float) (sgh / m);
-                        for (int i = 0; i < n; i++) {
-                            int b = (i * ch + c) * hw;
-                            for (int j = 0; j < hw; j++) {
-                                float h = (xd[xo + b + j] - mean) * rstd;
-                                gxd[gxo + b + j] += k * (gd[go + b + j] - ma - h * mb);
-                            }
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            int b = (i * ch + c) * hw;
-                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] += k * gd[go + b + j];
+                    for (int i = 0; i < n; i++) {
+                        int b = (i * ch + c) * hw;
+                        if (fresh) {
+                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] = k * (gd[go + b + j] - ma - (xd[xo + b + j] - mean) * mb);
+                        } else {
+                            for (int j = 0; j < hw; j++) gxd[gxo + b + j] += k * (gd[go + b + j] - ma - (xd[xo + b + j] - mean) * mb);
                         }
                     }
                 }
@@ -372,7 +421,7 @@ final class NnOps {
                 for (int j = 0; j < lim; j++) mx = Math.max(mx, pd[b + j]);
                 double sum = 0;
                 for (int j = 0; j < lim; j++) {
-                    float ej = (float) Math.exp(pd[b + j] - mx);
+                    float ej = FastMath.exp(pd[b + j] - mx);
                     pd[b + j] = ej;
                     sum += ej;
                 }
@@ -386,7 +435,10 @@ final class NnOps {
         ys[r - 1] = dv;
         Tensor y = Linalg.matmul(p, vv, Workspace.allocUninitialized(ys), 1f, 0f);
         return Var.result(op, y, g -> {
-            if (v.requiresGrad()) Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, 1f);
+            if (v.requiresGrad()) {
+                float beta = claimFresh(v) ? 0f : 1f; // before gradBuffer(), which would create a zeroed buffer
+                Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, beta);
+            }
             if (!q.requiresGrad() && !k.requiresGrad()) return;
             Tensor ds = Linalg.matmul(g, vv.t(), Workspace.allocUninitialized(ps), 1f, 0f); // dP, then dS in place
             float[] dd = ds.data();
@@ -399,8 +451,14 @@ final class NnOps {
                     for (int j = 0; j < s; j++) dd[b + j] = pd[b + j] * (dd[b + j] - df);
                 }
             });
-            if (q.requiresGrad()) Linalg.matmul(ds, kv, q.gradBuffer(), scale, 1f);
-            if (k.requiresGrad()) Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, 1f);
+            if (q.requiresGrad()) {
+                float beta = claimFresh(q) ? 0f : 1f;
+                Linalg.matmul(ds, kv, q.gradBuffer(), scale, beta);
+            }
+            if (k.requiresGrad()) {
+                float beta = claimFresh(k) ? 0f : 1f;
+                Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, beta);
+            }
         }, q, k, v);
     }
 }

@@ -56,21 +56,23 @@ final class ShapeOps {
         permuteInto(xv.data(), xv.offset(), xs, d, y.data(), y.offset(), false);
         return Var.result("permute", y, g -> {
             if (!x.requiresGrad()) return;
+            boolean fresh = NnOps.claimFresh(x);
             Tensor gx = x.gradBuffer();
-            permuteInto(g.data(), g.offset(), ys, inv, gx.data(), gx.offset(), true);
+            permuteInto(g.data(), g.offset(), ys, inv, gx.data(), gx.offset(), !fresh);
         }, x);
     }
 
     /**
      * dst (contiguous, shape src.shape permuted by {@code dims}) = or += src permuted: element
-     * dst[i] = src[j] with j[dims[k]] = i[k]. Walks dst in row order; parallel over its rows.
+     * dst[i] = src[j] with j[dims[k]] = i[k]. Walks dst in row order, two dims at a time (an odometer over
+     * the leading ones); parallel over the leading blocks.
      */
     static void permuteInto(float[] src, int so, int[] srcShape, int[] dims, float[] dst, int dOff, boolean add) {
         int r = srcShape.length;
         int n = Tensor.numel(srcShape);
         if (n == 0) return;
-        if (r == 0) {
-            dst[dOff] = add ? dst[dOff] + src[so] : src[so];
+        if (r < 2) {
+            for (int i = 0; i < n; i++) dst[dOff + i] = add ? dst[dOff + i] + src[so + i] : src[so + i];
             return;
         }
         int[] srcStride = new int[r];
@@ -80,31 +82,33 @@ final class ShapeOps {
             ys[i] = srcShape[dims[i]];
             st[i] = srcStride[dims[i]];
         }
-        int inner = ys[r - 1], innerStride = st[r - 1];
-        int rows = n / inner;
-        Parallel.forRange(rows, Math.max(1, GRAIN / inner), (s, e) -> {
-            // source offset of dst row s, then an odometer over the leading r-1 dims
+        int inner = ys[r - 1], innerStride = st[r - 1], mid = ys[r - 2], midStride = st[r - 2];
+        int block = inner * mid, blocks = n / block;
+        Parallel.forRange(blocks, Math.max(1, GRAIN / block), (s, e) -> {
+            // source offset of dst block s, then an odometer over the leading r − 2 dims
             int[] idx = new int[r];
             int rem = s, off = so;
-            for (int i = r - 2; i >= 0; i--) {
+            for (int i = r - 3; i >= 0; i--) {
                 idx[i] = rem % ys[i];
                 rem /= ys[i];
                 off += idx[i] * st[i];
             }
-            for (int row = s; row < e; row++) {
-                int db = dOff + row * inner;
-                if (innerStride == 1) {
-                    if (add) {
-                        for (int j = 0; j < inner; j++) dst[db + j] += src[off + j];
+            for (int bl = s; bl < e; bl++) {
+                for (int m = 0; m < mid; m++) {
+                    int db = dOff + bl * block + m * inner, sb = off + m * midStride;
+                    if (innerStride == 1) {
+                        if (add) {
+                            for (int j = 0; j < inner; j++) dst[db + j] += src[sb + j];
+                        } else {
+                            System.arraycopy(src, sb, dst, db, inner);
+                        }
+                    } else if (add) {
+                        for (int j = 0; j < inner; j++) dst[db + j] += src[sb + j * innerStride];
                     } else {
-                        System.arraycopy(src, off, dst, db, inner);
+                        for (int j = 0; j < inner; j++) dst[db + j] = src[sb + j * innerStride];
                     }
-                } else if (add) {
-                    for (int j = 0, o = off; j < inner; j++, o += innerStride) dst[db + j] += src[o];
-                } else {
-                    for (int j = 0, o = off; j < inner; j++, o += innerStride) dst[db + j] = src[o];
                 }
-                for (int i = r - 2; i >= 0; i--) {
+                for (int i = r - 3; i >= 0; i--) {
                     off += st[i];
                     if (++idx[i] < ys[i]) break;
                     off -= st[i] * ys[i];

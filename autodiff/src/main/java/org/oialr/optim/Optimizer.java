@@ -172,8 +172,9 @@ public abstract class Optimizer {
                     s = newState(g, p);
                     state.put(p, s);
                 }
-                p.value().requireContiguous(name + ".step");
-                grad.requireContiguous(name + ".step");
+                if (p.value().isTransposed() || grad.isTransposed()) {
+                    throw new IllegalStateException(name + ".step: " + p + " or its gradient is a transposed view; parameters and gradients must be contiguous");
+                }
                 s.setStep(s.step() + 1);
                 update(g, p.value(), grad, s);
             }

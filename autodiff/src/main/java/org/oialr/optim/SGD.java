@@ -57,32 +57,44 @@ public class SGD extends Optimizer {
             b = Tensor.zeros(value.shape()); // momentum switched on after the state was made
             s.put("momentum_buffer", b);
         }
-        float[] pd = value.data(), gd = grad.data(), bd = b == null ? pd : b.data();
-        int po = value.offset(), go = grad.offset(), bo = b == null ? 0 : b.offset(), n = value.numel();
+        float[] pd = value.data(), gd = grad.data(), bd = b == null ? null : b.data();
+        int o = value.offset(), n = value.numel();
+        if (grad.offset() != o || (b != null && b.offset() != o)) {
+            // rare (a parameter that is a view): bring the gradient and buffer to the parameter's offset
+            float[] b2 = b == null ? null : AdamW.aligned(b, o);
+            run(pd, AdamW.aligned(grad, o), b2, o, n, lr, wd, mu, keep, gain, nesterov);
+            if (b != null) b.copyFrom(Tensor.wrap(b2, o, b.shape()));
+            return;
+        }
+        run(pd, gd, bd, o, n, lr, wd, mu, keep, gain, nesterov);
+    }
+
+    private static void run(float[] pd, float[] gd, float[] bd, int o, int n, float lr, float wd, float mu, float keep, float gain, boolean nesterov) {
         if (Parallel.chunks(n, AdamW.PARALLEL_CHUNK) > 1) {
-            Parallel.forRange(n, AdamW.PARALLEL_CHUNK, (from, to) -> kernel(pd, po, gd, go, bd, bo, from, to, lr, wd, mu, keep, gain, nesterov));
+            Parallel.forRange(n, AdamW.PARALLEL_CHUNK, (from, to) -> kernel(pd, gd, bd, o + from, o + to, lr, wd, mu, keep, gain, nesterov));
         } else {
-            kernel(pd, po, gd, go, bd, bo, 0, n, lr, wd, mu, keep, gain, nesterov);
+            kernel(pd, gd, bd, o, o + n, lr, wd, mu, keep, gain, nesterov);
         }
     }
 
-    static void kernel(float[] p, int po, float[] g, int go, float[] b, int bo, int from, int to,
+    /** The update over storage indices [from, to) of the three arrays (plain indexed loops that C2 vectorises). */
+    static void kernel(float[] p, float[] g, float[] b, int from, int to,
                        float lr, float wd, float mu, float keep, float gain, boolean nesterov) {
         if (mu == 0f) {
-            for (int i = from; i < to; i++) p[po + i] -= lr * (g[go + i] + wd * p[po + i]);
+            for (int i = from; i < to; i++) p[i] -= lr * (g[i] + wd * p[i]);
         } else if (nesterov) {
             for (int i = from; i < to; i++) {
-                float gi = g[go + i] + wd * p[po + i];
-                float bi = keep * b[bo + i] + gain * gi;
-                b[bo + i] = bi;
-                p[po + i] -= lr * (gi + mu * bi);
+                float gi = g[i] + wd * p[i];
+                float bi = keep * b[i] + gain * gi;
+                b[i] = bi;
+                p[i] -= lr * (gi + mu * bi);
             }
         } else {
             for (int i = from; i < to; i++) {
-                float gi = g[go + i] + wd * p[po + i];
-                float bi = keep * b[bo + i] + gain * gi;
-                b[bo + i] = bi;
-                p[po + i] -= lr * bi;
+                float gi = g[i] + wd * p[i];
+                float bi = keep * b[i] + gain * gi;
+                b[i] = bi;
+                p[i] -= lr * bi;
             }
         }
     }

@@ -68,6 +68,23 @@ class ConvPoolGradTest {
     }
 
     @Test
+    void conv2dInputGradientInChunksOfImages() {
+        // Cin·kh·kw·Ho·Wo = 72·1024 floats per image: the backward computes dx for 3 images at a time (chunks 3 + 2)
+        Tensor x = randn(5, 8, 32, 32), w = Tensor.randn(rng, 0.2f, 4, 8, 3, 3), r = randn(5, 4, 32, 32);
+        Var xs = Var.leaf(x.copy());
+        F.sum(F.mul(F.conv2d(xs, Var.constant(w), null, 1, 1, 1), Var.constant(r))).backward();
+        int per = 8 * 32 * 32;
+        for (int i = 0; i < 5; i++) {
+            Var xi = Var.leaf(Tensor.wrap(x.data(), i * per, 1, 8, 32, 32).copy());
+            Tensor ri = Tensor.wrap(r.data(), i * 4 * 32 * 32, 1, 4, 32, 32);
+            F.sum(F.mul(F.conv2d(xi, Var.constant(w), null, 1, 1, 1), Var.constant(ri))).backward();
+            Tensor whole = Tensor.wrap(xs.grad().data(), i * per, 1, 8, 32, 32);
+            assertTrue(whole.allClose(xi.grad(), 1e-5f, 1e-5f), "image " + i + ": dx differs by " + whole.maxAbsDiff(xi.grad()));
+        }
+        GradCheck.assertGradients(new GradCheck.Options(1e-3, 2e-3, 2e-2, 12, 99L), v -> F.conv2d(v[0], v[1], null, 1, 1, 1), x, w);
+    }
+
+    @Test
     void conv2dRejectsBadShapes() {
         ShapeException e = assertThrows(ShapeException.class, () -> F.conv2d(Var.leaf(randn(2, 4, 5, 5)), Var.leaf(randn(6, 3, 3, 3)), null, 1, 0, 2));
         assertTrue(e.getMessage().contains("conv2d") && e.getMessage().contains("[2, 4, 5, 5]") && e.getMessage().contains("[6, 3, 3, 3]"), e.getMessage());

@@ -1,5 +1,6 @@
 package org.oialr.nn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -108,5 +109,29 @@ class TrainingTest {
         assertTrue(loss < 1e-8f, "linear regression loss " + loss);
         assertTrue(lin.weight().value().allClose(a, 1e-4f, 0f), "recovered A");
         assertTrue(lin.bias().value().allClose(b, 1e-4f, 0f), "recovered b");
+    }
+
+    @Test
+    void trainingStepsReuseTheWorkspaceInSteadyState() {
+        Rng rng = new Rng(8);
+        VisionTransformer vit = new VisionTransformer(new VisionTransformer.Config(8, 1, 4, 16, 2, 2, 2, 10), rng);
+        Module cnn = new Sequential(new Conv2d(1, 4, 3, 1, 1, rng), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2),
+                new Dropout(0.1f, rng), new Flatten(), new Linear(64, 10, rng));
+        Tensor x = Tensor.randn(rng, 6, 1, 8, 8);
+        int[] labels = {0, 1, 2, 3, 4, 5};
+        for (Module m : new Module[] {vit, cnn}) {
+            AdamW opt = new AdamW(m.parameters(), 1e-3);
+            long fresh = 0;
+            for (int step = 0; step < 5; step++) {
+                if (step == 2) fresh = Workspace.freshBytes();
+                try (Workspace ws = Workspace.open()) {
+                    opt.zeroGrad();
+                    Var loss = F.crossEntropy(m.forward(x), labels, 0.1f);
+                    loss.backward();
+                    opt.step();
+                }
+            }
+            assertEquals(fresh, Workspace.freshBytes(), m.getClass().getSimpleName() + ": steps 3-5 took no new arrays from the pool");
+        }
     }
 }

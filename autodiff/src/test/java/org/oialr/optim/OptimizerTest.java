@@ -90,6 +90,25 @@ class OptimizerTest {
     }
 
     @Test
+    void parametersThatAreViewsAtAnOffsetGetTheSameUpdate() {
+        // storage [9, 9, 9, 1, -2, 0.5]: the parameter is the last three values
+        float[] storage = {9f, 9f, 9f, 1f, -2f, 0.5f};
+        Parameter view = new Parameter("p", Tensor.wrap(storage, 3, 3)), plain = param(1f, -2f, 0.5f);
+        Parameter view2 = new Parameter("q", Tensor.wrap(storage.clone(), 3, 3)), plain2 = param(1f, -2f, 0.5f);
+        AdamW adam = new AdamW(List.of(view, plain), 0.1);
+        SGD sgd = new SGD(List.of(view2, plain2), 0.1, 0.9, 0, true, 0.1);
+        for (int step = 0; step < 3; step++) {
+            for (Parameter p : List.of(view, plain, view2, plain2)) setGrad(p, 0.5f, -0.1f * step, 1f);
+            adam.step();
+            sgd.step();
+        }
+        assertArrayEquals(plain.value().toArray(), view.value().toArray());
+        assertArrayEquals(plain2.value().toArray(), view2.value().toArray());
+        assertArrayEquals(new float[] {9f, 9f, 9f}, java.util.Arrays.copyOf(storage, 3), "storage outside the view untouched");
+        assertArrayEquals(adam.state(plain).get("exp_avg_sq").toArray(), adam.state(view).get("exp_avg_sq").toArray());
+    }
+
+    @Test
     void parametersWithoutGradientAreSkipped() {
         Parameter a = param(1f), b = param(2f);
         AdamW opt = new AdamW(List.of(a, b), 0.1);

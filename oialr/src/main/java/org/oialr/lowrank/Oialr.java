@@ -247,6 +247,26 @@ public final class Oialr {
         return result;
     }
 
+    /**
+     * Cuts every converted layer to rank max(1, ceil(fraction·n)) (n its full rank) by keeping the leading
+     * block of U, S and V, with S's optimizer moments cropped alike; layers already at or below that rank are
+     * left alone. For experiments and benchmarks at a chosen compression; training uses {@link #update}.
+     */
+    public void truncateRanks(double fraction) {
+        if (!(fraction > 0 && fraction <= 1)) throw new IllegalArgumentException("rank fraction must be in (0, 1], got " + fraction);
+        if (!isLowRank()) throw new IllegalStateException("OIALR: truncateRanks needs the transition first");
+        for (String p : converted) {
+            LowRankModule l = (LowRankModule) model.getModule(p);
+            int r = l.rank(), r2 = Math.max(1, (int) Math.ceil(fraction * l.shortSide()));
+            if (r2 >= r) continue;
+            Parameter oldS = l.s();
+            ParamState st = optimizer.contains(oldS) ? optimizer.state(oldS) : null;
+            Tensor s2 = RankUpdate.leadingColumns(oldS.value().narrow0(0, r2).contiguous().reshape(r2, r), r2);
+            Parameter newS = l.setFactors(RankUpdate.leadingColumns(l.u(), r2), s2, RankUpdate.leadingColumns(l.v(), r2));
+            if (optimizer.contains(oldS)) optimizer.replaceParameter(oldS, newS, st == null ? null : st.cropped(r2, r2));
+        }
+    }
+
     /** Moments in the new basis: exp_avg ← Pᵀ·m·Q (r' x r'), every other moment reset to zeros. */
     private static ParamState rotated(ParamState st, RankUpdate.Outcome o) {
         int r2 = o.newRank();

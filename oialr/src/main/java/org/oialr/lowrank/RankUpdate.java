@@ -53,30 +53,71 @@ public final class RankUpdate {
     public static List<Outcome> update(Backend backend, List<Factors> layers, float cutoff) {
         Outcome[] out = new Outcome[layers.size()];
         Map<Integer, List<Integer>> byRank = new LinkedHashMap<>();
-        for (int i = 0; i < layers.size(); i++) byRank.computeIfAbsent(layers.get(i).rank(), k -> new ArrayList<>()).add(i);
+        for (int i = 0; i < layers.size(); i++) {
+            Factors f = layers.get(i);
+            if (isSortedDiagonal(f.s())) {
+                // S = diag(σ) already (right after the transition): its SVD is the identity, no work to do
+                int r = f.rank();
+                float[] sigma = new float[r];
+                for (int j = 0; j < r; j++) sigma[j] = f.s().get(j, j);
+                out[i] = finish(backend, f, sigma, identity(r), identity(r), cutoff);
+            } else {
+                byRank.computeIfAbsent(f.rank(), k -> new ArrayList<>()).add(i);
+            }
+        }
         for (Map.Entry<Integer, List<Integer>> group : byRank.entrySet()) {
             int r = group.getKey();
             List<Integer> idx = group.getValue();
             Tensor stack = Tensor.zeros(idx.size(), r, r);
             for (int j = 0; j < idx.size(); j++) stack.matrix(j).copyFrom(layers.get(idx.get(j)).s());
-            Backend.Svd svd = backend.svd(stack); // u [B, r, r], s [B, r], v [B, r, r]
+            Backend.Svd svd = backend.svd(stack); // u [B, r, r], s [B, r], v [B, r, r]: one batched call per rank
             for (int j = 0; j < idx.size(); j++) {
-                Factors f = layers.get(idx.get(j));
                 float[] sigma = Arrays.copyOfRange(svd.s().data(), j * r, (j + 1) * r);
-                int r2 = RankRule.newRank(sigma, r, f.shortSide(), cutoff);
-                Tensor p = leadingColumns(svd.u().matrix(j), r2);
-                Tensor q = leadingColumns(svd.v().matrix(j), r2);
-                Tensor u2 = rotate(backend, f.u(), p);
-                Tensor v2 = rotate(backend, f.v(), q);
-                Tensor s2 = Tensor.zeros(r2, r2);
-                for (int i = 0; i < r2; i++) s2.set(sigma[i], i, i);
-                out[idx.get(j)] = new Outcome(u2, s2, v2, r, r2, p, q, sigma);
+                out[idx.get(j)] = finish(backend, layers.get(idx.get(j)), sigma, svd.u().matrix(j), svd.v().matrix(j), cutoff);
             }
         }
         return List.of(out);
     }
 
-    /** The first {@code cols} columns of a square matrix, as a new [r, cols] tensor. */
+    /** Applies S = P·diag(σ)·Qᵀ to one layer: new rank, rotated and cut bases, diagonal S. */
+    private static Outcome finish(Backend backend, Factors f, float[] sigma, Tensor pFull, Tensor qFull, float cutoff) {
+        int r = f.rank();
+        int r2 = RankRule.newRank(sigma, r, f.shortSide(), cutoff);
+        Tensor p = leadingColumns(pFull, r2);
+        Tensor q = leadingColumns(qFull, r2);
+        Tensor u2 = rotate(backend, f.u(), p);
+        Tensor v2 = rotate(backend, f.v(), q);
+        Tensor s2 = Tensor.zeros(r2, r2);
+        for (int i = 0; i < r2; i++) s2.set(sigma[i], i, i);
+        return new Outcome(u2, s2, v2, r, r2, p, q, sigma);
+    }
+
+    /** True when S is diagonal with non-negative, non-increasing entries (exact zeros off the diagonal). */
+    static boolean isSortedDiagonal(Tensor s) {
+        Tensor c = s.contiguous();
+        int r = c.dim(0);
+        float[] d = c.data();
+        int o = c.offset();
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < r; j++) {
+                float v = d[o + i * r + j];
+                if (i == j) {
+                    if (!(v >= 0f) || (i > 0 && v > d[o + (i - 1) * r + (i - 1)])) return false;
+                } else if (v != 0f) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static Tensor identity(int r) {
+        Tensor t = Tensor.zeros(r, r);
+        for (int i = 0; i < r; i++) t.set(1f, i, i);
+        return t;
+    }
+
+    /** The first {@code cols} columns of a matrix [r, n], as a new [r, cols] tensor. */
     static Tensor leadingColumns(Tensor m, int cols) {
         Tensor c = m.contiguous();
         int r = c.dim(0), n = c.dim(1);

@@ -90,8 +90,8 @@ final class Checkpoint {
         return meta;
     }
 
-    /** Same run settings (the number of epochs may differ: a run can be extended). */
+    /** Same run settings; the number of epochs may differ (a run can be extended). */
     private static boolean sameRun(TrainConfig a, TrainConfig b) {
-        return a.toBuilder().epochs(1).build().equals(b.toBuilder().epochs(1).build());
+        return a.toBuilder().epochs(b.epochs()).build().equals(b);
     }
 }

@@ -11,7 +11,7 @@ import org.oialr.lowrank.OialrConfig;
  * @param batchSize       examples per optimizer step
  * @param lr              AdamW's peak learning rate
  * @param weightDecay     AdamW's decoupled weight decay
- * @param warmupEpochs    linear warm-up length, then cosine decay to {@code minLr}
+ * @param warmupEpochs    linear warm-up length, then cosine decay to {@code minLr} (capped one step short of the run)
  * @param minLr           the cosine schedule's floor
  * @param kDecay          the k-decay exponent of the cosine (1 = plain cosine)
  * @param labelSmoothing  cross-entropy label smoothing in [0, 1)
@@ -51,7 +51,7 @@ public record TrainConfig(String model, Method method, int epochs, int batchSize
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
-        if (!(warmupEpochs >= 0) || warmupEpochs >= epochs) throw new IllegalArgumentException("warm-up epochs must be in [0, epochs), got " + warmupEpochs);
+        if (!(warmupEpochs >= 0) || warmupEpochs > epochs) throw new IllegalArgumentException("warm-up epochs must be in [0, epochs], got " + warmupEpochs);
         if (!(minLr >= 0) || minLr > lr) throw new IllegalArgumentException("min lr must be in [0, lr], got " + minLr);
         if (!(kDecay > 0)) throw new IllegalArgumentException("k-decay must be > 0, got " + kDecay);
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);

@@ -129,7 +129,7 @@ public final class Trainer {
         evalLoader = DataLoader.builder(test, Math.min(1000, Math.max(1, test.size()))).build();
         int spe = loader.batchesPerEpoch();
         long total = (long) spe * config.epochs();
-        long warm = Math.round(config.warmupEpochs() * spe);
+        long warm = Math.min(Math.round(config.warmupEpochs() * spe), total - 1);
         schedule = new WarmupCosine(optimizer, warm, total, Math.min(config.minLr(), config.lr()), config.minLr(), config.kDecay());
         List<String> tracked;
         if (config.method() == TrainConfig.Method.OIALR) {

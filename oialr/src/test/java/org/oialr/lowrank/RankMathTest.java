@@ -102,6 +102,46 @@ class RankMathTest {
     }
 
     @Test
+    void aSortedDiagonalSNeedsNoSvd() {
+        Tensor u = orthonormal(10, 4), v = orthonormal(6, 4);
+        Tensor s = Tensor.zeros(4, 4);
+        float[] diag = {5f, 4f, 0.3f, 0.1f};
+        for (int i = 0; i < 4; i++) s.set(diag[i], i, i);
+        org.oialr.engine.Backend cpu = org.oialr.engine.Backends.cpuEjml();
+        org.oialr.engine.Backend noSvd = new org.oialr.engine.Backend() {
+            public String name() {
+                return "no-svd";
+            }
+
+            public void sgemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int ao, int lda, int sa,
+                              float[] b, int bo, int ldb, int sb, float beta, float[] c, int co, int ldc, int sc, int batch) {
+                cpu.sgemm(ta, tb, m, n, k, alpha, a, ao, lda, sa, b, bo, ldb, sb, beta, c, co, ldc, sc, batch);
+            }
+
+            public Svd svd(Tensor a) {
+                throw new AssertionError("SVD called for a diagonal S");
+            }
+
+            public Qr qr(Tensor a) {
+                return cpu.qr(a);
+            }
+        };
+        RankUpdate.Outcome o = RankUpdate.update(noSvd, List.of(new RankUpdate.Factors(u, s, v, 6)), 0.1f).get(0);
+        assertEquals(2, o.newRank(), "σ >= 0.5 -> 2, equal to the 50% cap");
+        assertEquals(0f, o.u().maxAbsDiff(RankUpdate.leadingColumns(u, 2)));
+        assertEquals(0f, o.v().maxAbsDiff(RankUpdate.leadingColumns(v, 2)));
+        assertEquals(4f, o.s().get(1, 1));
+        // an unsorted diagonal goes through the SVD and comes out sorted
+        Tensor unsorted = Tensor.zeros(3, 3);
+        unsorted.set(1f, 0, 0);
+        unsorted.set(3f, 1, 1);
+        unsorted.set(2f, 2, 2);
+        RankUpdate.Outcome o2 = RankUpdate.update(List.of(new RankUpdate.Factors(orthonormal(5, 3), unsorted, orthonormal(4, 3), 4)), 1e-3f).get(0);
+        assertEquals(3f, o2.s().get(0, 0), 1e-5f);
+        assertEquals(1f, o2.s().get(2, 2), 1e-5f);
+    }
+
+    @Test
     void stabilityOfABasisWithItselfIsOneAndOfRandomBasesIsSmall() {
         Tensor w = Tensor.randn(rng, 64, 32);
         assertEquals(1.0, Stability.between(w, w), 1e-5);
