@@ -4,11 +4,29 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.oialr.engine.cpu.VectorGemm;
 
 /** {@link GemmContractTest} on the CPU backend with our Vector API GEMM, plus its argument checks. */
 class CpuVectorGemmTest extends GemmContractTest {
+    private long minFlopsBefore = -1;
+
+    @BeforeEach
+    void splitEveryProduct() {
+        Assumptions.assumeTrue(Backends.vectorApiAvailable(), "jdk.incubator.vector not enabled");
+        // the contract cases are small: without this only products over ~65 MFLOP would use the threads
+        minFlopsBefore = VectorGemm.parallelMinFlops();
+        VectorGemm.setParallelMinFlops(0);
+    }
+
+    @AfterEach
+    void restoreSplitThreshold() {
+        if (minFlopsBefore >= 0) VectorGemm.setParallelMinFlops(minFlopsBefore);
+    }
+
     @Override
     protected Backend backend() {
         Assumptions.assumeTrue(Backends.vectorApiAvailable(), "jdk.incubator.vector not enabled");

@@ -1,8 +1,8 @@
 package org.oialr.engine.cpu;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.oialr.engine.Parallel;
 
@@ -17,17 +17,22 @@ import org.oialr.engine.Parallel;
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
  * ever made, and rows/columns past the edge are packed as zeros. A register-blocked micro-kernel then
  * multiplies one A micro-panel by one B micro-panel into MR x NR accumulators (NR = two vectors of the
- * preferred species) and adds the tile into C (masked at the edges). The first k block applies beta; when
+ * preferred species) and adds the tile into C (element by element at the edges). The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
- * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 12 x 32 on AVX-512 (32 vector registers),
- * 6 x 16 on AVX2, 6 x 8 on 128-bit machines. The system properties {@code oialr.gemm.mr},
- * {@code oialr.gemm.kc}, {@code oialr.gemm.mc} and {@code oialr.gemm.nc} override the defaults (tuning only).
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 8 x 32 on AVX-512 (16 accumulators; 10, 12 and
+ * 14 rows measured no faster on Zen 5 with JDK 17), 6 x 16 on AVX2 (12 of the 16 registers), 6 x 8 on 128-bit
+ * machines. The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
+ * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
  *
- * <p>Threads: products of at least {@link #PARALLEL_MIN_FLOPS} flops are cut into independent tasks (the
- * matrices of the batch, or column/row strips of C when the batch is too small) that run on
- * {@link Parallel} and are handed out dynamically; smaller products run on the calling thread. Packing
+ * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
+ * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
+ * loaded) that run on {@link Parallel} and are handed out dynamically; smaller products run on the calling
+ * thread. The split is along m and n only, so the result does not depend on the number of threads. Packing
  * buffers are per thread and reused, so steady-state calls allocate nothing large.
+ *
+ * <p>JIT notes (JDK 17): the micro-kernel is one method with the accumulators as locals and simple k-loop
+ * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary.
  */
 public final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -35,24 +40,50 @@ public final class VectorGemm {
     static final int VL = S.length();
     /** Columns of a micro-tile: two vectors. */
     public static final int NR = 2 * VL;
-    /** Rows of a micro-tile (4..14): 12 where 32 vector registers hold 24 accumulators, else 6. */
+    /** Rows of a micro-tile (4..14): 8 with 512-bit vectors, else 6. */
     public static final int MR = mr();
     /** Depth of a packed panel (k block). */
     public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
     /** Rows of A packed at once (m block), a multiple of MR. */
     public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
-    /** Columns of B packed at once (n block), a multiple of NR. */
-    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 4096), NR);
-    /** Products below this many flops (2·m·n·k over the batch) stay on the calling thread. */
-    public static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
+    /**
+     * Columns of B packed at once (n block), a multiple of NR. 512 keeps the packed kc x nc block at 512 KiB,
+     * in L2 beside A's block: on Zen 5 2048² ran at 175-180 GFLOP/s on one core with 4096 and 190-210 with 512
+     * or 768, other shapes within noise.
+     */
+    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 512), NR);
+    /**
+     * Default of {@link #parallelMinFlops()}: 2·320³ flops, about 0.3 ms on one Zen 5 core. Measured with JMH
+     * (GemmBench, 2 threads against 1): 256³ ran slower on 2 threads (0.19 against 0.16 ms; waking a pool
+     * worker and packing the shared operand twice cost more than half the work), 320³ about even, 384³ 1.5x
+     * faster.
+     */
+    public static final long DEFAULT_PARALLEL_MIN_FLOPS = 2L * 320 * 320 * 320;
+
+    private static volatile long parallelMinFlops =
+            Long.getLong("oialr.gemm.parallelMinFlops", DEFAULT_PARALLEL_MIN_FLOPS);
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private VectorGemm() {
     }
 
+    /** Products below this many flops (2·m·n·k over the batch) run on the calling thread. */
+    public static long parallelMinFlops() {
+        return parallelMinFlops;
+    }
+
+    /**
+     * Sets {@link #parallelMinFlops()} (>= 0; 0 splits every product over the threads, which tests use to
+     * exercise the parallel path on small shapes). Also settable with {@code -Doialr.gemm.parallelMinFlops}.
+     */
+    public static void setParallelMinFlops(long flops) {
+        if (flops < 0) throw new IllegalArgumentException("parallelMinFlops must be >= 0, got " + flops);
+        parallelMinFlops = flops;
+    }
+
     private static int mr() {
-        int dflt = VL >= 16 ? 12 : 6;
+        int dflt = VL >= 16 ? 8 : 6;
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
         if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
         return v;
@@ -61,6 +92,12 @@ public final class VectorGemm {
     private static int roundUp(int v, int q) {
         if (v < 1) throw new IllegalArgumentException("GEMM block size must be positive, got " + v);
         return (v + q - 1) / q * q;
+    }
+
+    /** The calling thread's packing buffers {packA, packB} as they are now (for tests of their reuse). */
+    static float[][] threadBuffers() {
+        Buffers b = BUFFERS.get();
+        return new float[][]{b.packA, b.packB};
     }
 
     /** Per-thread packing buffers, grown on demand. */
@@ -100,14 +137,17 @@ public final class VectorGemm {
             for (int t = 0; t < batch; t++) scaleC(m, n, beta, c, cOff + t * strideC, ldc);
             return;
         }
-        // Task decomposition: whole matrices when the batch can keep the threads busy, else strips of C.
+        // Tasks: whole matrices of the batch, each cut into strips of C when the batch alone would leave
+        // threads idle or unevenly loaded (lcm(batch, threads) tasks in all). Cutting n packs all of A again
+        // for every strip, cutting m all of B: cut the side that repeats the smaller operand, and never into
+        // strips thinner than one micro-tile.
         long flops = 2L * m * n * k * batch;
-        int threads = flops >= PARALLEL_MIN_FLOPS ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
+        // Parallel.chunks returns 1 inside a worker of the pool (a nested call runs inline)
+        int threads = flops >= parallelMinFlops ? Math.min(Parallel.threads(), Parallel.chunks(Integer.MAX_VALUE, 1)) : 1;
         int partsM = 1, partsN = 1;
-        if (threads > 1 && batch < 2 * threads) {
-            int parts = Math.max(1, (2 * threads + batch - 1) / batch);
-            // cut the longer side (in micro-tiles), never into strips thinner than one micro-tile
-            if ((n + NR - 1) / NR >= (m + MR - 1) / MR) partsN = Math.min(parts, (n + NR - 1) / NR);
+        if (threads > 1 && batch < 8 * threads) {
+            int parts = threads / gcd(batch, threads);
+            if (m <= n) partsN = Math.min(parts, (n + NR - 1) / NR);
             else partsM = Math.min(parts, (m + MR - 1) / MR);
         }
         final int pm = partsM, pn = partsN;
@@ -125,7 +165,7 @@ public final class VectorGemm {
         if (threads <= 1 || tasks == 1) {
             for (int id = 0; id < tasks; id++) task.run(id);
         } else {
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger next = new AtomicInteger();
             Parallel.forRange(Math.min(threads, tasks), 1, (s, e) -> {
                 for (int id; (id = next.getAndIncrement()) < tasks; ) task.run(id);
             });
@@ -135,6 +175,15 @@ public final class VectorGemm {
     @FunctionalInterface
     private interface Task {
         void run(int id);
+    }
+
+    private static int gcd(int a, int b) {
+        while (b != 0) {
+            int t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
     }
 
     /** Start of part {@code p} of {@code parts} over [0, len), aligned to {@code q}. */
@@ -256,16 +305,18 @@ public final class VectorGemm {
                 t1.intoArray(c, ci + VL);
             }
         } else {
-            VectorMask<Float> m0 = S.indexInRange(0, nr), m1 = S.indexInRange(VL, nr);
+            // a whole first vector where it exists, the rest element by element (masked vector stores are not
+            // intrinsified on JDK 17: they ran element by element through a lambda)
+            int v = nr >= VL ? VL : 0;
             for (int r = 0; r < mr; r++, ci += ldc) {
-                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
-                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + VL).mul(alphaV);
-                if (beta != 0f) {
-                    t0 = FloatVector.fromArray(S, c, ci, m0).fma(betaV, t0);
-                    t1 = FloatVector.fromArray(S, c, ci + VL, m1).fma(betaV, t1);
+                if (v > 0) {
+                    FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
+                    if (beta != 0f) t0 = FloatVector.fromArray(S, c, ci).fma(betaV, t0);
+                    t0.intoArray(c, ci);
                 }
-                t0.intoArray(c, ci, m0);
-                t1.intoArray(c, ci + VL, m1);
+                for (int j = v, t = r * NR + v; j < nr; j++, t++) {
+                    c[ci + j] = beta == 0f ? alpha * tile[t] : Math.fma(beta, c[ci + j], alpha * tile[t]);
+                }
             }
         }
     }
@@ -313,9 +364,12 @@ public final class VectorGemm {
                     FloatVector.fromArray(S, b, src + VL).intoArray(pb, o + VL);
                 }
             } else {
+                // the edge panel: a whole first vector where it exists, the rest element by element, zeros past nr
+                int v = nr >= VL ? VL : 0;
                 for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    System.arraycopy(b, src, pb, o, nr);
-                    Arrays.fill(pb, o + nr, o + NR, 0f);
+                    if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, o);
+                    for (int j = v; j < nr; j++) pb[o + j] = b[src + j];
+                    for (int j = nr; j < NR; j++) pb[o + j] = 0f;
                 }
             }
         }

@@ -1,0 +1,35 @@
+package org.oialr.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.oialr.engine.Backends;
+import org.oialr.engine.Parallel;
+
+/** The packing buffers of {@link VectorGemm} are per thread and reused: steady-state calls allocate no new ones. */
+class VectorGemmBuffersTest {
+    @Test
+    void packingBuffersAreReusedAcrossCallsAndShapes() {
+        Assumptions.assumeTrue(Backends.vectorApiAvailable(), "jdk.incubator.vector not enabled");
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            float[] a = new float[300 * 280], b = new float[280 * 290], c = new float[300 * 290];
+            VectorGemm.sgemm(false, false, 300, 290, 280, 1f, a, 0, 280, 0, b, 0, 290, 0, 0f, c, 0, 290, 0, 1);
+            float[][] first = VectorGemm.threadBuffers();
+            assertTrue(first[0].length > 0 && first[1].length > 0, "buffers were not kept");
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                VectorGemm.sgemm(ta, tb, 300, 290, 280, 1f, a, 0, ta ? 300 : 280, 0, b, 0, tb ? 280 : 290, 0, 0f, c, 0, 290, 0, 1);
+                VectorGemm.sgemm(ta, tb, 31, 13, 7, 1f, a, 0, ta ? 31 : 7, 0, b, 0, tb ? 7 : 13, 0, 0f, c, 0, 13, 0, 1);
+                float[][] now = VectorGemm.threadBuffers();
+                assertSame(first[0], now[0], "A's packing buffer was reallocated");
+                assertSame(first[1], now[1], "B's packing buffer was reallocated");
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+}
