@@ -6,7 +6,12 @@ import org.oialr.engine.cpu.VectorKernels;
 /**
  * Reductions and row-wise normalisations on contiguous tensors. {@link #sumAll} and the softmax
  * normalisers accumulate in float64; axis sums accumulate in float32. Outputs follow the same convention
- * as {@link Elementwise}: {@code null} allocates.
+ * as {@link Elementwise}: {@code null} allocates, a given output is overwritten.
+ *
+ * <p>The hot paths (sums over leading rows such as bias gradients, sums over trailing dimensions such as a
+ * mean over the last axis, softmax rows) run Vector API loops when {@link Elementwise#vectorKernels()}; the
+ * results are bitwise equal to the scalar loops except for sums over trailing dimensions, whose additions
+ * are reordered into vector lanes.
  */
 public final class Reduce {
     private Reduce() {
@@ -25,7 +30,8 @@ public final class Reduce {
     /**
      * Sums {@code x} down to {@code shape}, which must broadcast to x's shape (the adjoint of broadcasting:
      * how a gradient returns to a broadcast operand). Sizes equal to 1 in {@code shape}, and missing leading
-     * dimensions, are summed over.
+     * dimensions, are summed over. {@code out} (shape {@code shape}) is overwritten; it must not share storage
+     * with x unless the shapes hold the same number of elements.
      */
     public static Tensor sumToShape(Tensor x, int[] shape, Tensor out) {
         x.requireContiguous("sumToShape");
