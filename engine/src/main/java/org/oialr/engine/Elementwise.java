@@ -6,7 +6,13 @@ import org.oialr.engine.cpu.VectorKernels;
 /**
  * Elementwise kernels on contiguous tensors. Every method takes an optional output ({@code null}
  * allocates one) that must have the result's shape; the output may be one of the inputs (in place) when its
- * shape equals the result's. Returns the output.
+ * shape equals the result's, but must not overlap an input at a shift. Returns the output.
+ *
+ * <p>Work above {@link #GRAIN} elements is split over {@link Parallel}. The hot loops (binary ops on equal
+ * shapes, on a one-element operand and on leading/trailing broadcasts; scale, addScalar, axpy, fma; the exact
+ * unary ops such as RELU) run on the Vector API ({@link VectorKernels}) when {@link #vectorKernels()}, else on
+ * scalar loops; both give the same bits. Transcendental functions (exp, log, tanh, erf) stay scalar
+ * {@link Math} calls.
  */
 public final class Elementwise {
     /** Work below this many elements stays on the calling thread. */
