@@ -167,7 +167,11 @@ final class RunOptions {
     @Option(names = "--dlrt-reference-v-update", description = "DLRT: reproduce the reference code's transposed V update (wrong; for comparison only)")
     boolean dlrtReferenceVUpdate;
 
-    @Option(names = "--two-factor-rank", defaultValue = "20", description = "Two-factor baseline: rank of W = A·B per layer. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--dlrt-rotate-moments", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "DLRT: carry the optimizer's moments of S̃, K and L into each step's new bases (off: left in place, as the reference). Default: ${DEFAULT-VALUE}")
+    boolean dlrtRotateMoments;
+
+    @Option(names = "--two-factor-rank", defaultValue = "64", description = "Two-factor baseline: rank of W = A·B per layer. Default: ${DEFAULT-VALUE}")
     int twoFactorRank;
 
     PeerConfig peers() {
@@ -175,7 +179,7 @@ final class RunOptions {
                 new SvdTrainingConfig(SvdTrainingConfig.Sparsity.parse(svdSparsity), svdLambdaS, svdLambdaO, svdEnergy,
                         fraction("--svd-sparsity-start", svdSparsityStart), fraction("--svd-prune-at", svdPruneAt)),
                 new LoritaConfig(loritaFactors, loritaWeightDecay, LoritaConfig.Cut.parse(loritaCut), loritaKeep, loritaBudget, loritaSweepStep),
-                new DlrtConfig(dlrtRank, dlrtTau, dlrtAbsoluteTau, dlrtFixedRank, dlrtReferenceVUpdate),
+                new DlrtConfig(dlrtRank, dlrtTau, dlrtAbsoluteTau, dlrtFixedRank, dlrtReferenceVUpdate, dlrtRotateMoments),
                 new TwoFactorConfig(twoFactorRank));
     }
 

@@ -15,8 +15,10 @@ package org.oialr.peers;
  * @param fixedRank         fixed-rank K-L-S: Û = orth(K) with r columns, one S step, no truncation
  * @param referenceVUpdate  reproduce the reference code's V update V ← V̂·(Qᵀ)[:, :r1] (the transposed factor of
  *                          S̃'s SVD), which is wrong: Û S̃ V̂ᵀ is then not reconstructed. Off by default (V ← V̂·Q[:, :r1])
+ * @param rotateMoments     carry the optimizer's moments of S̃, K and L into each step's new bases (default on); off
+ *                          leaves them in place as the reference does (see {@link Dlrt})
  */
-public record DlrtConfig(int rank, double tau, boolean absoluteTau, boolean fixedRank, boolean referenceVUpdate) {
+public record DlrtConfig(int rank, double tau, boolean absoluteTau, boolean fixedRank, boolean referenceVUpdate, boolean rotateMoments) {
 
     public DlrtConfig {
         if (rank == 0 || rank < -1) throw new IllegalArgumentException("--dlrt-rank must be >= 1 (or -1 for the largest allowed), got " + rank);
@@ -24,6 +26,6 @@ public record DlrtConfig(int rank, double tau, boolean absoluteTau, boolean fixe
     }
 
     public static DlrtConfig defaults() {
-        return new DlrtConfig(64, 0.1, false, false, false);
+        return new DlrtConfig(64, 0.1, false, false, false, true);
     }
 }

@@ -1,6 +1,5 @@
 package org.oialr.peers;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
@@ -40,6 +39,10 @@ public final class DlrtLayer extends FactoredLayer {
     private Mode mode = Mode.PLAIN;
     private Tensor uHat;
     private Tensor vHat;
+    private Tensor lastUHat; // Û, V̂ of the previous step: the coordinates of S̃'s optimizer moments
+    private Tensor lastVHat;
+    private Tensor lastU;    // U, V at the previous K-L pass: the coordinates of K's and L's moments
+    private Tensor lastV;
     private Tensor mHat; // Ûᵀ·U_old: where the old U lies in the augmented basis
 
     /**
@@ -148,21 +151,22 @@ public final class DlrtLayer extends FactoredLayer {
 
     /**
      * K ← U·S, L ← V·Sᵀ, and the K-L forward. When the rank changed since the last step, K and L become new
-     * parameters; returns the {old, new} pairs whose optimizer slots must move (empty when the shapes held).
+     * parameters (the caller moves their optimizer slots; see {@link #klRotations()}).
      */
-    public List<Parameter[]> prepareKL() {
-        List<Parameter[]> swaps = new ArrayList<>();
-        set("k", Linalg.matmul(u(), s()), swaps);
-        set("l", Linalg.matmul(v(), s().t()), swaps);
+    public void prepareKL() {
+        klRotations = lastU == null ? null : new Tensor[] {Linalg.matmul(u().t(), lastU), Linalg.matmul(v().t(), lastV)};
+        lastU = u();
+        lastV = v();
+        set("k", Linalg.matmul(u(), s()));
+        set("l", Linalg.matmul(v(), s().t()));
         mode = Mode.KL;
-        return swaps;
     }
 
     /**
-     * Builds Û and V̂ from the updated K and L and S̃ = (ÛᵀU)·S·(V̂ᵀV)ᵀ, and the S forward. Returns the {old, new}
-     * pair of S̃ when its shape changed.
+     * Builds Û and V̂ from the updated K and L and S̃ = (ÛᵀU)·S·(V̂ᵀV)ᵀ, and the S forward. When its shape changed,
+     * S̃ becomes a new parameter (the caller moves its optimizer slot; see {@link #sRotations()}).
      */
-    public List<Parameter[]> augment() {
+    public void augment() {
         Tensor kNew = k().value(), lNew = l().value();
         uHat = DlrtMath.orth(fixedRank ? kNew : Mat.hcat(kNew, u()));
         vHat = DlrtMath.orth(fixedRank ? lNew : Mat.hcat(lNew, v()));
@@ -170,10 +174,11 @@ public final class DlrtLayer extends FactoredLayer {
         DlrtMath.alignColumns(uHat, m);
         DlrtMath.alignColumns(vHat, n);
         mHat = m;
-        List<Parameter[]> swaps = new ArrayList<>();
-        set("s_hat", Linalg.matmul(Linalg.matmul(m, s()), n.t()), swaps);
+        sRotations = lastUHat == null ? null : new Tensor[] {Linalg.matmul(uHat.t(), lastUHat), Linalg.matmul(vHat.t(), lastVHat)};
+        lastUHat = uHat;
+        lastVHat = vHat;
+        set("s_hat", Linalg.matmul(Linalg.matmul(m, s()), n.t()));
         mode = Mode.S;
-        return swaps;
     }
 
     /**
@@ -206,19 +211,33 @@ public final class DlrtLayer extends FactoredLayer {
         return rank();
     }
 
+    private Tensor[] klRotations;
+    private Tensor[] sRotations;
+
+    /**
+     * After {@link #prepareKL()}: {U_nowᵀ·U_prev, V_nowᵀ·V_prev} from the previous K-L pass to this one (null on the
+     * first step). K = U·S has its columns in V's coordinates (W = K·Vᵀ) and L in U's, so K's moments move to the
+     * new coordinates as m·(V_nowᵀ·V_prev)ᵀ and L's as m·(U_nowᵀ·U_prev)ᵀ.
+     */
+    public Tensor[] klRotations() {
+        return klRotations;
+    }
+
+    /** After {@link #augment()}: {Ûᵀ·Û_prev, V̂ᵀ·V̂_prev} (null on the first step); S̃'s moments move as R_u·m·R_vᵀ. */
+    public Tensor[] sRotations() {
+        return sRotations;
+    }
+
     /** Back to the plain forward (U·S·Vᵀ, no factor gradients), e.g. after a failed step. */
     void plain() {
         mode = Mode.PLAIN;
     }
 
-    /** Writes {@code value} into parameter {@code name}, or swaps in a new parameter when the shape differs. */
-    private void set(String name, Tensor value, List<Parameter[]> swaps) {
+    /** Writes {@code value} into parameter {@code name}, or puts in a new parameter when the shape differs. */
+    private void set(String name, Tensor value) {
         Parameter old = param(name);
-        if (old.value().sameShape(value)) {
-            old.value().copyFrom(value);
-        } else {
-            swaps.add(new Parameter[] {old, replaceParameter(name, value.contiguous())});
-        }
+        if (old.value().sameShape(value)) old.value().copyFrom(value);
+        else replaceParameter(name, value.contiguous());
     }
 
     // ---------------------------------------------------------------- forward

@@ -32,23 +32,7 @@ final class Slots {
         if (opt.contains(p)) opt.removeParameter(p);
     }
 
-    /** Puts {@code replacement} in {@code old}'s slot; the state's tensors are resized to its shape ({@link #resized}). */
-    static void swap(Optimizer opt, Parameter old, Parameter replacement) {
-        if (old == replacement || !opt.contains(old)) return;
-        ParamState s = opt.state(old);
-        opt.replaceParameter(old, replacement, s == null ? null : resized(s, replacement.shape()));
-    }
-
-    /**
-     * The same state (names, step count) with every tensor resized to {@code shape}: the leading block that
-     * both shapes share is kept, the rest is zero (moments of a factor whose rank changed).
-     */
-    static ParamState resized(ParamState s, int... shape) {
-        ParamState out = new ParamState().setStep(s.step());
-        for (Map.Entry<String, Tensor> e : s.tensors().entrySet()) out.put(e.getKey(), resize(e.getValue(), shape));
-        return out;
-    }
-
+    /** {@code t} cut or zero-padded to {@code shape} (rank 1 or 2): the leading block both shapes share is kept. */
     static Tensor resize(Tensor t, int... shape) {
         Tensor c = t.contiguous();
         Tensor out = Tensor.zeros(shape);

@@ -80,7 +80,7 @@ class DlrtStepTest {
     @Test
     void adaptiveStepEqualsTheDirectComputation() {
         double eta = 0.05, tau = 0.02;
-        Setup s = setUp(new DlrtConfig(2, tau, false, false, false), eta);
+        Setup s = setUp(new DlrtConfig(2, tau, false, false, false, true), eta);
         DlrtLayer layer = s.layer();
         assertEquals(2, layer.rank());
         DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.weightMatrix());
@@ -123,7 +123,7 @@ class DlrtStepTest {
     @Test
     void fixedRankStepEqualsTheDirectComputation() {
         double eta = 0.05;
-        Setup s = setUp(new DlrtConfig(3, 0, false, true, false), eta);
+        Setup s = setUp(new DlrtConfig(3, 0, false, true, false, true), eta);
         DlrtLayer layer = s.layer();
         DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.weightMatrix());
         Tensor x = Tensor.randn(rng, BATCH, IN), r = Tensor.randn(rng, BATCH, OUT);
@@ -161,6 +161,39 @@ class DlrtStepTest {
         }
         assertTrue(err[0] < 1e-5, "the correct update reconstructs Û S̃ V̂ᵀ, relative error " + err[0]);
         assertTrue(err[1] > 0.1, "the reference's transposed factor does not, relative error " + err[1]);
+    }
+
+    @Test
+    void momentsAreCarriedIntoTheNewBases() {
+        // S̃'s first moment m in the coordinates (Û0, V̂0) moves to (Û1, V̂1): Û1·m'·V̂1ᵀ = P_Û1·(Û0·m·V̂0ᵀ)·P_V̂1
+        int n = 9, p = 7, a = 4, b = 3;
+        Tensor u0 = DlrtMath.orth(Tensor.randn(rng, n, a)), v0 = DlrtMath.orth(Tensor.randn(rng, p, b));
+        Tensor u1 = DlrtMath.orth(Tensor.randn(rng, n, a + 1)), v1 = DlrtMath.orth(Tensor.randn(rng, p, b - 1));
+        Tensor m = Tensor.randn(rng, a, b), v = Tensor.rand(rng, 0f, 1f, a, b);
+        org.oialr.optim.ParamState st = new org.oialr.optim.ParamState().setStep(17).put("exp_avg", m).put("exp_avg_sq", v);
+        Tensor left = org.oialr.engine.Linalg.matmul(u1.t(), u0), right = org.oialr.engine.Linalg.matmul(v1.t(), v0);
+        org.oialr.optim.ParamState moved = Dlrt.carried(st, left, right, a + 1, b - 1);
+        assertEquals(17, moved.step());
+        DMatrixRMaj got = mul(mul(d(u1), d(moved.get("exp_avg"))), t(d(v1)));
+        DMatrixRMaj want = mul(mul(projector(d(u1)), mul(mul(d(u0), d(m)), t(d(v0)))), projector(d(v1)));
+        assertTrue(maxAbs(sub(got, want)) < 1e-5, "first moment: " + maxAbs(sub(got, want)));
+        // second moment: (R_u∘R_u)·v·(R_v∘R_v)ᵀ, element by element
+        for (int i = 0; i < a + 1; i++) {
+            for (int j = 0; j < b - 1; j++) {
+                double want2 = 0;
+                for (int k = 0; k < a; k++) {
+                    for (int l = 0; l < b; l++) {
+                        double ru = left.get(i, k), rv = right.get(j, l);
+                        want2 += ru * ru * v.get(k, l) * rv * rv;
+                    }
+                }
+                assertEquals(want2, moved.get("exp_avg_sq").get(i, j), 1e-5);
+            }
+        }
+        // the reference keeps the moments in place, cut or padded
+        org.oialr.optim.ParamState kept = Dlrt.carried(st, null, null, a + 1, b - 1);
+        assertEquals(m.get(2, 1), kept.get("exp_avg").get(2, 1));
+        assertEquals(0f, kept.get("exp_avg").get(a, 0));
     }
 
     // ---------------------------------------------------------------- float64 helpers (EJML)
