@@ -134,7 +134,7 @@ final class RunOptions {
             description = "SVD training: fraction of the run at which layers are pruned, then fine-tuned (1 = prune after training). Default: ${DEFAULT-VALUE}")
     String svdPruneAt;
 
-    @Option(names = "--lorita-factors", defaultValue = "3", description = "LoRITa: factors N per layer, 2 or 3. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--lorita-factors", defaultValue = "2", description = "LoRITa: factors N per layer, 2 or 3. Default: ${DEFAULT-VALUE}")
     int loritaFactors;
 
     @Option(names = "--lorita-weight-decay", defaultValue = "1e-4", description = "LoRITa: L2 weight λ on every factor (its only regulariser). Default: ${DEFAULT-VALUE}")

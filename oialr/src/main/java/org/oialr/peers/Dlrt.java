@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import org.oialr.engine.Elementwise;
 import org.oialr.engine.Linalg;
+import org.oialr.engine.Parallel;
 import org.oialr.engine.Tensor;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
@@ -87,12 +88,17 @@ public final class Dlrt extends PeerMethod {
 
             // 2. augmentation and S̃ with the biases and dense layers
             t0 = System.nanoTime();
-            for (DlrtLayer l : layers) {
-                Parameter s0 = l.sHat();
-                ParamState ss = state(s0);
-                l.augment();
+            int n = layers.size();
+            Parameter[] s0 = new Parameter[n];
+            for (int i = 0; i < n; i++) s0[i] = layers.get(i).sHat();
+            // the layers' QRs are independent: spread them over the cores (optimizer bookkeeping stays on this thread)
+            Parallel.forRange(n, 1, (a, b) -> {
+                for (int i = a; i < b; i++) layers.get(i).augment();
+            });
+            for (int i = 0; i < n; i++) {
+                DlrtLayer l = layers.get(i);
                 Tensor[] rot = cfg.rotateMoments() ? l.sRotations() : null;
-                move(s0, l.sHat(), ss, rot == null ? null : rot[0], rot == null ? null : rot[1]);
+                move(s0[i], l.sHat(), state(s0[i]), rot == null ? null : rot[0], rot == null ? null : rot[1]);
             }
             methodNanos += System.nanoTime() - t0;
             Set<Parameter> rest = identitySet();
@@ -104,7 +110,9 @@ public final class Dlrt extends PeerMethod {
 
             // 3. truncation
             t0 = System.nanoTime();
-            for (DlrtLayer l : layers) l.truncate(cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
+            Parallel.forRange(layers.size(), 1, (a, b) -> {
+                for (int i = a; i < b; i++) layers.get(i).truncate(cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
+            });
             methodNanos += System.nanoTime() - t0;
             return loss;
         } finally {

@@ -6,7 +6,9 @@ package org.oialr.peers;
  * bias; Conv2d: the k×k kernel, then N−1 1×1 maps out→out), with weight decay as the only regulariser. After the
  * last step the product is collapsed into one matrix and cut by SVD.
  *
- * @param factors     N, 2 or 3 (default 3: a Schatten-2/3 penalty on the product, stronger pressure to low rank than N = 2)
+ * @param factors     N, 2 or 3 (default 2: a nuclear-norm penalty on the product; N = 3 is a Schatten-2/3 quasi-norm, more
+ *                    pressure to low rank: on the Fashion-MNIST MLP after 15 epochs N = 2 ended 1.1 points below full rank
+ *                    at ranks 34/18, N = 3 1.8 points below at ranks 21/20)
  * @param weightDecay λ of the L2 term λ·W_i added to each factor's gradient (coupled, as PyTorch's Adam and SGD
  *                    {@code weight_decay} that the reference uses; the factors get no decoupled AdamW decay). Default 1e-4
  * @param cut         LOCAL keeps ⌊p·min(n, m)⌋ singular values in every layer; GLOBAL (default) pools every layer's
@@ -37,6 +39,6 @@ public record LoritaConfig(int factors, double weightDecay, Cut cut, double keep
     }
 
     public static LoritaConfig defaults() {
-        return new LoritaConfig(3, 1e-4, Cut.GLOBAL, 0.25, 1.0, 0.01);
+        return new LoritaConfig(2, 1e-4, Cut.GLOBAL, 0.25, 1.0, 0.01);
     }
 }

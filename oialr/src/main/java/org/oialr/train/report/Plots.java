@@ -99,10 +99,14 @@ public final class Plots {
     public static JFreeChart scatter(String title, String xLabel, String yLabel, List<Series> series) {
         NumberAxis xAxis = new NumberAxis(xLabel);
         xAxis.setAutoRangeIncludesZero(true);
+        xAxis.setUpperMargin(0.08);
         NumberAxis yAxis = new NumberAxis(yLabel);
         yAxis.setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
         renderer.setDefaultShapesFilled(true);
+        java.awt.Shape[] shapes = {new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12), new java.awt.geom.Rectangle2D.Double(-6, -6, 12, 12),
+                new java.awt.Polygon(new int[] {0, 7, -7}, new int[] {-7, 6, 6}, 3), new java.awt.Polygon(new int[] {0, 7, 0, -7}, new int[] {-8, 0, 8, 0}, 4)};
+        for (int i = 0; i < series.size(); i++) renderer.setSeriesShape(i, shapes[i % shapes.length]);
         XYPlot plot = new XYPlot(collection(series), xAxis, yAxis, renderer);
         return chart(title, plot, true);
     }
