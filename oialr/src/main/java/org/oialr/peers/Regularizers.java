@@ -15,14 +15,16 @@ public final class Regularizers {
     /**
      * Orthogonality O(A) = ‖G − I_k‖²_F / k² for A [a, b], with G = A·Aᵀ when a ≤ b and G = Aᵀ·A otherwise,
      * k = min(a, b). Gradient (G = AᵀA): 4·A·(AᵀA − I)/k². Zero exactly when A has orthonormal columns (or rows).
+     * Computed as (‖G‖²_F − 2·‖A‖²_F + k)/k² (tr G = ‖A‖²_F), which needs no identity matrix and has the same
+     * gradient.
      */
     public static Var orthogonality(Var a) {
         if (a.rank() != 2) throw new IllegalArgumentException("orthogonality: needs a matrix, got rank " + a.rank());
         boolean wide = a.dim(0) <= a.dim(1);
         int k = Math.min(a.dim(0), a.dim(1));
         Var g = wide ? F.matmul(a, F.transpose(a)) : F.matmul(F.transpose(a), a);
-        Var d = F.sub(g, Var.constant(Mat.identity(k)));
-        return F.scale(F.sum(F.square(d)), 1f / ((float) k * k));
+        Var d = F.addScalar(F.sub(F.sum(F.square(g)), F.scale(F.sum(F.square(a)), 2f)), k);
+        return F.scale(d, 1f / ((float) k * k));
     }
 
     /** L1: Σ|s_i|. */
