@@ -21,6 +21,7 @@ import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
 import org.oialr.train.TrainingDivergedException;
 import org.oialr.train.report.Json;
+import org.oialr.train.report.Plots;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Option;
 
 /** The {@code oialr} command line: train, compare, info. */
 @Command(name = "oialr", mixinStandardHelpOptions = true, version = "oialr 0.1.0",
-        description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) on the JVM.",
+        description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) and the methods it is compared with, on the JVM.",
         subcommands = {Main.Train.class, Main.Compare.class, Main.Info.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -84,12 +85,13 @@ public final class Main implements Runnable {
         return resume != null ? t.resume(resume) : t.run();
     }
 
-    @Command(name = "train", mixinStandardHelpOptions = true, description = "Train one model, full-rank or with OIALR, and print its results.")
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train one model, full-rank, with OIALR or with a peer method (svd-training, lorita, dlrt, two-factor), and print its results.")
     static final class Train implements Callable<Integer> {
         @Mixin
         RunOptions o;
 
-        @Option(names = "--method", defaultValue = "oialr", description = "full or oialr. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--method", defaultValue = "oialr", description = "full, oialr, svd-training, lorita, dlrt or two-factor. Default: ${DEFAULT-VALUE}")
         String method;
 
         @Option(names = "--resume", paramLabel = "PATH", description = "Continue from a checkpoint file or a run directory holding " + Trainer.CHECKPOINT)
@@ -97,10 +99,11 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            TrainConfig.Method m = parseMethod(method);
+            TrainConfig.Method m = TrainConfig.Method.parse(method);
             setUp(o);
             Path ckpt = null;
             if (resume != null) {
+                if (!m.isCore()) throw new IllegalArgumentException("--resume works for full and oialr runs only; " + m.cliName() + " runs keep no checkpoint: start the run again");
                 ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
                 if (o.out == null) o.out = ckpt.toAbsolutePath().getParent();
@@ -115,29 +118,47 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "compare", mixinStandardHelpOptions = true,
-            description = "Train the full-rank baseline and OIALR with the same settings and print the results table.")
+            description = "Train several methods with the same model, data, seed and budget, and print one results table.")
     static final class Compare implements Callable<Integer> {
         @Mixin
         RunOptions o;
 
+        @Option(names = "--methods", defaultValue = "full,oialr", split = ",", paramLabel = "LIST",
+                description = "Comma-separated: full, oialr, svd-training, lorita, dlrt, two-factor. Default: ${DEFAULT-VALUE}")
+        List<String> methods;
+
         @Override
         public Integer call() throws IOException {
+            List<TrainConfig.Method> chosen = new ArrayList<>();
+            for (String name : methods) {
+                TrainConfig.Method m = TrainConfig.Method.parse(name);
+                if (chosen.contains(m)) throw new IllegalArgumentException("--methods names " + m.cliName() + " twice");
+                chosen.add(m);
+            }
             setUp(o);
-            o.config(TrainConfig.Method.OIALR); // validate every option before the long runs
+            for (TrainConfig.Method m : chosen) o.config(m); // validate every option before the long runs
             Split data = loadData(o);
             Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
-            for (TrainConfig.Method m : TrainConfig.Method.values()) {
-                results.add(train(o, o.config(m), data, out.resolve(m.name().toLowerCase(Locale.ROOT)), null));
+            for (TrainConfig.Method m : chosen) {
+                results.add(train(o, o.config(m), data, out.resolve(m.cliName()), null));
             }
             String table = ResultsTable.markdown(results);
             Files.createDirectories(out);
             org.oialr.train.io.AtomicFiles.writeString(out.resolve("results.md"), table);
             Json.write(out.resolve("results.json"), results);
+            ResultsTable.writeCsv(out.resolve("results.csv"), results);
+            Plots.savePng(ResultsTable.accuracyVsTrainable(results), out.resolve("accuracy-vs-trainable.png"), 900, 560);
             System.out.print(table);
-            RunResult full = results.get(0), lr = results.get(1);
-            System.out.printf(Locale.ROOT, "%nOIALR vs full-rank: top-1 %+.2f points with %.1f%% of the trainable parameters%n",
-                    100 * (lr.last().testTop1() - full.last().testTop1()), lr.trainablePercent());
+            RunResult full = results.stream().filter(r -> r.config().method() == TrainConfig.Method.FULL).findFirst().orElse(null);
+            if (full != null) {
+                System.out.println();
+                for (RunResult r : results) {
+                    if (r == full) continue;
+                    System.out.printf(Locale.ROOT, "%s vs full-rank: top-1 %+.2f points with %.1f%% of the trainable parameters%n",
+                            r.method(), 100 * (r.last().testTop1() - full.last().testTop1()), r.trainablePercent());
+                }
+            }
             System.out.println("written to " + out);
             return 0;
         }
@@ -157,14 +178,6 @@ public final class Main implements Runnable {
             Path dir = FashionMnist.dir(data);
             System.out.println("data: " + dir + (Files.isDirectory(dir) ? "" : " (missing: apt-get install dataset-fashion-mnist, or pass --data DIR)"));
             return 0;
-        }
-    }
-
-    static TrainConfig.Method parseMethod(String s) {
-        switch (s.toLowerCase(Locale.ROOT)) {
-            case "full": return TrainConfig.Method.FULL;
-            case "oialr": return TrainConfig.Method.OIALR;
-            default: throw new IllegalArgumentException("--method must be full or oialr, got '" + s + "'");
         }
     }
 }

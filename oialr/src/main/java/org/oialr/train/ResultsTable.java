@@ -1,29 +1,82 @@
 package org.oialr.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jfree.chart.JFreeChart;
+import org.oialr.train.report.CsvLog;
+import org.oialr.train.report.Plots;
 
-/** The paper's results table (loss, top-1, top-5, time to train, compression, trainable parameters) in Markdown. */
+/**
+ * The comparison table of runs (the paper's columns: loss, top-1, top-5, time to train, compression, trainable
+ * parameters, plus the peak trainable share and the final ranks) in Markdown and CSV, and the plot of accuracy
+ * against trainable parameters.
+ */
 public final class ResultsTable {
+    /** Columns of {@link #writeCsv}. */
+    public static final List<String> CSV_COLUMNS = List.of("method", "model", "epochs", "test_loss", "test_top1", "test_top5",
+            "train_seconds", "method_seconds", "compression_percent", "trainable_parameters", "trainable_percent",
+            "peak_trainable_parameters", "peak_trainable_percent", "original_parameters", "ranks");
+
     private ResultsTable() {
     }
 
     public static String markdown(List<RunResult> runs) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| method | model | test loss | top-1 (%) | top-5 (%) | time to train (s) | compression (%) | trainable params | trainable (%) |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| method | model | test loss | top-1 (%) | top-5 (%) | time to train (s) | compression (%) | trainable params | trainable (%) | peak trainable (%) | final ranks |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.2f | %.2f | %.1f | %.1f | %,d | %.1f |%n", r.method(),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.2f | %.2f | %.1f | %.1f | %,d | %.1f | %.1f | %s |%n", r.method(),
                     r.config().model(), m.testLoss(), 100 * m.testTop1(), 100 * m.testTop5(), r.trainSeconds(),
-                    r.compressionPercent(), r.trainableParameters(), r.trainablePercent()));
+                    r.compressionPercent(), r.trainableParameters(), r.trainablePercent(), r.peakTrainablePercent(), ranks(r.ranks())));
         }
         for (RunResult r : runs) {
-            if (!r.ranks().isEmpty()) {
+            if (r.config().method() == TrainConfig.Method.OIALR && !r.ranks().isEmpty()) {
                 sb.append(String.format(Locale.ROOT, "%n%s final ranks: %s; transition + rank updates took %.2f s (%.1f%% of the run's %.1f s wall time)%n",
-                        r.method(), r.ranks(), r.oialrSeconds(), 100 * r.oialrSeconds() / r.wallSeconds(), r.wallSeconds()));
+                        r.method(), r.ranks(), r.methodSeconds(), 100 * r.methodSeconds() / r.wallSeconds(), r.wallSeconds()));
+            } else if (!r.config().method().isCore()) {
+                sb.append(String.format(Locale.ROOT, "%n%s: the method's own work (decompositions, pruning, collapse and cut) took %.2f s (%.1f%% of the run's %.1f s wall time)%n",
+                        r.method(), r.methodSeconds(), 100 * r.methodSeconds() / r.wallSeconds(), r.wallSeconds()));
             }
         }
         return sb.toString();
+    }
+
+    /** "path=rank, ..." or "-" for a dense model. */
+    static String ranks(Map<String, Integer> ranks) {
+        if (ranks.isEmpty()) return "-";
+        return ranks.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    /** One row per run, columns {@link #CSV_COLUMNS}. */
+    public static void writeCsv(Path file, List<RunResult> runs) throws IOException {
+        CsvLog csv = CsvLog.create(file, CSV_COLUMNS);
+        for (RunResult r : runs) {
+            EpochMetrics m = r.last();
+            csv.append(r.config().method().cliName(), r.config().model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
+                    fmt(m.testTop5()), fmt(r.trainSeconds()), fmt(r.methodSeconds()), fmt(r.compressionPercent()), r.trainableParameters(),
+                    fmt(r.trainablePercent()), r.peakTrainableParameters(), fmt(r.peakTrainablePercent()), r.originalParameters(),
+                    ranks(r.ranks()).replace(", ", ";"));
+        }
+    }
+
+    /** Test top-1 (%) against the trainable parameters at the end of each run, one labelled point per method. */
+    public static JFreeChart accuracyVsTrainable(List<RunResult> runs) {
+        List<Plots.Series> points = new ArrayList<>();
+        for (RunResult r : runs) {
+            points.add(new Plots.Series(r.method(), new double[] {r.trainableParameters()}, new double[] {100 * r.last().testTop1()}));
+        }
+        String model = runs.isEmpty() ? "" : runs.get(0).config().model();
+        return Plots.scatter("test top-1 vs trainable parameters (" + model + ")", "trainable parameters at the end of training",
+                "test top-1 (%)", points);
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.6g", v);
     }
 }

@@ -5,11 +5,20 @@ import java.util.Map;
 
 /**
  * The outcome of a run: its configuration, per-epoch history and the paper's table columns at the end.
- * {@code oialrSeconds} is the time of the transition plus all rank updates (0 for full-rank runs).
+ *
+ * @param methodSeconds           time of the method's own work: OIALR's transition and rank updates, DLRT's
+ *                                QR/SVD, LoRITa's collapse and cut, SVD training's pruning (0 for full-rank)
+ * @param originalParameters      parameter elements of the model as built (full-rank)
+ * @param trainableParameters     parameter elements trained at the end of the run
+ * @param totalParameters         elements the final model holds (parameters and frozen factors)
+ * @param peakTrainableParameters the most parameter elements trained at any epoch end (LoRITa and SVD training
+ *                                train more than the dense model before they cut)
+ * @param ranks                   final rank of each factored layer, in module order
+ * @param events                  the method's events ("step N: ..."), e.g. transitions, pruning, the final cut
  */
 public record RunResult(TrainConfig config, List<EpochMetrics> history, double trainSeconds, double wallSeconds,
-                        double oialrSeconds, long originalParameters, long trainableParameters, long totalParameters,
-                        Map<String, Integer> ranks) {
+                        double methodSeconds, long originalParameters, long trainableParameters, long totalParameters,
+                        long peakTrainableParameters, Map<String, Integer> ranks, List<String> events) {
 
     public EpochMetrics last() {
         return history.get(history.size() - 1);
@@ -21,6 +30,10 @@ public record RunResult(TrainConfig config, List<EpochMetrics> history, double t
 
     public double trainablePercent() {
         return 100.0 * trainableParameters / originalParameters;
+    }
+
+    public double peakTrainablePercent() {
+        return 100.0 * peakTrainableParameters / originalParameters;
     }
 
     public double compressionPercent() {

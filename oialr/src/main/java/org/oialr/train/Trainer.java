@@ -28,10 +28,11 @@ import org.oialr.train.report.Json;
 import org.oialr.train.report.Plots;
 
 /**
- * Trains one model on one data set, full-rank or with OIALR: AdamW with linear warm-up and cosine decay
+ * Trains one model on one data set with a {@link TrainingMethod} (full-rank, OIALR or a peer method): AdamW with linear warm-up and cosine decay
  * (stepped per optimizer step), cross-entropy with label smoothing, optional gradient clipping, evaluation
  * (loss, top-1, top-5) after every epoch, Stability records, and, when given an output directory, a per-epoch
- * CSV, a JSON summary, PNG plots and atomically written checkpoints that {@link #resume} continues from.
+ * CSV, a JSON summary, PNG plots and atomically written checkpoints that {@link #resume} continues from
+ * (full-rank and OIALR runs; the peer methods keep no checkpoint).
  *
  * <p>Every training step runs inside a {@link Workspace}, so steady-state steps allocate no new large arrays.
  * Runs are reproducible for a given seed and thread count.
@@ -51,7 +52,13 @@ public final class Trainer {
     private Module model;
     private AdamW optimizer;
     private WarmupCosine schedule;
-    private Oialr oialr;
+    private TrainingMethod method;
+    private long originalParams;
+    private long peakTrainable;
+    private long attachNanos;
+    private long wallStart;
+    private final List<String> events = new ArrayList<>();
+    private StepContext stepContext;
     private StabilityTracker tracker;
     private DataLoader loader;
     private DataLoader evalLoader;
@@ -87,9 +94,14 @@ public final class Trainer {
         return model;
     }
 
-    /** The OIALR driver, or null for a full-rank run. */
+    /** The OIALR driver, or null for other methods. */
     public Oialr oialr() {
-        return oialr;
+        return method instanceof OialrMethod om ? om.oialr() : null;
+    }
+
+    /** The training method (after {@link #run()} or {@link #resume}). */
+    public TrainingMethod method() {
+        return method;
     }
 
     public StabilityTracker stability() {
@@ -98,7 +110,9 @@ public final class Trainer {
 
     /** Trains from scratch. */
     public RunResult run() throws IOException {
+        wallStart = System.nanoTime();
         setUp();
+        trainNanos += attachNanos; // the method's set-up (e.g. the peers' SVDs of the initial weights) is training time
         if (outDir != null) {
             Files.createDirectories(outDir);
             csv = CsvLog.create(outDir.resolve("metrics.csv"), CSV_COLUMNS);
@@ -108,6 +122,11 @@ public final class Trainer {
 
     /** Continues the run saved in {@code checkpoint} (written by a run with the same configuration). */
     public RunResult resume(Path checkpoint) throws IOException {
+        if (!config.method().isCore()) {
+            throw new IllegalArgumentException("--resume works for full and oialr runs only; " + config.method().cliName()
+                    + " runs keep no checkpoint: start the run again");
+        }
+        wallStart = System.nanoTime();
         setUp();
         Checkpoint.Meta meta = Checkpoint.load(checkpoint, this);
         if (outDir != null) {
@@ -130,16 +149,17 @@ public final class Trainer {
         int spe = loader.batchesPerEpoch();
         long total = (long) spe * config.epochs();
         long warm = Math.min(Math.round(config.warmupEpochs() * spe), total - 1);
+        originalParams = model.numParameters();
+        method = TrainingMethods.create(config.method());
+        // before the schedule, so that parameter groups a method adds start with the warm-up learning rate
+        long a0 = System.nanoTime();
+        method.attach(new TrainingMethod.Setup(model, optimizer, config, total, spe));
+        attachNanos = System.nanoTime() - a0;
+        peakTrainable = method.trainableParameters();
         schedule = new WarmupCosine(optimizer, warm, total, Math.min(config.minLr(), config.lr()), config.minLr(), config.kDecay());
-        List<String> tracked;
-        if (config.method() == TrainConfig.Method.OIALR) {
-            oialr = new Oialr(config.oialr(), model, optimizer);
-            oialr.schedule(total, spe);
-            tracked = oialr.eligibleLayers();
-        } else {
-            tracked = Oialr.eligibleLayers(model, config.oialr());
-        }
+        List<String> tracked = method.stabilityLayers();
         tracker = config.stabilityEvery() == 0 || tracked.isEmpty() ? null : new StabilityTracker(model, tracked);
+        stepContext = new StepContext();
     }
 
     private int stabilityInterval() {
@@ -147,8 +167,7 @@ public final class Trainer {
     }
 
     private RunResult loop() throws IOException {
-        long wallStart = System.nanoTime();
-        float smoothing = config.labelSmoothing();
+        StepContext sc = stepContext;
         for (int epoch = firstEpoch; epoch < config.epochs(); epoch++) {
             model.train();
             double lossSum = 0;
@@ -160,37 +179,32 @@ public final class Trainer {
                     tracker.record(step);
                     t0 += System.nanoTime() - p; // Stability records are instrumentation, not training time
                 }
-                if (oialr != null) {
-                    Oialr.Event e = oialr.beforeStep(step);
-                    if (e != Oialr.Event.NONE) fire(step, describe(e));
-                }
-                optimizer.zeroGrad();
-                float loss;
-                try (Workspace ws = Workspace.open()) {
-                    Var logits = model.forward(Var.constant(batch.x()));
-                    Var l = F.crossEntropy(logits, batch.labels(), smoothing);
-                    loss = l.item();
-                    if (!Float.isFinite(loss)) throw diverged(epoch, loss);
-                    l.backward();
-                    correct += Metrics.topK(logits.value(), batch.labels(), 1);
-                }
-                if (config.clipNorm() > 0) ClipGrad.clipGradNorm(model.parameters(), config.clipNorm());
-                optimizer.step();
+                String event = method.beforeStep(step);
+                if (event != null) fire(step, event);
+                sc.begin(batch, epoch);
+                float loss = method.trainStep(sc);
+                if (!Float.isFinite(loss)) throw diverged(epoch, loss);
+                correct += sc.correct;
                 schedule.step();
                 step++;
                 lossSum += (double) loss * batch.size();
                 seen += batch.size();
                 for (TrainListener li : listeners) li.onStep(step, epoch, loss);
             }
+            boolean last = epoch == config.epochs() - 1;
+            if (last) {
+                String event = method.finish(new Validation());
+                if (event != null) fire(step, event);
+            }
             trainNanos += System.nanoTime() - t0;
             Metrics.Eval ev = Metrics.evaluate(model, evalLoader);
+            peakTrainable = Math.max(peakTrainable, method.trainableParameters());
             EpochMetrics m = new EpochMetrics(epoch, step, schedule.lastLr()[0], lossSum / seen, (double) correct / seen,
-                    ev.loss(), ev.top1(), ev.top5(), trainablePercent(), compressionPercent(), model.numParameters(),
-                    trainNanos / 1e9, oialr == null ? Map.of() : oialr.ranks());
+                    ev.loss(), ev.top1(), ev.top5(), trainablePercent(), compressionPercent(), method.trainableParameters(),
+                    trainNanos / 1e9, method.ranks());
             history.add(m);
             if (csv != null) csv.append(csvRow(m));
-            boolean last = epoch == config.epochs() - 1;
-            if (outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
+            if (method.supportsCheckpoint() && outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
                 lastCheckpoint = outDir.resolve(CHECKPOINT);
                 Checkpoint.save(lastCheckpoint, this, epoch + 1);
             }
@@ -202,14 +216,6 @@ public final class Trainer {
         return result;
     }
 
-    private String describe(Oialr.Event e) {
-        if (e == Oialr.Event.TRANSITION) {
-            return String.format(Locale.ROOT, "transition: %d layers to U·S·Vᵀ%s; trainable %.1f%%, ranks %s",
-                    oialr.convertedLayers().size(), oialr.config().fixedRank() ? "" : " + first rank update", trainablePercent(), oialr.ranks());
-        }
-        return String.format(Locale.ROOT, "rank update %d: trainable %.1f%%, ranks %s", oialr.updatesDone(), trainablePercent(), oialr.ranks());
-    }
-
     private TrainingDivergedException diverged(int epoch, float loss) {
         String where = lastCheckpoint != null ? "the last good checkpoint is " + lastCheckpoint + " (resume with --resume)"
                 : "no checkpoint was written yet";
@@ -219,24 +225,102 @@ public final class Trainer {
     }
 
     private void fire(long s, String event) {
+        events.add("step " + s + ": " + event);
         for (TrainListener li : listeners) li.onEvent(s, event);
     }
 
     private double trainablePercent() {
-        return oialr != null ? oialr.trainablePercent() : 100.0;
+        return 100.0 * method.trainableParameters() / originalParams;
     }
 
     private double compressionPercent() {
-        return oialr != null ? oialr.compressionPercent() : 100.0;
+        return 100.0 * method.heldParameters() / originalParams;
     }
 
     private RunResult result(double wall) {
-        long original = oialr != null ? oialr.originalParameters() : model.numParameters();
-        long trainable = model.numParameters();
-        long total = Math.round(compressionPercent() / 100.0 * original);
-        double oialrSecs = oialr != null ? oialr.transitionSeconds() + oialr.updateSeconds() : 0;
-        return new RunResult(config, List.copyOf(history), trainNanos / 1e9, wall, oialrSecs, original, trainable, total,
-                oialr != null ? oialr.ranks() : Map.of());
+        return new RunResult(config, List.copyOf(history), trainNanos / 1e9, wall, method.methodSeconds(), originalParams,
+                method.trainableParameters(), method.heldParameters(), peakTrainable, method.ranks(), List.copyOf(events));
+    }
+
+    /** The step access handed to {@link TrainingMethod#trainStep}; one instance per run, reset per batch. */
+    private final class StepContext implements TrainingMethod.Step {
+        private DataLoader.Batch batch;
+        private int epoch;
+        private long correct;
+        private boolean counted;
+
+        void begin(DataLoader.Batch b, int e) {
+            batch = b;
+            epoch = e;
+            correct = 0;
+            counted = false;
+        }
+
+        @Override
+        public Module model() {
+            return model;
+        }
+
+        @Override
+        public org.oialr.optim.Optimizer optimizer() {
+            return optimizer;
+        }
+
+        @Override
+        public float forwardBackward() {
+            try (Workspace ws = Workspace.open()) {
+                Var logits = model.forward(Var.constant(batch.x()));
+                Var l = F.crossEntropy(logits, batch.labels(), config.labelSmoothing());
+                float loss = l.item();
+                if (!Float.isFinite(loss)) throw diverged(epoch, loss);
+                Var extra = method.extraLoss();
+                if (extra != null) {
+                    l = F.add(l, extra);
+                    if (!Float.isFinite(l.item())) throw diverged(epoch, l.item());
+                }
+                l.backward();
+                if (!counted) {
+                    correct = Metrics.topK(logits.value(), batch.labels(), 1);
+                    counted = true;
+                }
+                return loss;
+            }
+        }
+
+        @Override
+        public void clip(List<Parameter> params) {
+            if (config.clipNorm() > 0) ClipGrad.clipGradNorm(params, config.clipNorm());
+        }
+
+        @Override
+        public float standard() {
+            optimizer.zeroGrad();
+            float loss = forwardBackward();
+            method.afterBackward();
+            clip(model.parameters());
+            optimizer.step();
+            return loss;
+        }
+    }
+
+    /** Accuracy on the first examples of the training set, for {@link TrainingMethod#finish}. */
+    private final class Validation implements TrainingMethod.Finish {
+        static final int SIZE = 5000;
+        private DataLoader valLoader;
+
+        @Override
+        public double validationTop1() {
+            if (valLoader == null) {
+                Dataset v = train.size() > SIZE ? train.subset(SIZE) : train;
+                valLoader = DataLoader.builder(v, Math.min(1000, v.size())).build();
+            }
+            return Metrics.evaluate(model, valLoader).top1();
+        }
+
+        @Override
+        public int validationSize() {
+            return Math.min(SIZE, train.size());
+        }
     }
 
     private static Object[] csvRow(EpochMetrics m) {
@@ -257,7 +341,7 @@ public final class Trainer {
             top1[i] = 100 * history.get(i).testTop1();
             trainable[i] = history.get(i).trainablePercent();
         }
-        Plots.savePng(Plots.lineChart(config.model() + " / " + config.method().label(), "epoch", "test top-1 (%)",
+        Plots.savePng(Plots.lineChart(config.model() + " / " + method.label(), "epoch", "test top-1 (%)",
                 List.of(new Plots.Series("top-1", x, top1)), "trainable parameters (%)",
                 List.of(new Plots.Series("trainable %", x, trainable))), outDir.resolve("training.png"), 900, 540);
         if (tracker != null && !tracker.steps().isEmpty()) {

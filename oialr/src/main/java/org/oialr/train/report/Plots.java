@@ -93,6 +93,25 @@ public final class Plots {
     }
 
     /**
+     * A scatter plot: each series is drawn as markers only (no lines), in its own colour and shape, and named in
+     * the legend (for example one point per method: accuracy against trainable parameters). The x axis starts at 0.
+     */
+    public static JFreeChart scatter(String title, String xLabel, String yLabel, List<Series> series) {
+        NumberAxis xAxis = new NumberAxis(xLabel);
+        xAxis.setAutoRangeIncludesZero(true);
+        xAxis.setUpperMargin(0.08);
+        NumberAxis yAxis = new NumberAxis(yLabel);
+        yAxis.setAutoRangeIncludesZero(false);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
+        renderer.setDefaultShapesFilled(true);
+        java.awt.Shape[] shapes = {new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12), new java.awt.geom.Rectangle2D.Double(-6, -6, 12, 12),
+                new java.awt.Polygon(new int[] {0, 7, -7}, new int[] {-7, 6, 6}, 3), new java.awt.Polygon(new int[] {0, 7, 0, -7}, new int[] {-8, 0, 8, 0}, 4)};
+        for (int i = 0; i < series.size(); i++) renderer.setSeriesShape(i, shapes[i % shapes.length]);
+        XYPlot plot = new XYPlot(collection(series), xAxis, yAxis, renderer);
+        return chart(title, plot, true);
+    }
+
+    /**
      * A heatmap of {@code values[r][c]} with one row per {@code rowNames[r]} (the first row at the top) and one
      * column per {@code columns[c]} (for example the step at which each value was measured; strictly
      * increasing; cells are as wide as the smallest gap). Values are clipped to [0, 1] and coloured with a

@@ -1,0 +1,113 @@
+package org.oialr.train;
+
+import java.util.List;
+import java.util.Map;
+import org.oialr.autodiff.Var;
+import org.oialr.nn.Module;
+import org.oialr.nn.Parameter;
+import org.oialr.optim.Optimizer;
+
+/**
+ * A way of training a model, plugged into the {@link Trainer}: full-rank, OIALR, or one of the peer methods
+ * of {@code org.oialr.peers}. The trainer owns the model, the optimizer (AdamW), the learning-rate schedule,
+ * the data and the reports; a method changes the model's layers and the optimizer's parameters in
+ * {@link #attach}, and takes part in every step through the hooks below (all optional but the counts).
+ *
+ * <p>Per optimizer step the trainer calls {@link #beforeStep}, then {@link #trainStep}; the default step is
+ * {@link Step#standard()}: forward, cross-entropy (+ {@link #extraLoss()}), backward, {@link #afterBackward()},
+ * gradient clipping, one optimizer step. After the last epoch's steps, before its evaluation, it calls
+ * {@link #finish}.
+ */
+public interface TrainingMethod {
+
+    /** What {@link #attach} receives: the freshly built model and optimizer and the run's length. */
+    record Setup(Module model, Optimizer optimizer, TrainConfig config, long totalSteps, int stepsPerEpoch) {
+    }
+
+    /** One training step's access to the trainer (its batch is already chosen). */
+    interface Step {
+        Module model();
+
+        Optimizer optimizer();
+
+        /**
+         * Forward on the batch, cross-entropy with the run's label smoothing plus the method's
+         * {@link TrainingMethod#extraLoss()}, backward; gradients accumulate into the parameters' buffers
+         * (zero them first). Counts the batch's top-1 hits once per step. Returns the cross-entropy alone.
+         *
+         * @throws TrainingDivergedException when the loss is not finite
+         */
+        float forwardBackward();
+
+        /** Clips the gradients of {@code params} to the run's global norm (no-op when clipping is off). */
+        void clip(List<Parameter> params);
+
+        /** zeroGrad, {@link #forwardBackward()}, afterBackward, clip (all model parameters), optimizer step. */
+        float standard();
+    }
+
+    /** What {@link #finish} may use. */
+    interface Finish {
+        /** Top-1 accuracy of the model as it is now on the method's validation examples (the first N training examples). */
+        double validationTop1();
+
+        /** How many examples {@link #validationTop1()} uses. */
+        int validationSize();
+    }
+
+    /** Short name shown in tables and progress lines, e.g. "full-rank", "OIALR", "DLRT". */
+    String label();
+
+    /** Takes over the model and optimizer (called once, before the schedule is built and the first step). */
+    void attach(Setup setup);
+
+    /** Runs what is due before optimizer step {@code step} (= steps done); returns a one-line event, or null. */
+    default String beforeStep(long step) {
+        return null;
+    }
+
+    /** A term added to the loss inside the step's workspace (a regulariser), or null. */
+    default Var extraLoss() {
+        return null;
+    }
+
+    /** After backward, before clipping and the optimizer step (e.g. a coupled L2 term added to gradients). */
+    default void afterBackward() {
+    }
+
+    /** One optimizer step; returns the batch's cross-entropy. DLRT replaces it with its K-L-S integrator. */
+    default float trainStep(Step step) {
+        return step.standard();
+    }
+
+    /** After the last step, before the final evaluation (LoRITa's collapse and cut); returns an event or null. */
+    default String finish(Finish finish) {
+        return null;
+    }
+
+    /** Elements of the parameters that are trained now. */
+    long trainableParameters();
+
+    /** Elements the model holds now: parameters plus frozen factors (U and V buffers). */
+    long heldParameters();
+
+    /** Rank of each factored layer now, in module order (empty for dense models). */
+    default Map<String, Integer> ranks() {
+        return Map.of();
+    }
+
+    /** Seconds spent in the method's own work (transitions, decompositions, collapse and cut). */
+    default double methodSeconds() {
+        return 0;
+    }
+
+    /** Layers whose Stability the trainer may record (full-rank and OIALR only). */
+    default List<String> stabilityLayers() {
+        return List.of();
+    }
+
+    /** True when {@link Checkpoint} can save and restore runs of this method. */
+    default boolean supportsCheckpoint() {
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+package org.oialr.peers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.oialr.engine.Rng;
+import org.oialr.engine.Tensor;
+import org.oialr.nn.Linear;
+import org.oialr.nn.Parameter;
+import org.oialr.nn.Sequential;
+import org.oialr.optim.AdamW;
+import org.oialr.optim.ParamState;
+import org.oialr.train.TrainConfig;
+import org.oialr.train.TrainingMethod;
+
+/** SVD training's stages on one layer: the loss terms by stage, and pruning with the optimizer state of the kept ranks. */
+class SvdTrainingTest {
+    private final Rng rng = new Rng(21);
+
+    @Test
+    void lossTermsFollowTheStagesAndPruningKeepsTheRanksState() {
+        Sequential model = new Sequential(new Linear(6, 5, rng));
+        AdamW opt = new AdamW(model.parameters(), 1e-2);
+        // 12 steps: sparsity (L1, λ_s = 0.5) from step 4, pruning with e = 0.3 at step 8; λ_o = 2
+        TrainConfig cfg = TrainConfig.builder().method(TrainConfig.Method.SVD_TRAINING).peers(PeerConfig.defaults().withKeepHead(false)
+                .withSvd(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.L1, 0.5, 2.0, 0.3, 1.0 / 3, 2.0 / 3))).build();
+        SvdTraining m = new SvdTraining();
+        m.attach(new TrainingMethod.Setup(model, opt, cfg, 12, 4));
+        SvdLayer l = (SvdLayer) model.getModule("0");
+        assertEquals(5, l.rank());
+        assertEquals(2, opt.paramGroups().size(), "one new group (U, s, Vᵀ) beside the original one (now the bias only)");
+        assertEquals(0.0, opt.paramGroups().get(1).weightDecay(), "the factors get no weight decay");
+
+        // make U and Vᵀ a little non-orthogonal so that O(·) > 0; hand values: O(A) = ‖AᵀA − I‖² / k² in float64
+        for (int i = 0; i < l.u().numel(); i++) l.u().value().data()[i] *= 1.1f;
+        double o = orth(l.u().value(), false) + orth(l.vt().value(), true);
+        double l1 = 0;
+        for (float v : Mat.values(l.s().value())) l1 += Math.abs(v);
+
+        assertNull(m.beforeStep(0));
+        assertEquals(2 * o, m.extraLoss().item(), 1e-5 * (1 + o), "stage 1: orthogonality only");
+        assertTrue(m.beforeStep(4).startsWith("sparsity on: l1"));
+        assertEquals(2 * o + 0.5 * l1, m.extraLoss().item(), 1e-4, "stage 2: plus λ_s Σ|s|");
+
+        // one optimizer step gives every factor AdamW state
+        for (Parameter p : model.parameters()) p.setGrad(Tensor.randn(rng, p.shape()));
+        opt.step();
+        float[] s = Mat.values(l.s().value());
+        int[] keep = SvdPruning.keep(s, 0.3);
+        assertTrue(keep.length < 5, "e = 0.3 removes ranks of " + java.util.Arrays.toString(s));
+        ParamState su = opt.state(l.u()), ss = opt.state(l.s()), sv = opt.state(l.vt());
+        Tensor u0 = l.u().value().copy();
+
+        String event = m.beforeStep(8);
+        assertTrue(event.startsWith("pruned (energy e = 0.3") && event.contains("0=5->" + keep.length), event);
+        assertEquals(keep.length, l.rank());
+        assertTrue(m.pruned() && !m.sparsityActive(), "fine-tuning: no sparsity term");
+        assertEquals(2 * (orth(l.u().value(), false) + orth(l.vt().value(), true)), m.extraLoss().item(), 1e-4);
+        // the kept ranks keep their values and their optimizer state (entries, columns, rows at keep)
+        for (int j = 0; j < keep.length; j++) {
+            assertEquals(s[keep[j]], l.s().value().get(j));
+            assertEquals(ss.get("exp_avg").get(keep[j]), opt.state(l.s()).get("exp_avg").get(j));
+            for (int i = 0; i < 5; i++) {
+                assertEquals(u0.get(i, keep[j]), l.u().value().get(i, j));
+                assertEquals(su.get("exp_avg_sq").get(i, keep[j]), opt.state(l.u()).get("exp_avg_sq").get(i, j));
+            }
+            for (int i = 0; i < 6; i++) assertEquals(sv.get("exp_avg").get(keep[j], i), opt.state(l.vt()).get("exp_avg").get(j, i));
+        }
+        assertEquals(1, opt.state(l.s()).step());
+        assertArrayEquals(new int[] {5, keep.length}, l.u().shape());
+        assertNull(m.finish(null), "already pruned: nothing left for the end");
+    }
+
+    /** ‖G − I‖²_F / k² with G the k×k Gram matrix (rows when {@code rows}, else columns), in float64. */
+    private static double orth(Tensor a, boolean rows) {
+        int p = a.dim(0), q = a.dim(1), k = rows ? p : q;
+        double sum = 0;
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+                double g = 0;
+                if (rows) for (int c = 0; c < q; c++) g += (double) a.get(i, c) * a.get(j, c);
+                else for (int r = 0; r < p; r++) g += (double) a.get(r, i) * a.get(r, j);
+                if (i == j) g -= 1;
+                sum += g * g;
+            }
+        }
+        return sum / ((double) k * k);
+    }
+}

@@ -1,0 +1,56 @@
+package org.oialr.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.oialr.train.report.CsvLog;
+import org.oialr.train.report.Plots;
+
+/** The comparison table in Markdown and CSV, and the accuracy-vs-trainable plot. */
+class ResultsTableTest {
+
+    private static RunResult result(TrainConfig.Method m, double top1, long trainable, long total, Map<String, Integer> ranks) {
+        TrainConfig c = TrainConfig.builder().method(m).epochs(1).build();
+        EpochMetrics e = new EpochMetrics(0, 10, 1e-3, 0.5, 0.8, 0.4, top1, 0.99, 100.0 * trainable / 1000, 100.0 * total / 1000, trainable, 2.0, ranks);
+        return new RunResult(c, List.of(e), 2.0, 2.5, 0.5, 1000, trainable, total, Math.max(trainable, 1500), ranks, List.of());
+    }
+
+    private static Map<String, Integer> ordered() {
+        Map<String, Integer> m = new java.util.LinkedHashMap<>();
+        m.put("1", 12);
+        m.put("3", 9);
+        return m;
+    }
+
+    @Test
+    void tableCsvAndPlotHoldEveryRun(@TempDir Path dir) throws IOException {
+        List<RunResult> runs = List.of(result(TrainConfig.Method.FULL, 0.9, 1000, 1000, Map.of()),
+                result(TrainConfig.Method.DLRT, 0.885, 250, 250, ordered()));
+        String md = ResultsTable.markdown(runs);
+        assertTrue(md.contains("| full-rank | mlp | 0.4000 | 90.00 | 99.00 | 2.0 | 100.0 | 1,000 | 100.0 | 150.0 | - |"), md);
+        assertTrue(md.contains("| DLRT | mlp | 0.4000 | 88.50 | 99.00 | 2.0 | 25.0 | 250 | 25.0 | 150.0 | 1=12, 3=9 |"), md);
+        assertTrue(md.contains("DLRT: the method's own work") && md.contains("0.50 s (20.0% of the run's 2.5 s wall time)"), md);
+
+        Path csv = dir.resolve("results.csv");
+        ResultsTable.writeCsv(csv, runs);
+        List<List<String>> rows = CsvLog.read(csv);
+        assertEquals(ResultsTable.CSV_COLUMNS, rows.get(0));
+        assertEquals(3, rows.size());
+        assertEquals("dlrt", rows.get(2).get(0));
+        assertEquals("1=12;3=9", rows.get(2).get(rows.get(2).size() - 1));
+        assertEquals("250", rows.get(2).get(ResultsTable.CSV_COLUMNS.indexOf("trainable_parameters")));
+
+        Path png = dir.resolve("accuracy-vs-trainable.png");
+        Plots.savePng(ResultsTable.accuracyVsTrainable(runs), png, 400, 300);
+        byte[] head = Files.readAllBytes(png);
+        assertTrue(head.length > 1000 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G');
+        assertEquals(2, ResultsTable.accuracyVsTrainable(runs).getXYPlot().getDataset().getSeriesCount(), "one point series per method");
+    }
+}
