@@ -66,7 +66,13 @@ public final class Main implements Runnable {
 
     static void setUp(RunOptions o) {
         if (o.threads != null) Parallel.setThreads(o.threads);
-        if (!"auto".equals(o.backend)) Backends.useNamed(o.backend);
+        if (!"auto".equals(o.backend)) {
+            try {
+                Backends.useNamed(o.backend);
+            } catch (IllegalStateException e) { // a forced backend that cannot run here: a usage error, no trace
+                throw new IllegalArgumentException("--backend " + o.backend + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     static Split loadData(RunOptions o) throws IOException {
