@@ -3,6 +3,7 @@ package org.oialr.autodiff;
 import org.oialr.engine.Elementwise;
 import org.oialr.engine.Elementwise.Binary;
 import org.oialr.engine.Elementwise.Unary;
+import org.oialr.engine.Parallel;
 import org.oialr.engine.Reduce;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
@@ -86,23 +87,28 @@ final class MathOps {
         Tensor y = Elementwise.unary(op, xv, Workspace.allocUninitialized(xv.shape()));
         return Var.result(op.name().toLowerCase(), y, g -> {
             if (!x.requiresGrad()) return;
+            if (op == Unary.GELU) {
+                x.accumulate(Elementwise.geluBackward(xv, g.contiguous(), Workspace.allocUninitialized(xv.shape())));
+                return;
+            }
             Tensor dx = Workspace.allocUninitialized(xv.shape());
             float[] gd = g.data(), xd = xv.data(), yd = y.data(), od = dx.data();
-            int go = g.offset(), xo = xv.offset(), yo = y.offset(), n = xv.numel();
-            switch (op) {
-                case NEG: for (int i = 0; i < n; i++) od[i] = -gd[go + i]; break;
-                case EXP: for (int i = 0; i < n; i++) od[i] = gd[go + i] * yd[yo + i]; break;
-                case LOG: for (int i = 0; i < n; i++) od[i] = gd[go + i] / xd[xo + i]; break;
-                case SQRT: for (int i = 0; i < n; i++) od[i] = gd[go + i] * 0.5f / yd[yo + i]; break;
-                case TANH: for (int i = 0; i < n; i++) { float t = yd[yo + i]; od[i] = gd[go + i] * (1f - t * t); } break;
-                case SIGMOID: for (int i = 0; i < n; i++) { float s = yd[yo + i]; od[i] = gd[go + i] * s * (1f - s); } break;
-                case RELU: for (int i = 0; i < n; i++) od[i] = xd[xo + i] > 0f ? gd[go + i] : 0f; break;
-                case GELU: for (int i = 0; i < n; i++) od[i] = gd[go + i] * Elementwise.geluGrad(xd[xo + i]); break;
-                case ABS: for (int i = 0; i < n; i++) od[i] = gd[go + i] * Math.signum(xd[xo + i]); break;
-                case SQUARE: for (int i = 0; i < n; i++) od[i] = gd[go + i] * 2f * xd[xo + i]; break;
-                case RECIPROCAL: for (int i = 0; i < n; i++) { float r = yd[yo + i]; od[i] = -gd[go + i] * r * r; } break;
-                default: throw new UnsupportedOperationException("no gradient rule for " + op);
-            }
+            int go = g.offset(), xo = xv.offset(), yo = y.offset();
+            Parallel.forRange(xv.numel(), 1 << 15, (s, e) -> {
+                switch (op) {
+                    case NEG: for (int i = s; i < e; i++) od[i] = -gd[go + i]; break;
+                    case EXP: for (int i = s; i < e; i++) od[i] = gd[go + i] * yd[yo + i]; break;
+                    case LOG: for (int i = s; i < e; i++) od[i] = gd[go + i] / xd[xo + i]; break;
+                    case SQRT: for (int i = s; i < e; i++) od[i] = gd[go + i] * 0.5f / yd[yo + i]; break;
+                    case TANH: for (int i = s; i < e; i++) { float t = yd[yo + i]; od[i] = gd[go + i] * (1f - t * t); } break;
+                    case SIGMOID: for (int i = s; i < e; i++) { float q = yd[yo + i]; od[i] = gd[go + i] * q * (1f - q); } break;
+                    case RELU: for (int i = s; i < e; i++) od[i] = xd[xo + i] > 0f ? gd[go + i] : 0f; break;
+                    case ABS: for (int i = s; i < e; i++) od[i] = gd[go + i] * Math.signum(xd[xo + i]); break;
+                    case SQUARE: for (int i = s; i < e; i++) od[i] = gd[go + i] * 2f * xd[xo + i]; break;
+                    case RECIPROCAL: for (int i = s; i < e; i++) { float r = yd[yo + i]; od[i] = -gd[go + i] * r * r; } break;
+                    default: throw new UnsupportedOperationException("no gradient rule for " + op);
+                }
+            });
             x.accumulate(dx);
         }, x);
     }

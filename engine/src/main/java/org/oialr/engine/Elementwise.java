@@ -11,8 +11,8 @@ import org.oialr.engine.cpu.VectorKernels;
  * <p>Work above {@link #GRAIN} elements is split over {@link Parallel}. The hot loops (binary ops on equal
  * shapes, on a one-element operand and on leading/trailing broadcasts; scale, addScalar, axpy, fma; the exact
  * unary ops such as RELU) run on the Vector API ({@link VectorKernels}) when {@link #vectorKernels()}, else on
- * scalar loops; both give the same bits. Transcendental functions (exp, log, tanh, erf) stay scalar
- * {@link Math} calls.
+ * scalar loops; both give the same bits. GELU and its gradient are float32 arithmetic with their own exp
+ * ({@link #expf}) on both paths; the other transcendental functions (exp, log, tanh) stay scalar {@link Math} calls.
  */
 public final class Elementwise {
     /** Work below this many elements stays on the calling thread. */
@@ -107,9 +107,34 @@ public final class Elementwise {
         return out;
     }
 
+    /**
+     * out = g · gelu'(x) elementwise (GELU's backward); x, g and out have one shape, out may be g. The Vector API loop
+     * and the scalar loop give the same bits.
+     */
+    public static Tensor geluBackward(Tensor x, Tensor g, Tensor out) {
+        x.requireContiguous("geluBackward");
+        g.requireContiguous("geluBackward");
+        if (!g.hasShape(x.shape())) {
+            throw new ShapeException("geluBackward: gradient shape " + java.util.Arrays.toString(g.shape()) + " differs from input shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        out = prepare("geluBackward", out, x.shape());
+        float[] xd = x.data(), gd = g.data(), od = out.data();
+        int xo = x.offset(), go = g.offset(), oo = out.offset();
+        boolean vec = vector;
+        Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
+            if (vec) {
+                VectorKernels.geluBackward(xd, xo + s, gd, go + s, od, oo + s, e - s);
+            } else {
+                for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i]);
+            }
+        });
+        return out;
+    }
+
     /** The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). */
     private static final java.util.Set<Unary> VECTOR_UNARY = java.util.EnumSet.of(
-            Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU);
+            Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU, Unary.GELU);
 
     static float apply(Unary op, float v) {
         return op.apply(v);
@@ -120,26 +145,118 @@ public final class Elementwise {
     }
 
     private static final double INV_SQRT2 = 0.7071067811865476;
-    private static final double INV_SQRT_2PI = 0.3989422804014327;
+    public static final float HALF_INV_SQRT2 = 0.35355339f;
+    public static final float INV_SQRT_2PI = 0.39894228f;
+    /** |x| beyond which Φ(-|x|) is below float's smallest value: the float GELU clamps |x| here. */
+    public static final float GELU_CLAMP = 20f;
+    /** Numerical Recipes' erfc fit, erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2): P's coefficients, t⁰ first. */
+    public static final float[] ERFC_P = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f, 0.27886807f,
+        -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
+
+    public static final float INV_SQRT2_F = 0.70710677f;
+    /** erf(z) = z·Q(z²) near 0: Q's Taylor coefficients 2/√π·(-1)ⁿ/(n!·(2n + 1)), n = 0..8 (enough for |z| ≤ 1/√2). */
+    public static final float[] ERF_Q = {1.1283791670955126f, -0.37612638903183754f, 0.11283791670955126f,
+        -0.026866170645131252f, 0.005223977625442188f, -0.0008548327023450852f, 0.00012055332981789664f,
+        -1.492565035840625e-05f, 1.6462114365889246e-06f};
+
+    /** erf(x/√2) by its Taylor series, for |x| ≤ 1. */
+    static float erfSmall(float v) {
+        float z = v * INV_SQRT2_F;
+        float w = z * z;
+        float[] c = ERF_Q;
+        float q = c[8];
+        for (int i = 7; i >= 0; i--) q = Math.fma(q, w, c[i]);
+        return z * q;
+    }
 
     /**
-     * Exact GELU: 0.5·x·(1 + erf(x/√2)) = 0.5·x·erfc(-x/√2), relative error below about 2e-7 everywhere
-     * (erfc is used directly for x < 0, where 1 + erf would cancel).
+     * Exact GELU, x·Φ(x) with Φ(x) = erfc(-x/√2)/2, in float32 arithmetic (the Vector API loop performs the same
+     * operations and gives the same bits). Φ(-|x|) is taken from an erfc fit in the form t·e^(-z² + P(t)), so it keeps
+     * its relative accuracy in the left tail where 1 + erf(x/√2) would cancel; -x²/2 enters the exponent as an
+     * exact two-float sum. For |x| ≤ 1, where that fit is least accurate relative to Φ, x/2·(1 + erf(x/√2)) with
+     * erf's Taylor series. Error below 6 ulps of the float64 value wherever |gelu(x)| > 1e-36 (deeper in the tail the
+     * exponential's intermediate result is subnormal and loses bits; ElementwiseContractTest measures both);
+     * gelu(-∞) is NaN, as the formula's -∞·0.
      */
     public static float gelu(float v) {
-        double r = erfcAbs(v * INV_SQRT2);
-        return (float) (0.5 * v * (v >= 0 ? 2.0 - r : r));
+        if (Math.abs(v) <= 1f) {
+            float h = 0.5f * v;
+            return Math.fma(h, erfSmall(v), h);
+        }
+        float c = halfErfc(v);
+        return v >= 0 ? v * (1f - c) : v * c;
     }
 
-    /** d gelu / dx = Φ(x) + x·φ(x), with Φ(x) = 0.5·erfc(-x/√2); absolute error below about 2e-7. */
+    /**
+     * d gelu / dx = Φ(x) + x·φ(x), float32 as {@link #gelu}; absolute error below 2e-7; 1 at +∞, 0 at -∞.
+     */
     public static float geluGrad(float v) {
-        double r = erfcAbs(v * INV_SQRT2);
-        double cdf = v >= 0 ? 1.0 - 0.5 * r : 0.5 * r;
-        double pdf = INV_SQRT_2PI * Math.exp(-0.5 * (double) v * v);
-        return (float) (cdf + v * pdf);
+        float c = halfErfc(v);
+        float cdf = Math.abs(v) <= 1f ? Math.fma(0.5f, erfSmall(v), 0.5f) : v >= 0 ? 1f - c : c;
+        float ax = Math.min(Math.abs(v), GELU_CLAMP);
+        float hi = ax * ax;
+        float lo = Math.fma(ax, ax, -hi);
+        // φ(x) = e^(-(hi + lo)/2)/√(2π) ≈ e^(-hi/2)·(1 - lo/2)
+        float pdf = INV_SQRT_2PI * expf(-0.5f * hi) * (1f - 0.5f * lo);
+        return Math.fma(Math.copySign(ax, v), pdf, cdf);
     }
 
-    /** erf with absolute error below 1.2e-7, enough for float32. */
+    /** Φ(-|x|) = erfc(|x|/√2)/2 in float32 (see {@link #gelu}). */
+    static float halfErfc(float v) {
+        float ax = Math.min(Math.abs(v), GELU_CLAMP);
+        float t = 1f / Math.fma(HALF_INV_SQRT2, ax, 1f);
+        float[] c = ERFC_P;
+        float p = c[9];
+        for (int i = 8; i >= 0; i--) p = Math.fma(p, t, c[i]);
+        // z² = x²/2 = h + l exactly
+        float hi = ax * ax;
+        float h = 0.5f * hi, l = 0.5f * Math.fma(ax, ax, -hi);
+        // s + err = p - h exactly (two-sum), then the exponent is s + d with d tiny: e^(s+d) = e^s·(1 + d)
+        float s = p - h;
+        float bp = s - p;
+        float err = (p - (s - bp)) + (-h - bp);
+        float d = err - l;
+        float e = t * expf(s);
+        return 0.5f * Math.fma(e, d, e);
+    }
+
+    public static final float LOG2E = 1.44269504f;
+    /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| < 2^11) and the rest. */
+    public static final float LN2_HI = 0.693145751953125f;
+    public static final float LN2_LO = 1.428606765330187e-06f;
+    /** 1.5·2^23: adding it to a float of magnitude below 2^22 rounds it to an integer held in the low mantissa bits. */
+    public static final float SHIFT = 12582912f;
+    public static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
+    /** e^x is below half the smallest subnormal float under this, and overflows above {@link #EXP_MAX}. */
+    public static final float EXP_MIN = -110f, EXP_MAX = 89f;
+
+    /**
+     * e^x in float32 arithmetic, within 2 ulps of the float64 value (subnormal results included), +∞ above 88.73,
+     * NaN for NaN. x = k·ln 2 + r with |r| ≤ ln 2 / 2, e^r by a degree-7 Taylor polynomial (Horner, fused), times
+     * 2^k applied as two powers of two so that subnormal results round once more at most. The Vector API loops use
+     * the same operations.
+     */
+    public static float expf(float x) {
+        x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float t = Math.fma(x, LOG2E, SHIFT);
+        float kf = t - SHIFT;
+        int k = Float.floatToRawIntBits(t) - SHIFT_BITS;
+        float r = Math.fma(-kf, LN2_HI, x);
+        r = Math.fma(-kf, LN2_LO, r);
+        float p = 1f / 5040;
+        p = Math.fma(p, r, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        // 2^k = 2^k1·2^k2 with both factors normal floats: k1 in [-126, 127], k2 = k - k1 in [-33, 1]
+        int k1 = Math.min(Math.max(k, -126), 127), k2 = k - k1;
+        return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((k2 + 127) << 23);
+    }
+
+    /** erf in float64 arithmetic with absolute error below 1.2e-7, enough for float32. */
     public static double erf(double x) {
         double r = erfcAbs(x);
         return x >= 0 ? 1.0 - r : r - 1.0;

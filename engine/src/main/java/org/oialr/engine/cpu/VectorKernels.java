@@ -1,6 +1,7 @@
 package org.oialr.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.oialr.engine.Elementwise;
@@ -119,7 +120,7 @@ public final class VectorKernels {
         for (; i < n; i++) o[oo + i] = op.apply(s, b[bo + i]);
     }
 
-    /** o[i] = op(x[i]) for the exact ops NEG, ABS, SQUARE, SQRT, RECIPROCAL, RELU; the others run scalar. */
+    /** o[i] = op(x[i]) for NEG, ABS, SQUARE, SQRT, RECIPROCAL, RELU and GELU; the others run scalar. */
     public static void unary(Elementwise.Unary op, float[] x, int xo, float[] o, int oo, int n) {
         int i = 0;
         int ub = S.loopBound(n);
@@ -146,10 +147,108 @@ public final class VectorKernels {
             case RELU:
                 for (; i < ub; i += L) va(x, xo + i).max(0f).intoArray(o, oo + i);
                 break;
+            case GELU:
+                gelu(false, x, xo, null, 0, o, oo, n);
+                return;
             default:
                 break;
         }
         for (; i < n; i++) o[oo + i] = op.apply(x[xo + i]);
+    }
+
+    /** o[i] = g[i]·gelu'(x[i]), the operations of {@link Elementwise#geluGrad} lane by lane. */
+    public static void geluBackward(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        gelu(true, x, xo, g, go, o, oo, n);
+    }
+
+    /**
+     * GELU ({@code grad} false: o = gelu(x)) or its backward ({@code grad} true: o = g·gelu'(x)), the float32 operations
+     * of {@link Elementwise#gelu} and {@link Elementwise#geluGrad} lane by lane. Everything is written out in this one
+     * loop on purpose: a vector passed to or returned from a helper method that C2 does not inline is boxed (an
+     * allocation per vector and a several-fold slowdown), and helpers this size are not reliably inlined.
+     */
+    private static void gelu(boolean grad, float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        float[] q = Elementwise.ERF_Q, c = Elementwise.ERFC_P;
+        FloatVector q0 = FloatVector.broadcast(S, q[0]), q1 = FloatVector.broadcast(S, q[1]), q2 = FloatVector.broadcast(S, q[2]),
+                q3 = FloatVector.broadcast(S, q[3]), q4 = FloatVector.broadcast(S, q[4]), q5 = FloatVector.broadcast(S, q[5]),
+                q6 = FloatVector.broadcast(S, q[6]), q7 = FloatVector.broadcast(S, q[7]), q8 = FloatVector.broadcast(S, q[8]);
+        FloatVector c0 = FloatVector.broadcast(S, c[0]), c1 = FloatVector.broadcast(S, c[1]), c2 = FloatVector.broadcast(S, c[2]),
+                c3 = FloatVector.broadcast(S, c[3]), c4 = FloatVector.broadcast(S, c[4]), c5 = FloatVector.broadcast(S, c[5]),
+                c6 = FloatVector.broadcast(S, c[6]), c7 = FloatVector.broadcast(S, c[7]), c8 = FloatVector.broadcast(S, c[8]),
+                c9 = FloatVector.broadcast(S, c[9]);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector ln2Hi = FloatVector.broadcast(S, Elementwise.LN2_HI), ln2Lo = FloatVector.broadcast(S, Elementwise.LN2_LO);
+        int i = 0;
+        for (int ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector v = va(x, xo + i);
+            FloatVector ax = v.abs().min(Elementwise.GELU_CLAMP);
+            // erf(x/√2) for |x| <= 1 (Elementwise.erfSmall)
+            FloatVector z = v.mul(Elementwise.INV_SQRT2_F);
+            FloatVector w = z.mul(z);
+            // Horner's scheme written out: a vector carried around an inner loop can be boxed by C2
+            FloatVector erf = z.mul(q8.fma(w, q7).fma(w, q6).fma(w, q5).fma(w, q4).fma(w, q3).fma(w, q2).fma(w, q1).fma(w, q0));
+            // Φ(-|x|) (Elementwise.halfErfc)
+            FloatVector t = one.div(ax.fma(Elementwise.HALF_INV_SQRT2, 1f));
+            FloatVector p = c9.fma(t, c8).fma(t, c7).fma(t, c6).fma(t, c5).fma(t, c4).fma(t, c3).fma(t, c2).fma(t, c1).fma(t, c0);
+            FloatVector hi = ax.mul(ax);
+            FloatVector lo = ax.fma(ax, hi.neg());
+            FloatVector h = hi.mul(0.5f), l = lo.mul(0.5f);
+            FloatVector sum = p.sub(h);
+            FloatVector bp = sum.sub(p);
+            FloatVector d = p.sub(sum.sub(bp)).add(h.neg().sub(bp)).sub(l);
+            // e^sum (Elementwise.expf)
+            FloatVector e1;
+            {
+                FloatVector y = sum.max(Elementwise.EXP_MIN).min(Elementwise.EXP_MAX);
+                FloatVector tt = y.fma(Elementwise.LOG2E, Elementwise.SHIFT);
+                FloatVector nk = tt.sub(Elementwise.SHIFT).neg();
+                IntVector kk = ((IntVector) tt.viewAsIntegralLanes()).sub(Elementwise.SHIFT_BITS);
+                FloatVector r = nk.fma(ln2Lo, nk.fma(ln2Hi, y));
+                FloatVector pe = FloatVector.broadcast(S, 1f / 5040).fma(r, FloatVector.broadcast(S, 1f / 720))
+                        .fma(r, FloatVector.broadcast(S, 1f / 120)).fma(r, FloatVector.broadcast(S, 1f / 24))
+                        .fma(r, FloatVector.broadcast(S, 1f / 6)).fma(r, FloatVector.broadcast(S, 0.5f)).fma(r, one).fma(r, one);
+                // no lanewise shifts: C2 (JDK 17) sometimes fails to intrinsify them, and then boxes every vector
+                IntVector k1 = kk.max(-126).min(127);
+                IntVector k2 = kk.sub(k1);
+                e1 = pe.mul((FloatVector) k1.add(127).mul(1 << 23).viewAsFloatingLanes())
+                        .mul((FloatVector) k2.add(127).mul(1 << 23).viewAsFloatingLanes());
+            }
+            FloatVector e = t.mul(e1);
+            FloatVector tail = e.fma(d, e).mul(0.5f);
+            if (!grad) {
+                FloatVector half = v.mul(0.5f);
+                FloatVector tails = v.mul(tail.neg().add(1f)).blend(v.mul(tail), v.compare(VectorOperators.LT, 0f));
+                tails.blend(half.fma(erf, half), v.abs().compare(VectorOperators.LE, 1f)).intoArray(o, oo + i);
+                continue;
+            }
+            FloatVector cdf = tail.neg().add(1f).blend(tail, v.compare(VectorOperators.LT, 0f))
+                    .blend(erf.fma(0.5f, 0.5f), v.abs().compare(VectorOperators.LE, 1f));
+            // e^(-hi/2) for the density (Elementwise.expf again)
+            FloatVector e2;
+            {
+                FloatVector y = hi.mul(-0.5f).max(Elementwise.EXP_MIN).min(Elementwise.EXP_MAX);
+                FloatVector tt = y.fma(Elementwise.LOG2E, Elementwise.SHIFT);
+                FloatVector nk = tt.sub(Elementwise.SHIFT).neg();
+                IntVector kk = ((IntVector) tt.viewAsIntegralLanes()).sub(Elementwise.SHIFT_BITS);
+                FloatVector r = nk.fma(ln2Lo, nk.fma(ln2Hi, y));
+                FloatVector pe = FloatVector.broadcast(S, 1f / 5040).fma(r, FloatVector.broadcast(S, 1f / 720))
+                        .fma(r, FloatVector.broadcast(S, 1f / 120)).fma(r, FloatVector.broadcast(S, 1f / 24))
+                        .fma(r, FloatVector.broadcast(S, 1f / 6)).fma(r, FloatVector.broadcast(S, 0.5f)).fma(r, one).fma(r, one);
+                // no lanewise shifts: C2 (JDK 17) sometimes fails to intrinsify them, and then boxes every vector
+                IntVector k1 = kk.max(-126).min(127);
+                IntVector k2 = kk.sub(k1);
+                e2 = pe.mul((FloatVector) k1.add(127).mul(1 << 23).viewAsFloatingLanes())
+                        .mul((FloatVector) k2.add(127).mul(1 << 23).viewAsFloatingLanes());
+            }
+            FloatVector pdf = e2.mul(Elementwise.INV_SQRT_2PI).mul(lo.mul(-0.5f).add(1f));
+            FloatVector signedAx = ax.blend(ax.neg(), v.compare(VectorOperators.LT, 0f));
+            va(g, go + i).mul(signedAx.fma(pdf, cdf)).intoArray(o, oo + i);
+        }
+        if (grad) {
+            for (; i < n; i++) o[oo + i] = g[go + i] * Elementwise.geluGrad(x[xo + i]);
+        } else {
+            for (; i < n; i++) o[oo + i] = Elementwise.gelu(x[xo + i]);
+        }
     }
 
     /** y[i] += alpha·x[i] (rounded after the product, as the scalar loop). */
