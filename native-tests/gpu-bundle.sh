@@ -60,16 +60,17 @@ RUN
 cat > "$b/bench.sh" <<'BENCH'
 #!/usr/bin/env bash
 # Runs the CudaBench JMH benchmark (CUDA backend against EJML) with the bundled Java runtime and writes the JMH
-# JSON to ${OUT:-.}/cuda-bench.json. Arguments replace the defaults, e.g.
-#   ./bench.sh CudaBench.gemm -f 1 -wi 3 -i 5 -p impl=cuda-host,cuda-device
+# JSON to ${OUT:-.}/${BENCH_JSON:-cuda-bench.json}. Arguments replace the defaults, e.g.
+#   BENCH_JSON=gemm.json ./bench.sh CudaBench.gemm -f 1 -wi 3 -i 5 -p impl=cuda-host,cuda-device
 cd "$(dirname "$0")"
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(CudaBench -f 1 -wi 3 -i 5)
 exec ./jre/bin/java --add-modules jdk.incubator.vector -Dorg.bytedeco.javacpp.cachedir="$PWD/javacpp-cache" \
-     -cp "bench/*:lib/*" org.openjdk.jmh.Main "${args[@]}" -rf json -rff "${OUT:-$PWD}/cuda-bench.json"
+     -cp "bench/*:lib/*" org.openjdk.jmh.Main "${args[@]}" -rf json -rff "${OUT:-$PWD}/${BENCH_JSON:-cuda-bench.json}"
 BENCH
 chmod +x "$b/run.sh" "$b/bench.sh"
-du -sh "$b/jre" "$b/lib" "$b/bench" "$b"
+du -sh "$b/jre" "$b/lib" "$b/bench"
+du -sh "$b"
 total=$(du -sm "$b" | cut -f1)
 if [ "$total" -ge 60 ]; then
   echo "gpu-bundle.sh: the bundle is ${total} MB, over the 60 MB limit (the device tool carries at most 64 MiB)" >&2
