@@ -1,11 +1,11 @@
 package org.oialr.engine.cuda;
 
 import java.util.Arrays;
-import jcuda.Pointer;
-import jcuda.jcublas.JCublas2;
-import jcuda.jcublas.cublasHandle;
-import jcuda.jcusolver.JCusolverDn;
-import jcuda.jcusolver.cusolverEigMode;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.cusolver;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.oialr.engine.Backend;
 import org.oialr.engine.Backends;
 import org.oialr.engine.DecompositionException;
@@ -21,11 +21,11 @@ import org.slf4j.LoggerFactory;
  * operands to the device, computes there and copies the result back before returning.
  *
  * <p>Selection: {@link org.oialr.engine.Backends} calls {@link #probe()}, which returns the shared backend
- * when the JCuda natives load, a device exists and a smoke GEMM gives the right numbers, and otherwise the
+ * when bytedeco's CUDA 13 natives and the CUDA libraries load, a driver for CUDA 13 and a device exist and a smoke GEMM gives the right numbers, and otherwise the
  * one-line reason. {@link #open(CudaOptions)} creates a backend of one's own (to be closed by the caller).
  *
- * <p>Resources: each thread that calls gets its own cuBLAS and cuSOLVER handles (and reuses staging
- * buffers); {@link #close()} releases those of all threads, after which every call throws. Close it only
+ * <p>Resources: each thread that calls gets its own cuBLAS and cuSOLVER handles (and reuses device staging
+ * buffers and one pinned host buffer that every copy goes through); {@link #close()} releases those of all threads, after which every call throws. Close it only
  * when no other thread is using it. Device memory held by this backend and by {@link DeviceTensor}s is
  * counted in {@link DeviceMemory}.
  *
@@ -93,7 +93,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return "cuda";
     }
 
-    /** The device, driver and JCuda version, e.g. "NVIDIA H100 80GB HBM3 (device 0 of 1, 79.1 GiB, compute 9.0), ...". */
+    /**
+     * The device, driver, runtime and presets versions, e.g. "NVIDIA H100 80GB HBM3 (device 0 of 1, 79.1 GiB,
+     * compute 9.0), driver for CUDA 13.0, runtime 13.0, bytedeco cuda 13.1-9.19-1.5.13".
+     */
     public String description() {
         return description;
     }
@@ -127,16 +130,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
         ThreadResources r = resources();
         DeviceBuffer dA = r.gemmBuffer(0, plan.spanA()), dB = r.gemmBuffer(1, plan.spanB()), dC = r.gemmBuffer(2, plan.spanC());
-        Cuda.upload(dA.ptr(), a, aOff, plan.spanA());
-        Cuda.upload(dB.ptr(), b, bOff, plan.spanB());
-        if (beta != 0f) Cuda.upload(dC.ptr(), c, cOff, plan.spanC());
-        deviceGemm(r.blas(), transA, transB, m, n, k, alpha, dA.ptr(), lda, strideA, dB.ptr(), ldb, strideB, beta, dC.ptr(), ldc, strideC, batch);
+        Cuda.upload(r, dA.ptr(), a, aOff, plan.spanA());
+        Cuda.upload(r, dB.ptr(), b, bOff, plan.spanB());
+        if (beta != 0f) Cuda.upload(r, dC.ptr(), c, cOff, plan.spanC());
+        deviceGemm(r, transA, transB, m, n, k, alpha, dA.ptr(), lda, strideA, dB.ptr(), ldb, strideB, beta, dC.ptr(), ldc, strideC, batch);
         if (plan.cDense()) {
-            Cuda.download(c, cOff, dC.ptr(), plan.spanC());
+            Cuda.download(r, c, cOff, dC.ptr(), plan.spanC());
         } else {
             // only C's m x n elements go back: the gaps between its rows may belong to someone else
             float[] tmp = r.scratch(plan.spanC());
-            Cuda.download(tmp, 0, dC.ptr(), plan.spanC());
+            Cuda.download(r, tmp, 0, dC.ptr(), plan.spanC());
             for (int t = 0; t < batch; t++) {
                 for (int i = 0; i < m; i++) {
                     int rel = t * strideC + i * ldc;
@@ -156,17 +159,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
-    /** Row-major GEMM on device pointers through the operand swap of {@link GemmPlan#dispatch}. */
-    static void deviceGemm(cublasHandle h, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                           Pointer a, int lda, long strideA, Pointer b, int ldb, long strideB,
-                           float beta, Pointer c, int ldc, long strideC, int batch) {
+    /** Row-major GEMM on device pointers (position 0) with r's cuBLAS handle, through the operand swap of {@link GemmPlan#dispatch}. */
+    static void deviceGemm(ThreadResources r, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           FloatPointer a, int lda, long strideA, FloatPointer b, int ldb, long strideB,
+                           float beta, FloatPointer c, int ldc, long strideC, int batch) {
         GemmPlan.dispatch((opA, opB, mm, nn, kk, al, pa, la, sa, pb, lb, sb, be, pc, lc, sc, count) -> {
-            Pointer alphaP = Pointer.to(new float[] {al}), betaP = Pointer.to(new float[] {be});
             if (count == 1) {
-                Cuda.checkBlas(JCublas2.cublasSgemm(h, opA, opB, mm, nn, kk, alphaP, pa, la, pb, lb, betaP, pc, lc),
+                Cuda.checkBlas(cublas.cublasSgemm_v2(r.blas(), opA, opB, mm, nn, kk, r.alpha(al), pa, la, pb, lb, r.beta(be), pc, lc),
                         "cublasSgemm(" + mm + " x " + nn + " x " + kk + ")");
             } else {
-                Cuda.checkBlas(JCublas2.cublasSgemmStridedBatched(h, opA, opB, mm, nn, kk, alphaP, pa, la, sa, pb, lb, sb, betaP, pc, lc, sc, count),
+                Cuda.checkBlas(cublas.cublasSgemmStridedBatched(r.blas(), opA, opB, mm, nn, kk, r.alpha(al), pa, la, sa, pb, lb, sb, r.beta(be), pc, lc, sc, count),
                         "cublasSgemmStridedBatched(" + mm + " x " + nn + " x " + kk + ", batch " + count + ")");
             }
         }, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
@@ -197,13 +199,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
              DeviceBuffer dU = DeviceBuffer.allocate((long) ux.length * Cuda.FLOAT, "left singular vectors");
              DeviceBuffer dV = DeviceBuffer.allocate((long) vx.length * Cuda.FLOAT, "right singular vectors");
              DeviceBuffer dInfo = DeviceBuffer.allocate((long) batch * Integer.BYTES, "svd info")) {
-            Cuda.upload(dX.ptr(), x, 0, x.length);
+            Cuda.upload(r, dX.ptr(), x, 0, x.length);
             if (batched) gesvdjBatched(r.lane(0), p, q, batch, dX, dS, dU, dV, dInfo);
             else gesvdjEach(lanesFor(r, batch), p, q, batch, dX, dS, dU, dV, dInfo);
-            Cuda.download(ux, 0, dU.ptr(), ux.length);
-            Cuda.download(sx, 0, dS.ptr(), sx.length);
-            Cuda.download(vx, 0, dV.ptr(), vx.length);
-            Cuda.download(info, dInfo.ptr(), batch);
+            Cuda.download(r, ux, 0, dU.ptr(), ux.length);
+            Cuda.download(r, sx, 0, dS.ptr(), sx.length);
+            Cuda.download(r, vx, 0, dV.ptr(), vx.length);
+            Cuda.download(r, info, dInfo.intsAt(0), batch);
         }
         String routine = batched ? "gesvdjBatched" : "gesvdj";
         for (int b = 0; b < batch; b++) {
@@ -224,29 +226,33 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** All matrices at once: X (p x q each, packed), full U (p x p) and V (q x q) per matrix. */
     private static void gesvdjBatched(Lane lane, int p, int q, int batch, DeviceBuffer dX, DeviceBuffer dS, DeviceBuffer dU,
                                       DeviceBuffer dV, DeviceBuffer dInfo) {
-        int jobz = cusolverEigMode.CUSOLVER_EIG_MODE_VECTOR;
-        int[] lwork = new int[1];
-        Cuda.checkSolver(JCusolverDn.cusolverDnSgesvdjBatched_bufferSize(lane.solver(), jobz, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p,
-                dV.ptr(), q, lwork, lane.params(), batch), "cusolverDnSgesvdjBatched_bufferSize(" + p + " x " + q + ", batch " + batch + ")");
-        Pointer work = lane.work(lwork[0]);
-        Cuda.checkSolver(JCusolverDn.cusolverDnSgesvdjBatched(lane.solver(), jobz, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p, dV.ptr(), q,
-                work, lwork[0], dInfo.ptr(), lane.params(), batch), "cusolverDnSgesvdjBatched(" + p + " x " + q + ", batch " + batch + ")");
+        int jobz = cusolver.CUSOLVER_EIG_MODE_VECTOR, lwork;
+        try (IntPointer lw = new IntPointer(1)) {
+            Cuda.checkSolver(cusolver.cusolverDnSgesvdjBatched_bufferSize(lane.solver(), jobz, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p,
+                    dV.ptr(), q, lw, lane.params(), batch), "cusolverDnSgesvdjBatched_bufferSize(" + p + " x " + q + ", batch " + batch + ")");
+            lwork = lw.get();
+        }
+        FloatPointer work = lane.work(lwork);
+        Cuda.checkSolver(cusolver.cusolverDnSgesvdjBatched(lane.solver(), jobz, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p, dV.ptr(), q,
+                work, lwork, dInfo.intsAt(0), lane.params(), batch), "cusolverDnSgesvdjBatched(" + p + " x " + q + ", batch " + batch + ")");
     }
 
     /** One economy gesvdj per matrix (U p x q, V q x q), matrix b on lane b mod lanes. */
     private static void gesvdjEach(Lane[] lanes, int p, int q, int batch, DeviceBuffer dX, DeviceBuffer dS, DeviceBuffer dU,
                                    DeviceBuffer dV, DeviceBuffer dInfo) {
-        int jobz = cusolverEigMode.CUSOLVER_EIG_MODE_VECTOR, econ = 1;
-        int[] lwork = new int[1];
-        Cuda.checkSolver(JCusolverDn.cusolverDnSgesvdj_bufferSize(lanes[0].solver(), jobz, econ, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p,
-                dV.ptr(), q, lwork, lanes[0].params()), "cusolverDnSgesvdj_bufferSize(" + p + " x " + q + ")");
-        Pointer[] work = new Pointer[lanes.length];
-        for (int l = 0; l < lanes.length; l++) work[l] = lanes[l].work(lwork[0]);
+        int jobz = cusolver.CUSOLVER_EIG_MODE_VECTOR, econ = 1, lwork;
+        try (IntPointer lw = new IntPointer(1)) {
+            Cuda.checkSolver(cusolver.cusolverDnSgesvdj_bufferSize(lanes[0].solver(), jobz, econ, p, q, dX.ptr(), p, dS.ptr(), dU.ptr(), p,
+                    dV.ptr(), q, lw, lanes[0].params()), "cusolverDnSgesvdj_bufferSize(" + p + " x " + q + ")");
+            lwork = lw.get();
+        }
+        FloatPointer[] work = new FloatPointer[lanes.length];
+        for (int l = 0; l < lanes.length; l++) work[l] = lanes[l].work(lwork);
         for (int b = 0; b < batch; b++) {
             int l = b % lanes.length;
-            Cuda.checkSolver(JCusolverDn.cusolverDnSgesvdj(lanes[l].solver(), jobz, econ, p, q, dX.floatsAt((long) b * p * q), p,
+            Cuda.checkSolver(cusolver.cusolverDnSgesvdj(lanes[l].solver(), jobz, econ, p, q, dX.floatsAt((long) b * p * q), p,
                     dS.floatsAt((long) b * q), dU.floatsAt((long) b * p * q), p, dV.floatsAt((long) b * q * q), q,
-                    work[l], lwork[0], dInfo.intsAt(b), lanes[l].params()), "cusolverDnSgesvdj(" + p + " x " + q + ", matrix " + b + ")");
+                    work[l], lwork, dInfo.intsAt(b), lanes[l].params()), "cusolverDnSgesvdj(" + p + " x " + q + ", matrix " + b + ")");
         }
         for (Lane lane : lanes) lane.synchronize();
     }
@@ -283,32 +289,34 @@ public final class CudaBackend implements Backend, AutoCloseable {
         try (DeviceBuffer dA = DeviceBuffer.allocate((long) x.length * Cuda.FLOAT, "qr input");
              DeviceBuffer dTau = DeviceBuffer.allocate((long) batch * k * Cuda.FLOAT, "qr tau");
              DeviceBuffer dInfo = DeviceBuffer.allocate((long) batch * Integer.BYTES, "qr info")) {
-            Cuda.upload(dA.ptr(), x, 0, x.length);
-            int[] lw1 = new int[1], lw2 = new int[1];
-            Cuda.checkSolver(JCusolverDn.cusolverDnSgeqrf_bufferSize(lanes[0].solver(), m, n, dA.ptr(), m, lw1), "cusolverDnSgeqrf_bufferSize");
-            Cuda.checkSolver(JCusolverDn.cusolverDnSorgqr_bufferSize(lanes[0].solver(), m, k, k, dA.ptr(), m, dTau.ptr(), lw2), "cusolverDnSorgqr_bufferSize");
-            int lwork = Math.max(lw1[0], lw2[0]);
-            Pointer[] work = new Pointer[lanes.length];
+            Cuda.upload(res, dA.ptr(), x, 0, x.length);
+            int lwork;
+            try (IntPointer lw1 = new IntPointer(1); IntPointer lw2 = new IntPointer(1)) {
+                Cuda.checkSolver(cusolver.cusolverDnSgeqrf_bufferSize(lanes[0].solver(), m, n, dA.ptr(), m, lw1), "cusolverDnSgeqrf_bufferSize");
+                Cuda.checkSolver(cusolver.cusolverDnSorgqr_bufferSize(lanes[0].solver(), m, k, k, dA.ptr(), m, dTau.ptr(), lw2), "cusolverDnSorgqr_bufferSize");
+                lwork = Math.max(lw1.get(), lw2.get());
+            }
+            FloatPointer[] work = new FloatPointer[lanes.length];
             for (int l = 0; l < lanes.length; l++) work[l] = lanes[l].work(lwork);
             for (int b = 0; b < batch; b++) {
                 Lane lane = lanes[b % lanes.length];
-                Cuda.checkSolver(JCusolverDn.cusolverDnSgeqrf(lane.solver(), m, n, dA.floatsAt((long) b * stride), m, dTau.floatsAt((long) b * k),
+                Cuda.checkSolver(cusolver.cusolverDnSgeqrf(lane.solver(), m, n, dA.floatsAt((long) b * stride), m, dTau.floatsAt((long) b * k),
                         work[b % lanes.length], lwork, dInfo.intsAt(b)), "cusolverDnSgeqrf(" + m + " x " + n + ", matrix " + b + ")");
             }
             for (Lane lane : lanes) lane.synchronize();
             float[] packed = new float[x.length];
-            Cuda.download(packed, 0, dA.ptr(), packed.length);
-            Cuda.download(info, dInfo.ptr(), batch);
+            Cuda.download(res, packed, 0, dA.ptr(), packed.length);
+            Cuda.download(res, info, dInfo.intsAt(0), batch);
             checkQrInfo(a, info, "geqrf");
             for (int b = 0; b < batch; b++) Layouts.unpackR(packed, b * stride, m, n, r.data(), b * k * n);
             for (int b = 0; b < batch; b++) {
                 Lane lane = lanes[b % lanes.length];
-                Cuda.checkSolver(JCusolverDn.cusolverDnSorgqr(lane.solver(), m, k, k, dA.floatsAt((long) b * stride), m, dTau.floatsAt((long) b * k),
+                Cuda.checkSolver(cusolver.cusolverDnSorgqr(lane.solver(), m, k, k, dA.floatsAt((long) b * stride), m, dTau.floatsAt((long) b * k),
                         work[b % lanes.length], lwork, dInfo.intsAt(b)), "cusolverDnSorgqr(" + m + " x " + k + ", matrix " + b + ")");
             }
             for (Lane lane : lanes) lane.synchronize();
-            Cuda.download(packed, 0, dA.ptr(), packed.length);
-            Cuda.download(info, dInfo.ptr(), batch);
+            Cuda.download(res, packed, 0, dA.ptr(), packed.length);
+            Cuda.download(res, info, dInfo.intsAt(0), batch);
             checkQrInfo(a, info, "orgqr");
             for (int b = 0; b < batch; b++) Layouts.unpackQ(packed, b * stride, m, k, q.data(), b * m * k);
         }
@@ -338,8 +346,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** A new uninitialised float32 tensor of the given shape in device memory (close it when done). */
     public DeviceTensor allocate(int... shape) {
         requireOpen();
-        Cuda.check(jcuda.runtime.JCuda.cudaSetDevice(options.device()), "cudaSetDevice(" + options.device() + ")");
-        return new DeviceTensor(shape);
+        Cuda.check(cudart.cudaSetDevice(options.device()), "cudaSetDevice(" + options.device() + ")");
+        return new DeviceTensor(this, shape);
     }
 
     /** A device copy of {@code t} (any view; its logical values are copied). */
@@ -376,13 +384,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (k == 0) {
             // C = beta·C on the whole (contiguous) c; beta == 0 must not read c, which may be uninitialised
             if (beta == 0f) {
-                Cuda.check(jcuda.runtime.JCuda.cudaMemset(c.ptr(), 0, c.bytes()), "cudaMemset");
+                Cuda.check(cudart.cudaMemset(c.ptr(), 0, c.bytes()), "cudaMemset");
             } else {
-                Cuda.checkBlas(JCublas2.cublasSscal(r.blas(), Math.toIntExact(c.numel()), Pointer.to(new float[] {beta}), c.ptr(), 1), "cublasSscal");
+                Cuda.checkBlas(cublas.cublasSscal_v2(r.blas(), Math.toIntExact(c.numel()), r.alpha(beta), c.ptr(), 1), "cublasSscal");
             }
             return;
         }
-        deviceGemm(r.blas(), transA, transB, m, n, k, alpha, a.ptr(), aCols, strideA, b.ptr(), bCols, strideB, beta, c.ptr(), n, (long) m * n, batch);
+        deviceGemm(r, transA, transB, m, n, k, alpha, a.ptr(), aCols, strideA, b.ptr(), bCols, strideB, beta, c.ptr(), n, (long) m * n, batch);
     }
 
     private static long batchStride(String name, DeviceTensor x, DeviceTensor c) {
@@ -404,7 +412,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** The calling thread's handles, created on its first call. */
     ThreadResources resources() {
         requireOpen();
-        Cuda.check(jcuda.runtime.JCuda.cudaSetDevice(options.device()), "cudaSetDevice(" + options.device() + ")");
+        Cuda.check(cudart.cudaSetDevice(options.device()), "cudaSetDevice(" + options.device() + ")");
         ThreadResources r = local.get();
         if (r == null || r.isClosed()) {
             r = owner.own(ThreadResources.create(options.svdStreams()));
@@ -424,10 +432,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         try (DeviceBuffer dA = DeviceBuffer.allocate(6 * Cuda.FLOAT, "smoke GEMM A");
              DeviceBuffer dB = DeviceBuffer.allocate(6 * Cuda.FLOAT, "smoke GEMM B");
              DeviceBuffer dC = DeviceBuffer.allocate(4 * Cuda.FLOAT, "smoke GEMM C")) {
-            Cuda.upload(dA.ptr(), a, 0, 6);
-            Cuda.upload(dB.ptr(), b, 0, 6);
-            deviceGemm(r.blas(), false, false, 2, 2, 3, 1f, dA.ptr(), 3, 0, dB.ptr(), 2, 0, 0f, dC.ptr(), 2, 0, 1);
-            Cuda.download(got, 0, dC.ptr(), 4);
+            Cuda.upload(r, dA.ptr(), a, 0, 6);
+            Cuda.upload(r, dB.ptr(), b, 0, 6);
+            deviceGemm(r, false, false, 2, 2, 3, 1f, dA.ptr(), 3, 0, dB.ptr(), 2, 0, 0f, dC.ptr(), 2, 0, 1);
+            Cuda.download(r, got, 0, dC.ptr(), 4);
             Cuda.synchronize();
         }
         if (!Arrays.equals(got, want)) throw new CudaUnavailableException(ProbeReasons.smokeGemmWrong(got, want));

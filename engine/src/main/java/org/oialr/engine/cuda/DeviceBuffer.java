@@ -1,14 +1,15 @@
 package org.oialr.engine.cuda;
 
-import jcuda.Pointer;
-import jcuda.runtime.JCuda;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 
 /** Raw device memory from cudaMalloc, counted in {@link DeviceMemory}; freed by {@link #close()}. */
 final class DeviceBuffer extends NativeResource {
-    private final Pointer ptr;
+    private final FloatPointer ptr;
 
-    private DeviceBuffer(Pointer ptr, long bytes, String what) {
-        super("device buffer of " + DeviceMemory.human(bytes) + " (" + what + ")", bytes, () -> JCuda.cudaFree(ptr));
+    private DeviceBuffer(FloatPointer ptr, long bytes, String what) {
+        super("device buffer of " + DeviceMemory.human(bytes) + " (" + what + ")", bytes, () -> cudart.cudaFree(ptr));
         this.ptr = ptr;
     }
 
@@ -16,31 +17,29 @@ final class DeviceBuffer extends NativeResource {
     static DeviceBuffer allocate(long bytes, String what) {
         if (bytes < 0) throw new IllegalArgumentException("cannot allocate " + bytes + " bytes for " + what);
         long size = Math.max(bytes, 4);
-        Pointer p = new Pointer();
-        Cuda.check(JCuda.cudaMalloc(p, size), "cudaMalloc(" + size + " bytes for " + what + ")");
+        FloatPointer p = new FloatPointer(); // cudaMalloc sets its address
+        Cuda.check(cudart.cudaMalloc(p, size), "cudaMalloc(" + size + " bytes for " + what + ")");
         try {
             return new DeviceBuffer(p, size, what);
         } catch (RuntimeException | Error e) {
-            JCuda.cudaFree(p);
+            cudart.cudaFree(p);
             throw e;
         }
     }
 
-    /** The start of the buffer. */
-    Pointer ptr() {
+    /** The start of the buffer (position 0). */
+    FloatPointer ptr() {
         requireOpen();
         return ptr;
     }
 
     /** The address {@code floats} floats into the buffer. */
-    Pointer floatsAt(long floats) {
-        requireOpen();
-        return floats == 0 ? ptr : ptr.withByteOffset(floats * Cuda.FLOAT);
+    FloatPointer floatsAt(long floats) {
+        return Cuda.floatsAt(ptr(), floats);
     }
 
     /** The address {@code ints} ints into the buffer. */
-    Pointer intsAt(long ints) {
-        requireOpen();
-        return ints == 0 ? ptr : ptr.withByteOffset(ints * Integer.BYTES);
+    IntPointer intsAt(long ints) {
+        return Cuda.intsAt(ptr(), ints);
     }
 }

@@ -1,7 +1,8 @@
 package org.oialr.engine.cuda;
 
 import java.util.Arrays;
-import jcuda.Pointer;
+import java.util.function.Consumer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
 
@@ -9,19 +10,22 @@ import org.oialr.engine.Tensor;
  * A contiguous row-major float32 tensor in GPU memory, created by {@link CudaBackend#allocate} or
  * {@link CudaBackend#upload}. It holds device memory until {@link #close()} (counted in
  * {@link DeviceMemory#liveBytes()}); an unclosed one is freed by the garbage collector with a warning.
- * Copies to and from the host are synchronous.
+ * Copies to and from the host are synchronous and go through the calling thread's pinned staging buffer of the
+ * backend that made the tensor (through a temporary one once that backend is closed).
  */
 public final class DeviceTensor implements AutoCloseable {
     private final int[] shape;
     private final long numel;
+    private final CudaBackend backend;
     private final DeviceBuffer buffer;
 
-    DeviceTensor(int[] shape) {
+    DeviceTensor(CudaBackend backend, int[] shape) {
         long count = 1;
         for (int d : shape) {
             if (d < 0) throw new ShapeException("DeviceTensor: negative dimension in shape " + Arrays.toString(shape));
             count = Math.multiplyExact(count, (long) d);
         }
+        this.backend = backend;
         this.shape = shape.clone();
         this.numel = count;
         this.buffer = DeviceBuffer.allocate(count * Cuda.FLOAT, "DeviceTensor " + Arrays.toString(shape));
@@ -59,15 +63,16 @@ public final class DeviceTensor implements AutoCloseable {
     /** Copies {@code src}'s logical values (any view) to this tensor; shapes must be equal. Returns this. */
     public DeviceTensor copyFrom(Tensor src) {
         if (!Arrays.equals(shape, src.shape())) throw ShapeException.of("DeviceTensor.copyFrom", "shapes must be equal", shape, src.shape());
-        if (src.isContiguous()) Cuda.upload(buffer.ptr(), src.data(), src.offset(), numel);
-        else Cuda.upload(buffer.ptr(), src.toArray(), 0, numel);
+        float[] data = src.isContiguous() ? src.data() : src.toArray();
+        int off = src.isContiguous() ? src.offset() : 0;
+        transfer(staging -> Cuda.upload(staging, buffer.ptr(), data, off, numel));
         return this;
     }
 
     /** The values as a new host tensor (waits for queued work). */
     public Tensor toTensor() {
         Tensor t = Tensor.zeros(shape);
-        Cuda.download(t.data(), t.offset(), buffer.ptr(), numel);
+        transfer(staging -> Cuda.download(staging, t.data(), t.offset(), buffer.ptr(), numel));
         return t;
     }
 
@@ -75,11 +80,23 @@ public final class DeviceTensor implements AutoCloseable {
     public Tensor copyTo(Tensor dst) {
         dst.requireContiguous("DeviceTensor.copyTo");
         if (!Arrays.equals(shape, dst.shape())) throw ShapeException.of("DeviceTensor.copyTo", "shapes must be equal", shape, dst.shape());
-        Cuda.download(dst.data(), dst.offset(), buffer.ptr(), numel);
+        transfer(staging -> Cuda.download(staging, dst.data(), dst.offset(), buffer.ptr(), numel));
         return dst;
     }
 
-    Pointer ptr() {
+    /** Runs a copy with the calling thread's staging buffer, or a temporary one when the backend is closed. */
+    private void transfer(Consumer<Staging> copy) {
+        buffer.requireOpen();
+        if (!backend.isClosed()) {
+            copy.accept(backend.resources());
+            return;
+        }
+        try (HostBuffer temporary = HostBuffer.allocate(numel, "copy staging of " + this)) {
+            copy.accept(temporary);
+        }
+    }
+
+    FloatPointer ptr() {
         return buffer.ptr();
     }
 

@@ -1,6 +1,6 @@
 package org.oialr.engine.cuda;
 
-import jcuda.jcublas.cublasOperation;
+import org.bytedeco.cuda.global.cublas;
 
 /**
  * How a row-major strided-batched GEMM of the {@link org.oialr.engine.Backend#sgemm} contract maps onto
@@ -78,8 +78,8 @@ record GemmPlan(long spanA, long spanB, long spanC, boolean cDense, long flops) 
      */
     static <P> void dispatch(ColumnMajorSgemm<P> blas, boolean transA, boolean transB, int m, int n, int k, float alpha,
                              P a, int lda, long strideA, P b, int ldb, long strideB, float beta, P c, int ldc, long strideC, int batch) {
-        int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
-        int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        int opB = transB ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
+        int opA = transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
         blas.sgemm(opB, opA, n, m, k, alpha, b, ldb, strideB, a, lda, strideA, beta, c, ldc, strideC, batch);
     }
 }

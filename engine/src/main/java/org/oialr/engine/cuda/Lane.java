@@ -1,11 +1,11 @@
 package org.oialr.engine.cuda;
 
-import jcuda.Pointer;
-import jcuda.jcusolver.JCusolverDn;
-import jcuda.jcusolver.cusolverDnHandle;
-import jcuda.jcusolver.gesvdjInfo;
-import jcuda.runtime.JCuda;
-import jcuda.runtime.cudaStream_t;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.cusolver.cusolverDnContext;
+import org.bytedeco.cuda.cusolver.gesvdjInfo;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.cusolver;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * A cuSOLVER handle bound to one stream, with its own gesvdj parameters and workspace, so that the matrices
@@ -19,12 +19,12 @@ final class Lane implements AutoCloseable {
     static final int MAX_SWEEPS = 100;
 
     private final ResourceOwner owner;
-    private final Handle<cudaStream_t> stream;
-    private final Handle<cusolverDnHandle> solver;
+    private final Handle<CUstream_st> stream;
+    private final Handle<cusolverDnContext> solver;
     private final Handle<gesvdjInfo> params;
     private DeviceBuffer work;
 
-    private Lane(ResourceOwner owner, Handle<cudaStream_t> stream, Handle<cusolverDnHandle> solver, Handle<gesvdjInfo> params) {
+    private Lane(ResourceOwner owner, Handle<CUstream_st> stream, Handle<cusolverDnContext> solver, Handle<gesvdjInfo> params) {
         this.owner = owner;
         this.stream = stream;
         this.solver = solver;
@@ -35,20 +35,20 @@ final class Lane implements AutoCloseable {
     static Lane create(boolean ownStream, String name) {
         ResourceOwner owner = new ResourceOwner(name);
         try {
-            Handle<cudaStream_t> stream = null;
+            Handle<CUstream_st> stream = null;
             if (ownStream) {
-                cudaStream_t s = new cudaStream_t();
-                Cuda.check(JCuda.cudaStreamCreate(s), "cudaStreamCreate");
-                stream = owner.own(new Handle<>("CUDA stream of " + name, s, () -> JCuda.cudaStreamDestroy(s)));
+                CUstream_st s = new CUstream_st();
+                Cuda.check(cudart.cudaStreamCreate(s), "cudaStreamCreate");
+                stream = owner.own(new Handle<>("CUDA stream of " + name, s, () -> cudart.cudaStreamDestroy(s)));
             }
-            cusolverDnHandle h = new cusolverDnHandle();
-            Cuda.checkSolver(JCusolverDn.cusolverDnCreate(h), "cusolverDnCreate");
-            Handle<cusolverDnHandle> solver = owner.own(new Handle<>("cuSOLVER handle of " + name, h, () -> JCusolverDn.cusolverDnDestroy(h)));
-            if (stream != null) Cuda.checkSolver(JCusolverDn.cusolverDnSetStream(h, stream.get()), "cusolverDnSetStream");
+            cusolverDnContext h = new cusolverDnContext();
+            Cuda.checkSolver(cusolver.cusolverDnCreate(h), "cusolverDnCreate");
+            Handle<cusolverDnContext> solver = owner.own(new Handle<>("cuSOLVER handle of " + name, h, () -> cusolver.cusolverDnDestroy(h)));
+            if (stream != null) Cuda.checkSolver(cusolver.cusolverDnSetStream(h, stream.get()), "cusolverDnSetStream");
             gesvdjInfo p = new gesvdjInfo();
-            Cuda.checkSolver(JCusolverDn.cusolverDnCreateGesvdjInfo(p), "cusolverDnCreateGesvdjInfo");
-            Handle<gesvdjInfo> params = owner.own(new Handle<>("gesvdj info of " + name, p, () -> JCusolverDn.cusolverDnDestroyGesvdjInfo(p)));
-            Cuda.checkSolver(JCusolverDn.cusolverDnXgesvdjSetMaxSweeps(p, MAX_SWEEPS), "cusolverDnXgesvdjSetMaxSweeps");
+            Cuda.checkSolver(cusolver.cusolverDnCreateGesvdjInfo(p), "cusolverDnCreateGesvdjInfo");
+            Handle<gesvdjInfo> params = owner.own(new Handle<>("gesvdj info of " + name, p, () -> cusolver.cusolverDnDestroyGesvdjInfo(p)));
+            Cuda.checkSolver(cusolver.cusolverDnXgesvdjSetMaxSweeps(p, MAX_SWEEPS), "cusolverDnXgesvdjSetMaxSweeps");
             return new Lane(owner, stream, solver, params);
         } catch (RuntimeException e) {
             try {
@@ -60,7 +60,7 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    cusolverDnHandle solver() {
+    cusolverDnContext solver() {
         return solver.get();
     }
 
@@ -69,7 +69,7 @@ final class Lane implements AutoCloseable {
     }
 
     /** A workspace of at least {@code floats} floats (grown when needed, kept for later calls). */
-    Pointer work(long floats) {
+    FloatPointer work(long floats) {
         long bytes = Math.max(floats, 1) * Cuda.FLOAT;
         if (work == null || work.bytes() < bytes) {
             if (work != null) owner.release(work);
@@ -81,7 +81,7 @@ final class Lane implements AutoCloseable {
 
     /** Waits for the work queued on this lane's stream (nothing for lane 0, whose copies synchronize). */
     void synchronize() {
-        if (stream != null) Cuda.check(JCuda.cudaStreamSynchronize(stream.get()), "cudaStreamSynchronize");
+        if (stream != null) Cuda.check(cudart.cudaStreamSynchronize(stream.get()), "cudaStreamSynchronize");
     }
 
     @Override

@@ -10,12 +10,17 @@ import java.util.regex.Pattern;
 
 /**
  * The one-line reasons the CUDA probe gives when the backend cannot be used. Pure functions of what the
- * probe observed, so that each wording is tested without a GPU.
+ * probe observed, so that each wording is tested without a GPU. A reason names each library once (at most
+ * {@link #MAX_LISTED} paths), because it is printed on every line that reports a skipped GPU test.
  */
 final class ProbeReasons {
-    /** The JCuda release on the class path and the CUDA major version its natives are linked against. */
-    static final String JCUDA = "JCuda 12.6";
-    static final int CUDA_MAJOR = 12;
+    /** The binding, as the reasons name it, and the CUDA major version its JNI libraries are linked against. */
+    static final String PRESETS = "bytedeco cuda 13.1 presets";
+    static final int CUDA_MAJOR = 13;
+    /** cudaDriverGetVersion's value for the oldest driver that runs CUDA 13 (R580). */
+    static final int MIN_DRIVER_VERSION = 13000;
+    /** Found libraries listed in a reason before "and N more". */
+    static final int MAX_LISTED = 4;
 
     /** cudaError codes the probe tells apart (values from the CUDA runtime API). */
     static final int CUDA_ERROR_MEMORY_ALLOCATION = 2;
@@ -24,37 +29,44 @@ final class ProbeReasons {
 
     private static final Pattern MISSING_LIB = Pattern.compile("(lib[A-Za-z0-9_+\\-]+\\.so(?:\\.\\d+)*): cannot open shared object file");
     private static final Pattern GLIBC = Pattern.compile("(GLIBC_[0-9.]+)' not found");
+    private static final Pattern SONAME = Pattern.compile("^lib(cudart|cublas|cublasLt|cusolver|cusolverMg|cusparse|nvJitLink)\\.so\\.(\\d+)");
 
     private ProbeReasons() {
     }
 
     static String classesMissing(Throwable t) {
-        return "JCuda classes are not on the class path (" + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage())
-                + "); add org.jcuda:jcuda, jcublas and jcusolver as engine/pom.xml does";
+        return "the bytedeco CUDA classes are not on the class path (" + t.getClass().getSimpleName() + ": " + firstLine(t.getMessage())
+                + "); add org.bytedeco:cuda and org.bytedeco:javacpp (and their linux-x86_64 natives jars) as engine/pom.xml does";
     }
 
     static String unsupportedPlatform(String os, String arch) {
-        return "the JCuda natives in this build are for linux-x86_64 only; this JVM runs on " + os + "/" + arch;
+        return "the CUDA backend ships the " + PRESETS + "' natives for linux-x86_64 only; this JVM runs on " + os + "/" + arch;
     }
 
-    /** JCuda's own runtime library (cudart is linked into it statically) did not load. */
-    static String runtimeNativesFailed(Throwable t) {
-        return JCUDA + " runtime natives did not load: " + linkProblem(t);
+    /** The class path has the presets' classes but not their JNI libraries for this platform. */
+    static String nativesMissing(String platform, String resource) {
+        return "the " + PRESETS + "' JNI libraries for " + platform + " are not on the class path (" + resource + " missing); add"
+                + " org.bytedeco:cuda and org.bytedeco:javacpp with classifier " + platform + " as engine/pom.xml does";
     }
 
-    /** cudaDriverGetVersion reported 0: libcuda.so.1 (the driver) is absent. */
+    /** libcuda.so.1 (the driver) is absent, or cudaDriverGetVersion reported 0. */
     static String noDriver() {
-        return "no NVIDIA driver (libcuda.so.1 not found): install the NVIDIA driver, or run on a machine with a GPU";
+        return "no NVIDIA driver (libcuda.so.1 not found): install the NVIDIA driver (R580 or newer for CUDA 13), or run on a machine with a GPU";
     }
 
-    /** cudaGetDeviceCount failed with {@code code} ({@code name}), the driver supporting CUDA {@code driverVersion} (e.g. 12040). */
+    /** The driver supports CUDA {@code driverVersion} (e.g. 12040), older than CUDA 13. */
+    static String driverTooOld(int driverVersion) {
+        return "the NVIDIA driver supports CUDA " + version(driverVersion) + " only; the " + PRESETS + " need a driver for CUDA "
+                + CUDA_MAJOR + ".x (R580 or newer)";
+    }
+
+    /** cudaGetDeviceCount failed with {@code code} ({@code name}), the driver supporting CUDA {@code driverVersion} (e.g. 13000). */
     static String deviceCountFailed(int code, String name, int driverVersion) {
         switch (code) {
             case CUDA_ERROR_NO_DEVICE:
                 return noDevice(driverVersion);
             case CUDA_ERROR_INSUFFICIENT_DRIVER:
-                return "the NVIDIA driver supports CUDA " + version(driverVersion) + " only; " + JCUDA + " needs a driver for CUDA "
-                        + CUDA_MAJOR + ".x (R525 or newer)";
+                return driverTooOld(driverVersion);
             case CUDA_ERROR_MEMORY_ALLOCATION:
                 return "out of GPU memory while starting CUDA (" + name + "); another process may hold the whole GPU (see nvidia-smi)";
             default:
@@ -72,27 +84,41 @@ final class ProbeReasons {
     }
 
     /**
-     * A JCuda library binding ({@code binding}: "JCublas2", "JCusolver") did not load. When a CUDA library is
-     * missing, says which one, which CUDA it belongs to and which versions were found in {@code found}.
+     * A JNI library of the presets ({@code jni}: "jnicudart", "jnicublas", "jnicusolver") did not load. When a
+     * library it links against is missing, says which one and, from {@code found} (the real files of that
+     * library's family, see {@link LibraryScan#find}), which versions the machine has: only other CUDA versions
+     * (a CUDA 12-only machine), the right one outside the loader's path, or none. {@code libcuda.so.1} missing
+     * means no driver.
      */
-    static String bindingFailed(String binding, Throwable t, List<Path> found) {
+    static String nativesFailed(String jni, Throwable t, List<Path> found) {
         String missing = missingLibrary(t);
-        if (missing == null) return JCUDA + " " + binding + " natives did not load: " + linkProblem(t);
-        StringBuilder sb = new StringBuilder(JCUDA).append(" needs ").append(missing).append(" (CUDA ").append(CUDA_MAJOR).append(".x); found ");
-        List<Path> others = new ArrayList<>();
-        for (Path p : found) if (!p.getFileName().toString().equals(missing)) others.add(p);
-        if (others.isEmpty()) {
-            sb.append("none");
+        if (missing == null) return "the " + PRESETS + "' " + jni + " did not load: " + linkProblem(t);
+        if (missing.equals(LibraryScan.DRIVER_LIBRARY)) return noDriver();
+        StringBuilder sb = new StringBuilder("the ").append(PRESETS).append(" need CUDA ").append(CUDA_MAJOR).append(".x libraries (")
+                .append(missing).append(" not found); found ").append(found.isEmpty() ? "none" : listPaths(found));
+        boolean rightOneFound = false;
+        for (Path p : found) rightOneFound |= p.getFileName().toString().startsWith(missing);
+        if (rightOneFound) {
+            sb.append("; the dynamic loader does not see it: add its directory to LD_LIBRARY_PATH");
         } else {
-            for (int i = 0; i < others.size(); i++) {
-                Path p = others.get(i);
-                if (i > 0) sb.append(", ");
-                sb.append(p);
-                String cuda = cudaOf(p.getFileName().toString());
-                if (cuda != null) sb.append(" (").append(cuda).append(')');
-            }
+            sb.append("; install the CUDA ").append(CUDA_MAJOR).append(".x libraries (").append(String.join(", ", LibraryScan.CUDA_LIBRARIES))
+                    .append(") and put them on the ldconfig path or LD_LIBRARY_PATH");
         }
-        sb.append("; install the CUDA ").append(CUDA_MAJOR).append(".x libraries (cuBLAS, cuSOLVER) and put them on LD_LIBRARY_PATH");
+        return sb.toString();
+    }
+
+    /** "a (CUDA 12), b (CUDA 12), c, d and 3 more": at most {@link #MAX_LISTED} paths, each with its CUDA version when known. */
+    static String listPaths(List<Path> paths) {
+        StringBuilder sb = new StringBuilder();
+        int shown = Math.min(paths.size(), MAX_LISTED);
+        for (int i = 0; i < shown; i++) {
+            Path p = paths.get(i);
+            if (i > 0) sb.append(i == shown - 1 && shown == paths.size() ? " and " : ", ");
+            sb.append(p);
+            String cuda = cudaOf(p.getFileName().toString());
+            if (cuda != null) sb.append(" (").append(cuda).append(')');
+        }
+        if (paths.size() > shown) sb.append(" and ").append(paths.size() - shown).append(" more");
         return sb.toString();
     }
 
@@ -114,17 +140,24 @@ final class ProbeReasons {
         return "CUDA probe failed unexpectedly: " + describe(t);
     }
 
-    /** The CUDA release a library file belongs to, from its soname ("libcublas.so.13" -> "CUDA 13"), or null. */
+    /**
+     * The CUDA release a library file belongs to, from its soname ("libcublas.so.13.1.0.3" -> "CUDA 13"), or null.
+     * cudart, cuBLAS and nvJitLink carry the CUDA major version; cuSOLVER's is 11 in CUDA 11.x and 12.x and 12 in
+     * 13.x; cuSPARSE's is 11 in CUDA 11.x and 12 in 12.x and 13.x.
+     */
     static String cudaOf(String fileName) {
-        Matcher m = Pattern.compile("^lib(cublas|cublasLt|cusolver|cusolverMg)\\.so\\.(\\d+)").matcher(fileName);
+        Matcher m = SONAME.matcher(fileName);
         if (!m.find()) return null;
         int major = Integer.parseInt(m.group(2));
-        if (m.group(1).startsWith("cublas")) return "CUDA " + major;
-        // cuSOLVER's soname is 11 in CUDA 11.x and 12.x, and 12 in CUDA 13.x
-        if (major == 11) return "CUDA 11 or 12";
-        if (major == 12) return "CUDA 13";
-        if (major == 10) return "CUDA 10";
-        return null;
+        switch (m.group(1)) {
+            case "cusolver":
+            case "cusolverMg":
+                return major == 11 ? "CUDA 11 or 12" : major == 12 ? "CUDA 13" : major == 10 ? "CUDA 10" : null;
+            case "cusparse":
+                return major == 11 ? "CUDA 11" : major == 12 ? "CUDA 12 or 13" : null;
+            default:
+                return "CUDA " + major;
+        }
     }
 
     /** The first "libX.so.N: cannot open shared object file" in t, its causes or its suppressed exceptions. */
@@ -142,7 +175,7 @@ final class ProbeReasons {
         if (missing != null) return missing + " not found";
         for (String msg : messages(t)) {
             Matcher g = GLIBC.matcher(msg);
-            if (g.find()) return "the C library is too old (" + g.group(1) + " not found; JCuda needs glibc 2.17 or newer)";
+            if (g.find()) return "the C library is too old (" + g.group(1) + " not found)";
         }
         return describe(t);
     }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
-import jcuda.jcublas.cublasOperation;
+import org.bytedeco.cuda.global.cublas;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -34,8 +34,8 @@ class GemmPlanTest {
                 for (int i = 0; i < m; i++) {
                     double s = 0;
                     for (int p = 0; p < k; p++) {
-                        float av = opA == cublasOperation.CUBLAS_OP_N ? a.array()[(int) (a0 + i + (long) p * lda)] : a.array()[(int) (a0 + p + (long) i * lda)];
-                        float bv = opB == cublasOperation.CUBLAS_OP_N ? b.array()[(int) (b0 + p + (long) j * ldb)] : b.array()[(int) (b0 + j + (long) p * ldb)];
+                        float av = opA == cublas.CUBLAS_OP_N ? a.array()[(int) (a0 + i + (long) p * lda)] : a.array()[(int) (a0 + p + (long) i * lda)];
+                        float bv = opB == cublas.CUBLAS_OP_N ? b.array()[(int) (b0 + p + (long) j * ldb)] : b.array()[(int) (b0 + j + (long) p * ldb)];
                         s += (double) av * bv;
                     }
                     int ci = (int) (c0 + i + (long) j * ldc);
@@ -148,10 +148,10 @@ class GemmPlanTest {
     void referenceItselfFollowsColumnMajorBlas() {
         // column-major A 2x2 = [[1, 3], [2, 4]] stored {1, 2, 3, 4}; A·A = [[7, 15], [10, 22]] stored {7, 10, 15, 22}
         float[] a = {1, 2, 3, 4}, c = new float[4];
-        REFERENCE.sgemm(cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N, 2, 2, 2, 1f, new Ref(a, 0), 2, 0, new Ref(a, 0), 2, 0, 0f, new Ref(c, 0), 2, 0, 1);
+        REFERENCE.sgemm(cublas.CUBLAS_OP_N, cublas.CUBLAS_OP_N, 2, 2, 2, 1f, new Ref(a, 0), 2, 0, new Ref(a, 0), 2, 0, 0f, new Ref(c, 0), 2, 0, 1);
         assertEquals(Arrays.toString(new float[] {7, 10, 15, 22}), Arrays.toString(c));
         // Aᵀ·A = [[5, 11], [11, 25]]
-        REFERENCE.sgemm(cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N, 2, 2, 2, 1f, new Ref(a, 0), 2, 0, new Ref(a, 0), 2, 0, 0f, new Ref(c, 0), 2, 0, 1);
+        REFERENCE.sgemm(cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, 2, 2, 2, 1f, new Ref(a, 0), 2, 0, new Ref(a, 0), 2, 0, 0f, new Ref(c, 0), 2, 0, 1);
         assertEquals(Arrays.toString(new float[] {5, 11, 11, 25}), Arrays.toString(c));
     }
 }

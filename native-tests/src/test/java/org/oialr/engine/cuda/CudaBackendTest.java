@@ -39,7 +39,7 @@ class CudaBackendTest {
         Object p = CudaBackend.probe();
         assertTrue(p instanceof CudaBackend, "probe: " + p);
         CudaBackend shared = (CudaBackend) p;
-        assertTrue(shared.description().contains("device 0") && shared.description().contains("JCuda 12.6.0"), shared.description());
+        assertTrue(shared.description().contains("device 0") && shared.description().contains("bytedeco cuda 13.1"), shared.description());
         try {
             Backends.Selection s = Backends.useNamed("auto");
             assertEquals("cuda", s.backend().name(), s.describe());
