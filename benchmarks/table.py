@@ -6,7 +6,8 @@ all forks), the min-max of those iterations (the noise), GFLOP/s where the work 
 and the speed-up over EJML where a row with impl=ejml has otherwise the same parameters.
 
 Extending it: add a rule to FLOP_RULES for a new benchmark whose work is known from its parameters; a
-benchmark may also declare a `flops` parameter. Rows whose work is unknown get no GFLOP/s.
+benchmark may also declare a `flops` parameter, or count its flops in a `flops` aux counter (FmaPeakBench:
+the rate summed over its threads). Rows whose work is unknown get no GFLOP/s.
 """
 import json
 import re
@@ -72,6 +73,8 @@ def rows_of(results):
             samples = [to_ms(metric["score"], unit)]
         med = statistics.median(samples)
         flops = flops_of(bench, params)
+        counter = (r.get("secondaryMetrics") or {}).get("flops")
+        rates = [s * PER_MS[counter["scoreUnit"]] * 1e3 / 1e9 for fork in counter.get("rawData", []) for s in fork] if counter else []
         rows.append({
             "bench": bench,
             "short": ".".join(bench.split(".")[-2:]),
@@ -79,8 +82,8 @@ def rows_of(results):
             "median": med,
             "lo": min(samples),
             "hi": max(samples),
-            "gflops": flops / (med * 1e-3) / 1e9 if flops else None,
-            "gflops_best": flops / (min(samples) * 1e-3) / 1e9 if flops else None,
+            "gflops": statistics.median(rates) if rates else flops / (med * 1e-3) / 1e9 if flops else None,
+            "gflops_best": max(rates) if rates else flops / (min(samples) * 1e-3) / 1e9 if flops else None,
         })
     return rows
 

@@ -2,9 +2,12 @@ package org.oialr.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.oialr.engine.Backend;
+import org.oialr.engine.Parallel;
 import org.oialr.engine.Rng;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.cpu.EjmlLinalg;
+import org.oialr.engine.cuda.CudaBackend;
+import org.oialr.engine.cuda.CudaOptions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,12 +18,18 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Thin SVD (U, S, V) of one float32 m x n Gaussian matrix on the CPU: EJML's float SVD through
- * {@link EjmlLinalg#svd} (what {@code cpu-vector} and {@code cpu-ejml} run), 1 thread. {@code shape} is
- * {@code MxN}.
+ * Thin SVD (U, S, V) of float32 Gaussian matrices: one m x n matrix ({@code shape} = {@code MxN}; square and
+ * tall, as in the transition) or a batch of small square ones ({@code BxNxN}, as in a rank update).
+ *
+ * <p>{@code impl=ejml} is EJML's float SVD through {@link EjmlLinalg#svd} (what {@code cpu-vector} and
+ * {@code cpu-ejml} run): one matrix on one thread, a batch spread over {@link Parallel#threads()} (all cores
+ * by default). {@code impl=cuda} is {@link CudaBackend#svd} with its default options, host copies included
+ * (what training pays); where CUDA is not usable its setup fails with the probe's reason and the EJML rows
+ * still run ({@code ./bench report} then leaves the CUDA variant out and prints the reason).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -29,19 +38,42 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class SvdBench {
-    @Param({"64x64", "256x256", "512x512", "1024x256"})
+    @Param({"64x64", "256x256", "512x512", "1024x256", "64x16x16", "64x32x32", "64x128x128"})
     public String shape;
 
+    @Param({"ejml"})
+    public String impl;
+
     private Tensor a;
+    private CudaBackend cuda;
 
     @Setup
     public void setup() {
-        String[] mn = shape.split("x");
-        a = Tensor.randn(new Rng(7), Integer.parseInt(mn[0]), Integer.parseInt(mn[1]));
+        String[] dims = shape.split("x");
+        int[] sizes = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) sizes[i] = Integer.parseInt(dims[i]);
+        if (sizes.length < 2 || sizes.length > 3) {
+            throw new IllegalArgumentException("shape must be MxN or BxNxN, got " + shape);
+        }
+        a = Tensor.randn(new Rng(7), sizes);
+        switch (impl) {
+            case "ejml":
+                break;
+            case "cuda":
+                cuda = CudaBench.openCuda(CudaOptions.DEFAULT_SVD_STREAMS);
+                break;
+            default:
+                throw new IllegalArgumentException("impl must be ejml or cuda, got " + impl);
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        if (cuda != null) cuda.close();
     }
 
     @Benchmark
     public Backend.Svd svd() {
-        return EjmlLinalg.svd(a);
+        return cuda != null ? cuda.svd(a) : EjmlLinalg.svd(a);
     }
 }

@@ -7,9 +7,11 @@ import org.oialr.engine.Parallel;
 import org.oialr.engine.Rng;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
-import org.oialr.nn.Models;
+import org.oialr.lowrank.Oialr;
+import org.oialr.lowrank.OialrConfig;
 import org.oialr.nn.Module;
 import org.oialr.optim.AdamW;
+import org.oialr.train.ModelZoo;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,8 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One full training step at batch 128 on random data: zeroGrad, forward, cross-entropy, backward, AdamW
  * step, inside a {@link Workspace} scope (so temporaries come from the pool). Models: the MLP
- * 784-512-512-10 and the mini ViT (patch 7, dim 64, depth 4, heads 4). Run with {@code -prof gc} to see the
- * bytes allocated per step ({@code gc.alloc.rate.norm}).
+ * 784-512-512-10, the small CNN and the mini ViT (patch 7, dim 64, depth 4, heads 4).
+ *
+ * <p>{@code rank=full} trains the dense model; a fraction f (1.0, 0.5, 0.25, 0.1) trains it in OIALR's
+ * low-rank phase: the setup runs the transition ({@link Oialr#transition()}, every eligible layer becomes
+ * U·S·Vᵀ and the optimizer trains S) and then cuts every converted layer to rank ceil(f · full rank)
+ * ({@link Oialr#truncateRanks}), so the timed step is forward + backward + AdamW on S and the kept layers.
+ * Run with {@code -prof gc} to see the bytes allocated per step ({@code gc.alloc.rate.norm}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,8 +44,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 public class TrainStepBench {
-    @Param({"mlp", "vit"})
+    @Param({"mlp", "cnn", "vit"})
     public String model;
+
+    /** {@code full}, or the low-rank phase with ranks cut to this fraction of full rank. */
+    @Param({"full", "1.0", "0.5", "0.25", "0.1"})
+    public String rank;
 
     @Param({"1", "2"})
     public int threads;
@@ -56,12 +67,19 @@ public class TrainStepBench {
     public void setup() {
         savedThreads = Parallel.threads();
         Parallel.setThreads(threads);
-        switch (model) {
-            case "mlp": net = Models.mlp(1); break;
-            case "vit": net = Models.vit(1); break;
-            default: throw new IllegalArgumentException("model must be mlp or vit, got " + model);
-        }
+        net = ModelZoo.build(model, 1);
         optimizer = new AdamW(net.parameters(), 1e-4);
+        if (!rank.equals("full")) {
+            double fraction;
+            try {
+                fraction = Double.parseDouble(rank);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("rank must be full or a fraction in (0, 1], got " + rank);
+            }
+            Oialr oialr = new Oialr(OialrConfig.builder().build(), net, optimizer);
+            oialr.transition();
+            oialr.truncateRanks(fraction);
+        }
         Rng rng = new Rng(2);
         x = Tensor.randn(rng, batch, 1, 28, 28);
         labels = new int[batch];

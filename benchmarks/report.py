@@ -1,0 +1,501 @@
+#!/usr/bin/env python3
+"""Turns the JMH results of `./bench report` into benchmarks/results/<date>.md and <date>.json.
+
+    python3 benchmarks/report.py --env ENV.json --profile short [options] JMH.json [JMH.json ...]
+
+ENV.json is what org.oialr.bench.BenchEnv prints (backend, CUDA status, threads). The Markdown report has a
+header (date, CPU, cores, JVM, backend, profile, git commit) and one table per section:
+
+- machine peak: FmaPeakBench, GFLOP/s of a Vector API FMA loop on 1 and on 2 cores at once;
+- GEMM: GemmBench, ours against EJML on 1 and 2 threads, GFLOP/s and the fraction of the FMA peak
+  (threads x the one-core peak);
+- SVD: SvdBench, EJML and CUDA (or "n/a (reason)" where CUDA is not usable);
+- training step: TrainStepBench, per model and phase (full rank, low rank at a fraction of the full ranks),
+  with samples per second and the speed-up over the full-rank step;
+- OIALR transition and rank update: OialrBench, also in training steps (cost / the same model's full-rank
+  step in the same run).
+
+Every time is the median over all measurement iterations of all forks, with the min-max of those iterations
+as the error bar (JMH's own 99.9% error is in the JSON). The JSON holds the header, every figure, the
+derived figures per section, the regressions and JMH's raw results.
+
+Regression guard: every figure is compared with the same figure (same benchmark and parameters) of the
+previous report, the newest committed benchmarks/results/YYYY-MM-DD.json other than the one being written.
+A figure 20% or more worse (a time 1.2x longer, a rate 0.8x as high) gets a warning sign in its table and a
+line at the top of the report.
+
+Tests: python3 -m unittest discover benchmarks
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+from table import fmt, to_ms
+
+THRESHOLD = 0.20
+WARN = "\u26a0"
+REPORT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+RANK_ORDER = ["full", "1.0", "0.5", "0.25", "0.1"]
+MODEL_ORDER = ["mlp", "cnn", "vit"]
+MODEL_NAMES = {"mlp": "MLP", "cnn": "CNN", "vit": "mini ViT"}
+PER_SECOND = {"ops/ns": 1e9, "ops/us": 1e6, "ops/ms": 1e3, "ops/s": 1.0}
+
+
+# ------------------------------------------------------------------ measurements
+
+def short_name(bench):
+    """org.oialr.bench.GemmBench.gemm -> GemmBench.gemm"""
+    return ".".join(bench.split(".")[-2:])
+
+
+def figure_key(bench, params):
+    """The identity of a figure across reports: benchmark and its parameters."""
+    return short_name(bench) + "[" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + "]"
+
+
+def measure(result):
+    """One JMH result as a figure: median, min and max over all iterations of all forks.
+
+    Times are in ms (lower is better); a benchmark with a `flops` counter (FmaPeakBench) is a rate in
+    GFLOP/s (higher is better).
+    """
+    params = result.get("params") or {}
+    flops = (result.get("secondaryMetrics") or {}).get("flops")
+    if flops is not None:
+        scale = PER_SECOND[flops["scoreUnit"]] / 1e9
+        samples = [s * scale for fork in flops.get("rawData", []) for s in fork] or [flops["score"] * scale]
+        unit, better, error = "GFLOP/s", "higher", flops.get("scoreError")
+        error = error * scale if isinstance(error, (int, float)) else None
+    else:
+        metric = result["primaryMetric"]
+        samples = [to_ms(s, metric["scoreUnit"]) for fork in metric.get("rawData", []) for s in fork]
+        samples = samples or [to_ms(metric["score"], metric["scoreUnit"])]
+        unit, better = "ms", "lower"
+        error = metric.get("scoreError")
+        # JMH's error is in the score's unit; convert it like the score (time units only)
+        error = to_ms(error, metric["scoreUnit"]) if isinstance(error, (int, float)) and metric["scoreUnit"].endswith("/op") else None
+    return {
+        "key": figure_key(result["benchmark"], params),
+        "bench": short_name(result["benchmark"]),
+        "params": params,
+        "threads": result.get("threads", 1),
+        "value": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "error": error,
+        "iterations": len(samples),
+        "unit": unit,
+        "better": better,
+    }
+
+
+def worse_fraction(previous, current, better):
+    """How much worse `current` is than `previous`: 0.25 = 25% worse; negative when it is better."""
+    if previous <= 0:
+        return 0.0
+    if better == "lower":
+        return current / previous - 1.0
+    return 1.0 - current / previous
+
+
+def regressions(current, previous, threshold=THRESHOLD):
+    """Figures of `current` 20% (threshold) or more worse than the same figure of `previous`.
+
+    Both map a key to {"value", "better", ...}; figures missing from either side are not compared.
+    Returns a list of {"key", "previous", "current", "worse"} in the order of `current`.
+    """
+    out = []
+    for key, fig in current.items():
+        old = previous.get(key)
+        if old is None:
+            continue
+        worse = worse_fraction(old["value"], fig["value"], fig["better"])
+        if worse >= threshold - 1e-9:
+            out.append({"key": key, "previous": old["value"], "current": fig["value"], "worse": worse, "unit": fig["unit"]})
+    return out
+
+
+def previous_report(results_dir, exclude, tracked=None):
+    """The newest YYYY-MM-DD.json in results_dir other than `exclude` (a file name), or None.
+
+    `tracked` (a set of file names) limits the choice to committed reports; None means every file.
+    """
+    if not os.path.isdir(results_dir):
+        return None
+    names = sorted(n for n in os.listdir(results_dir)
+                   if REPORT_NAME.match(n) and n != exclude and (tracked is None or n in tracked))
+    return os.path.join(results_dir, names[-1]) if names else None
+
+
+def tracked_files(results_dir):
+    """Names of the files git tracks in results_dir, or None when git cannot say (not a checkout)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "."], cwd=results_dir, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {os.path.basename(line) for line in out.stdout.splitlines() if "/" not in line}
+
+
+# ------------------------------------------------------------------ formatting
+
+def cell(fig, marks):
+    """median [min-max], with the warning sign when the regression guard marked it."""
+    if fig is None:
+        return "-"
+    text = f"{fmt(fig['value'])} [{fmt(fig['min'])}-{fmt(fig['max'])}]"
+    return text + (" " + WARN if fig["key"] in marks else "")
+
+
+def ratio(x):
+    return f"{x:.2f}x" if x is not None and x < 10 else (f"{x:.0f}x" if x is not None else "-")
+
+
+def table(header, rows, labels=1):
+    """A Markdown table; the first `labels` columns are left-aligned, the figures right-aligned."""
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" if i < labels else "---:" for i in range(len(header))) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return out
+
+
+def shape_label(shape):
+    """SvdBench shapes: MxN (one matrix) or BxNxN (a batch)."""
+    dims = shape.split("x")
+    if len(dims) == 3:
+        return f"{dims[0]} x ({dims[1]}x{dims[2]})", "batched"
+    return shape, "square" if dims[0] == dims[1] else "tall"
+
+
+def gemm_flops(shape):
+    m = re.match(r"^(?:[NT]{2}-)?(\d+)x(\d+)x(\d+)$", shape)
+    return 2.0 * int(m.group(1)) * int(m.group(2)) * int(m.group(3)) if m else None
+
+
+def gflops_of(fig, flops):
+    return flops / (fig["value"] * 1e-3) / 1e9 if fig and flops else None
+
+
+# ------------------------------------------------------------------ sections
+
+def by_bench(figs, bench):
+    return [f for f in figs if f["bench"] == bench]
+
+
+def peak_section(figs, marks):
+    one = next(iter(by_bench(figs, "FmaPeakBench.oneThread")), None)
+    two = next(iter(by_bench(figs, "FmaPeakBench.twoThreads")), None)
+    if not one and not two:
+        return [], {}, None
+    rows, derived = [], {}
+    for fig, threads in ((one, 1), (two, 2)):
+        if fig:
+            per_core = fig["value"] / threads
+            rows.append([threads, cell(fig, marks), fmt(per_core)])
+            derived[str(threads)] = {"gflops": fig["value"], "gflopsPerCore": per_core}
+    md = ["## Machine peak: Vector API FMA loop (FmaPeakBench)", "",
+          "12 independent FMA chains on the preferred vector species, no memory traffic: the most one core "
+          "(or two at once) can compute. GEMM's fraction of peak below divides by threads x the one-core peak.", ""]
+    md += table(["threads", "GFLOP/s median [min-max]", "GFLOP/s per core"], rows)
+    return md, derived, one["value"] if one else None
+
+
+def gemm_section(figs, marks, peak_per_core):
+    gemm = by_bench(figs, "GemmBench.gemm")
+    if not gemm:
+        return [], []
+    index = {(f["params"].get("shape"), f["params"].get("threads"), f["params"].get("impl")): f for f in gemm}
+    shapes = list(dict.fromkeys(f["params"]["shape"] for f in gemm))
+    threads = sorted({f["params"]["threads"] for f in gemm}, key=int)
+    rows, derived = [], []
+    for shape in shapes:
+        flops = gemm_flops(shape)
+        for t in threads:
+            ours, ejml = index.get((shape, t, "ours")), index.get((shape, t, "ejml"))
+            if not ours and not ejml:
+                continue
+            g_ours, g_ejml = gflops_of(ours, flops), gflops_of(ejml, flops)
+            frac = g_ours / (int(t) * peak_per_core) if g_ours and peak_per_core else None
+            speedup = ejml["value"] / ours["value"] if ours and ejml else None
+            rows.append([shape, t, cell(ours, marks), fmt(g_ours) or "-", f"{100 * frac:.0f}%" if frac else "-",
+                         cell(ejml, marks), fmt(g_ejml) or "-", ratio(speedup)])
+            derived.append({"shape": shape, "threads": int(t), "oursGflops": g_ours, "fractionOfPeak": frac,
+                            "ejmlGflops": g_ejml, "speedupOverEjml": speedup})
+    md = ["## GEMM: our Vector API kernel against EJML (GemmBench)", "",
+          "C = op(A)·op(B) in float32; shape TT-MxNxK (2·m·n·k flops). The last three shapes are the MLP's "
+          "forward, weight gradient and input gradient at batch 128. EJML: CommonOps_FDRM (1 thread), "
+          "CommonOps_MT_FDRM (2). Peak = threads x the one-core FMA peak.", ""]
+    md += table(["shape", "threads", "ours ms", "ours GFLOP/s", "% of peak", "EJML ms", "EJML GFLOP/s",
+                 "ours vs EJML"], rows, labels=2)
+    return md, derived
+
+
+def svd_section(figs, marks, env):
+    svd = by_bench(figs, "SvdBench.svd")
+    if not svd:
+        return [], []
+    index = {(f["params"].get("shape"), f["params"].get("impl", "ejml")): f for f in svd}
+    shapes = list(dict.fromkeys(f["params"]["shape"] for f in svd))
+    reason = env.get("cuda", "CUDA not probed")
+    if not env.get("cudaUsable"):
+        # the probe's reason up to its advice ("no NVIDIA driver (libcuda.so.1 not found): install ...")
+        no_cuda = f"n/a ({reason.split(': ')[0]})"
+    else:
+        no_cuda = "n/a (no result: see the JMH log)"
+    rows, derived = [], []
+    for shape in shapes:
+        label, kind = shape_label(shape)
+        ejml, cuda = index.get((shape, "ejml")), index.get((shape, "cuda"))
+        speedup = ejml["value"] / cuda["value"] if ejml and cuda else None
+        rows.append([label, kind, cell(ejml, marks), cell(cuda, marks) if cuda else no_cuda,
+                     ratio(speedup) if cuda else "n/a"])
+        derived.append({"shape": shape, "kind": kind, "cudaSpeedup": speedup})
+    md = ["## SVD: EJML and CUDA (SvdBench)", "",
+          "Thin SVD of Gaussian float32 matrices: one m x n matrix (as in the transition) or a batch of small "
+          "square ones (as in a rank update; EJML spreads a batch over the cores, CUDA runs gesvdjBatched "
+          "up to 32x32). CUDA times include the host copies.", ""]
+    md += table(["shape", "kind", "EJML ms", "CUDA ms", "EJML / CUDA"], rows, labels=2)
+    if not env.get("cudaUsable"):
+        md += ["", f"CUDA not usable here: {reason}."]
+    return md, derived
+
+
+def full_steps(figs):
+    """model -> the full-rank step figure, at the highest thread count measured."""
+    out = {}
+    for f in by_bench(figs, "TrainStepBench.trainStep"):
+        if f["params"].get("rank") != "full":
+            continue
+        model = f["params"]["model"]
+        if model not in out or int(f["params"].get("threads", 0)) > int(out[model]["params"].get("threads", 0)):
+            out[model] = f
+    return out
+
+
+def step_section(figs, marks):
+    steps = by_bench(figs, "TrainStepBench.trainStep")
+    if not steps:
+        return [], []
+    threads = sorted({f["params"].get("threads", "") for f in steps}, key=lambda t: int(t or 0))
+    ordered = sorted(steps, key=lambda f: (_order(MODEL_ORDER, f["params"]["model"]), int(f["params"].get("threads") or 0),
+                                           _order(RANK_ORDER, f["params"]["rank"])))
+    full = {(f["params"]["model"], f["params"].get("threads")): f for f in steps if f["params"]["rank"] == "full"}
+    rows, derived = [], []
+    for f in ordered:
+        p = f["params"]
+        batch = int(p.get("batch", 128))
+        base = full.get((p["model"], p.get("threads")))
+        speedup = base["value"] / f["value"] if base else None
+        phase = "full rank" if p["rank"] == "full" else f"low rank, {100 * float(p['rank']):g}% of full ranks"
+        sps = batch / (f["value"] * 1e-3)
+        row = [MODEL_NAMES.get(p["model"], p["model"]), phase, cell(f, marks), f"{sps:,.0f}", ratio(speedup)]
+        if len(threads) > 1:
+            row.insert(1, p.get("threads"))
+        rows.append(row)
+        derived.append({"model": p["model"], "rank": p["rank"], "threads": p.get("threads"), "samplesPerSecond": sps,
+                        "speedupOverFullRank": speedup})
+    header = ["model", "phase", "ms per step", "samples/s", "speed-up vs full rank"]
+    if len(threads) > 1:
+        header.insert(1, "threads")
+    batch = steps[0]["params"].get("batch", "128")
+    md = ["## Training step (TrainStepBench)", "",
+          f"Batch {batch}, random data: forward, cross-entropy, backward, AdamW, on "
+          f"{', '.join(t for t in threads if t)} thread(s). Low rank: after the transition every converted layer "
+          "is cut to ceil(fraction x its full rank) and only S trains.", ""]
+    md += table(header, rows, labels=len(header) - 3)
+    return md, derived
+
+
+def oialr_section(figs, marks, method, title, intro, label_of):
+    items = by_bench(figs, "OialrBench." + method)
+    if not items:
+        return [], []
+    base = full_steps(figs)
+    items = sorted(items, key=lambda f: (_order(MODEL_ORDER, f["params"]["model"]), f["params"].get("scope", "")))
+    rows, derived = [], []
+    for f in items:
+        p = f["params"]
+        step = base.get(p["model"])
+        in_steps = f["value"] / step["value"] if step else None
+        rows.append([MODEL_NAMES.get(p["model"], p["model"])] + label_of(p) + [cell(f, marks),
+                    fmt(in_steps) if in_steps is not None else "- (no full-rank step measured)"])
+        derived.append(dict(p, inSteps=in_steps))
+    header = ["model"] + (["layers"] if method == "rankUpdate" else []) + ["ms", "in full-rank steps"]
+    return [f"## {title} (OialrBench.{method})", "", intro, ""] + table(header, rows, labels=len(header) - 2), derived
+
+
+def _order(order, value):
+    return order.index(value) if value in order else len(order)
+
+
+# ------------------------------------------------------------------ the report
+
+def header_lines(h):
+    lines = [f"# Benchmark report {h['date']}", "",
+             "| | |", "|---|---|",
+             f"| date | {h['date']} |",
+             f"| CPU | {h['cpu']} |",
+             f"| cores | {h['cores']} |",
+             f"| JVM | {h['jvm']} |",
+             f"| backend | {h['backend']} |",
+             f"| profile | {h['profile']} |",
+             f"| git commit | {h['commit']} |"]
+    if h.get("wallSeconds") is not None:
+        lines.append(f"| wall time | {h['wallSeconds'] / 60:.1f} min |")
+    if h.get("note"):
+        lines.append(f"| note | {h['note']} |")
+    return lines
+
+
+def guard_lines(regs, previous_name, previous_header, header, figs):
+    if previous_name is None:
+        return ["Regression guard: no previous report in benchmarks/results to compare with."]
+    caveat = ""
+    if previous_header and previous_header.get("cpu") != header.get("cpu"):
+        caveat = f" (which ran on another CPU, {previous_header.get('cpu')}: differences may be the machine's)"
+    if not regs:
+        return [f"Regression guard: no figure is 20% or more worse than in {previous_name}{caveat}."]
+    units = {f["key"]: f["unit"] for f in figs}
+    lines = [f"{WARN} **Regression guard: {len(regs)} figure(s) 20% or more worse than in {previous_name}**{caveat}, "
+             f"marked {WARN} in the tables:", ""]
+    for r in regs:
+        lines.append(f"- {WARN} {r['key']}: {fmt(r['previous'])} -> {fmt(r['current'])} {units[r['key']]} "
+                     f"({100 * r['worse']:.0f}% worse)")
+    return lines
+
+
+def build(results, env, header, previous=None, previous_name=None):
+    """The Markdown report and its JSON from JMH results, the BenchEnv object, the header fields and the
+    previous report's JSON object (or None)."""
+    figs = [measure(r) for r in results]
+    current = {f["key"]: {k: f[k] for k in ("value", "min", "max", "error", "unit", "better", "iterations")} for f in figs}
+    regs = regressions(current, previous.get("figures", {})) if previous else []
+    marks = {r["key"] for r in regs}
+
+    peak_md, peak_derived, peak_core = peak_section(figs, marks)
+    gemm_md, gemm_derived = gemm_section(figs, marks, peak_core)
+    svd_md, svd_derived = svd_section(figs, marks, env)
+    step_md, step_derived = step_section(figs, marks)
+    tr_md, tr_derived = oialr_section(
+        figs, marks, "transition", "OIALR transition: full rank -> U S V^T",
+        "One thin SVD per eligible layer (layers spread over the cores) and the module and optimizer swap; "
+        "\"in full-rank steps\" divides by the same model's full-rank training step above.", lambda p: [])
+    up_md, up_derived = oialr_section(
+        figs, marks, "rankUpdate", "OIALR rank update",
+        "One rank update with the spec's defaults (sigma cutoff 0.1) on dense S matrices: batched SVD of S, the "
+        "rank cut, U·P, V·Q and S's optimizer state. \"all\" updates every converted layer, \"last 10%\" the "
+        "last 10% of them (the first update of a run).",
+        lambda p: ["all" if p.get("scope") == "all" else "last 10%"])
+
+    md = header_lines(header) + [""] + guard_lines(regs, previous_name, (previous or {}).get("header"), header, figs)
+    for section in (peak_md, gemm_md, svd_md, step_md, tr_md, up_md):
+        if section:
+            md += [""] + section
+    md += ["", "Cells: median [min-max] over all measurement iterations (ms unless stated). "
+           "Raw JMH results and every derived figure: the .json beside this file."]
+    report = {
+        "format": 1,
+        "header": header,
+        "env": env,
+        "previous": previous_name,
+        "regressions": regs,
+        "figures": current,
+        "derived": {"peak": peak_derived, "gemm": gemm_derived, "svd": svd_derived, "trainStep": step_derived,
+                    "transition": tr_derived, "rankUpdate": up_derived},
+        "jmh": results,
+    }
+    return "\n".join(md) + "\n", report
+
+
+# ------------------------------------------------------------------ command line
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown (no /proc/cpuinfo)"
+
+
+def git_commit(cwd):
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return sha + (" (with uncommitted changes)" if dirty else "")
+
+
+def jvm_of(results):
+    if not results:
+        return "unknown"
+    r = results[0]
+    return f"{r.get('vmName', 'JVM')} {r.get('vmVersion', r.get('jdkVersion', '?'))}"
+
+
+def backend_of(env):
+    text = env.get("backend", "unknown")
+    if env.get("vectorBits"):
+        text += f" (Vector API {env['vectorBits']}-bit)"
+    reasons = env.get("backendReasons") or []
+    return text + "".join("; " + r for r in reasons)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="Write benchmarks/results/<date>.md and .json from JMH results.")
+    ap.add_argument("jmh", nargs="+", help="JMH JSON result files (-rf json)")
+    ap.add_argument("--env", required=True, help="JSON printed by org.oialr.bench.BenchEnv")
+    ap.add_argument("--profile", required=True, help="profile name and its JMH options, for the header")
+    ap.add_argument("--results", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"),
+                    help="directory of the reports (default benchmarks/results)")
+    ap.add_argument("--date", default=datetime.date.today().isoformat(), help="YYYY-MM-DD (default today)")
+    ap.add_argument("--note", default="", help="a line for the header, e.g. 'machine shared'")
+    ap.add_argument("--wall-seconds", type=float, help="wall time of the whole run, for the header")
+    args = ap.parse_args(argv[1:])
+
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", args.date):
+        ap.error(f"--date must be YYYY-MM-DD, got {args.date}")
+    results = []
+    for path in args.jmh:
+        with open(path) as f:
+            results.extend(json.load(f))
+    if not results:
+        ap.error("the JMH files hold no results: did every benchmark fail? See the JMH log above")
+    with open(args.env) as f:
+        env = json.load(f)
+
+    os.makedirs(args.results, exist_ok=True)
+    name = args.date + ".json"
+    prev_path = previous_report(args.results, name, tracked_files(args.results))
+    previous = None
+    if prev_path:
+        with open(prev_path) as f:
+            previous = json.load(f)
+    header = {"date": args.date, "cpu": cpu_model(), "cores": os.cpu_count(), "jvm": jvm_of(results),
+              "backend": backend_of(env), "profile": args.profile, "commit": git_commit(args.results),
+              "wallSeconds": args.wall_seconds, "note": args.note}
+    md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None)
+
+    md_path, json_path = os.path.join(args.results, args.date + ".md"), os.path.join(args.results, name)
+    with open(md_path, "w") as f:
+        f.write(md)
+    with open(json_path, "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    print(md)
+    print(f"report: wrote {md_path} and {json_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
