@@ -45,15 +45,20 @@ public final class LowRankLinear extends LowRankModule {
         long rows = x.value().numel() / in;
         Var y;
         if (factoredIsCheaper(rows)) {
+            // as one [rows, in] matrix: a [B, T, in] input would otherwise run B small batched products
+            Var x2 = x.rank() == 2 ? x : F.reshape(x, (int) rows, in);
             Var u = Var.constant(u()), v = Var.constant(v());
             if (!transposed()) {
-                // W = U S Vᵀ  ->  x Wᵀ = ((x V) Sᵀ) Uᵀ
-                y = F.matmul(F.matmul(F.matmul(x, v), F.transpose(s())), F.transpose(u));
+                // W = U S Vᵀ  ->  x Wᵀ + b = ((x V) Sᵀ) Uᵀ + b
+                y = F.linear(F.linear(F.matmul(x2, v), s(), null), u, bias());
             } else {
-                // Wᵀ = U S Vᵀ  ->  x Wᵀ = ((x U) S) Vᵀ
-                y = F.matmul(F.matmul(F.matmul(x, u), s()), F.transpose(v));
+                // Wᵀ = U S Vᵀ  ->  x Wᵀ + b = ((x U) S) Vᵀ + b
+                y = F.linear(F.matmul(F.matmul(x2, u), s()), v, bias());
             }
-            return bias() == null ? y : F.add(y, bias());
+            if (x.rank() == 2) return y;
+            int[] shape = x.shape();
+            shape[shape.length - 1] = out;
+            return F.reshape(y, shape);
         }
         return F.linear(x, weightMatrixVar(), bias());
     }
