@@ -53,12 +53,14 @@ public final class VectorGemm {
      */
     public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 512), NR);
     /**
-     * Default of {@link #parallelMinFlops()}: 2·320³ flops, about 0.3 ms on one Zen 5 core. Measured with JMH
-     * (GemmBench, 2 threads against 1): 256³ ran slower on 2 threads (0.19 against 0.16 ms; waking a pool
-     * worker and packing the shared operand twice cost more than half the work), 320³ about even, 384³ 1.5x
-     * faster.
+     * Default of {@link #parallelMinFlops()}: 2²² flops (about 20 µs on one Zen 5 core). Chosen on whole training
+     * steps (TrainStepBench, 2 threads, JMH, one session): the mini ViT, whose GEMMs are 2176 x 64 x 64..192
+     * (9-53 Mflop), took 30.2 ms per step with 2²², 33.1 with 2²⁴ and 38.6 with the earlier 2·320³; the MLP and the
+     * CNN stayed within noise. An isolated square GEMM is the worst case for splitting (GemmBench: 256³ ran 0.19 ms
+     * on 2 threads against 0.16 on one, waking a pool worker costing more than half the work), but in a training
+     * step the workers are busy or just idle and the ViT's tall products split by rows without repacking B.
      */
-    public static final long DEFAULT_PARALLEL_MIN_FLOPS = 2L * 320 * 320 * 320;
+    public static final long DEFAULT_PARALLEL_MIN_FLOPS = 1L << 22;
 
     private static volatile long parallelMinFlops =
             Long.getLong("oialr.gemm.parallelMinFlops", DEFAULT_PARALLEL_MIN_FLOPS);
