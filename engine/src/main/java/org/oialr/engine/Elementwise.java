@@ -11,8 +11,8 @@ import org.oialr.engine.cpu.VectorKernels;
  * <p>Work above {@link #GRAIN} elements is split over {@link Parallel}. The hot loops (binary ops on equal
  * shapes, on a one-element operand and on leading/trailing broadcasts; scale, addScalar, axpy, fma; the exact
  * unary ops such as RELU) run on the Vector API ({@link VectorKernels}) when {@link #vectorKernels()}, else on
- * scalar loops; both give the same bits. GELU and its gradient are float32 arithmetic with their own exp
- * ({@link #expf}) on both paths; the other transcendental functions (exp, log, tanh) stay scalar {@link Math} calls.
+ * scalar loops; both give the same bits. Transcendental functions stay scalar: GELU and its gradient in float32
+ * arithmetic with their own exp ({@link #expf}), exp, log and tanh as {@link Math} calls.
  */
 public final class Elementwise {
     /** Work below this many elements stays on the calling thread. */
@@ -108,8 +108,7 @@ public final class Elementwise {
     }
 
     /**
-     * out = g · gelu'(x) elementwise (GELU's backward); x, g and out have one shape, out may be g. The Vector API loop
-     * and the scalar loop give the same bits.
+     * out = g · gelu'(x) elementwise (GELU's backward); x, g and out have one shape, out may be g.
      */
     public static Tensor geluBackward(Tensor x, Tensor g, Tensor out) {
         x.requireContiguous("geluBackward");
@@ -121,20 +120,21 @@ public final class Elementwise {
         out = prepare("geluBackward", out, x.shape());
         float[] xd = x.data(), gd = g.data(), od = out.data();
         int xo = x.offset(), go = g.offset(), oo = out.offset();
-        boolean vec = vector;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            if (vec) {
-                VectorKernels.geluBackward(xd, xo + s, gd, go + s, od, oo + s, e - s);
-            } else {
-                for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i]);
-            }
+            for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i]);
         });
         return out;
     }
 
-    /** The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). */
+    /**
+     * The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). GELU has no
+     * vector loop on purpose: one written with the Vector API (about 1.1 ns per element alone) fell back, inside a
+     * whole mini-ViT training step, to the API's un-intrinsified Java code for part of the time (C2 in JDK 17), which
+     * allocated 64.7 MB per step and ran no faster than this scalar float32 loop over two threads (TrainStepBench:
+     * 32.4-33.9 ms against 33.6 ms, 130 KB per step).
+     */
     private static final java.util.Set<Unary> VECTOR_UNARY = java.util.EnumSet.of(
-            Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU, Unary.GELU);
+            Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU);
 
     static float apply(Unary op, float v) {
         return op.apply(v);
@@ -145,17 +145,17 @@ public final class Elementwise {
     }
 
     private static final double INV_SQRT2 = 0.7071067811865476;
-    public static final float HALF_INV_SQRT2 = 0.35355339f;
-    public static final float INV_SQRT_2PI = 0.39894228f;
+    private static final float HALF_INV_SQRT2 = 0.35355339f;
+    private static final float INV_SQRT_2PI = 0.39894228f;
     /** |x| beyond which Φ(-|x|) is below float's smallest value: the float GELU clamps |x| here. */
-    public static final float GELU_CLAMP = 20f;
+    static final float GELU_CLAMP = 20f;
     /** Numerical Recipes' erfc fit, erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2): P's coefficients, t⁰ first. */
-    public static final float[] ERFC_P = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f, 0.27886807f,
+    private static final float[] ERFC_P = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f, 0.27886807f,
         -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
 
-    public static final float INV_SQRT2_F = 0.70710677f;
+    private static final float INV_SQRT2_F = 0.70710677f;
     /** erf(z) = z·Q(z²) near 0: Q's Taylor coefficients 2/√π·(-1)ⁿ/(n!·(2n + 1)), n = 0..8 (enough for |z| ≤ 1/√2). */
-    public static final float[] ERF_Q = {1.1283791670955126f, -0.37612638903183754f, 0.11283791670955126f,
+    private static final float[] ERF_Q = {1.1283791670955126f, -0.37612638903183754f, 0.11283791670955126f,
         -0.026866170645131252f, 0.005223977625442188f, -0.0008548327023450852f, 0.00012055332981789664f,
         -1.492565035840625e-05f, 1.6462114365889246e-06f};
 
@@ -170,8 +170,7 @@ public final class Elementwise {
     }
 
     /**
-     * Exact GELU, x·Φ(x) with Φ(x) = erfc(-x/√2)/2, in float32 arithmetic (the Vector API loop performs the same
-     * operations and gives the same bits). Φ(-|x|) is taken from an erfc fit in the form t·e^(-z² + P(t)), so it keeps
+     * Exact GELU, x·Φ(x) with Φ(x) = erfc(-x/√2)/2, in float32 arithmetic. Φ(-|x|) is taken from an erfc fit in the form t·e^(-z² + P(t)), so it keeps
      * its relative accuracy in the left tail where 1 + erf(x/√2) would cancel; -x²/2 enters the exponent as an
      * exact two-float sum. For |x| ≤ 1, where that fit is least accurate relative to Φ, x/2·(1 + erf(x/√2)) with
      * erf's Taylor series. Error below 6 ulps of the float64 value wherever |gelu(x)| > 1e-36 (deeper in the tail the
@@ -220,15 +219,15 @@ public final class Elementwise {
         return 0.5f * Math.fma(e, d, e);
     }
 
-    public static final float LOG2E = 1.44269504f;
+    private static final float LOG2E = 1.44269504f;
     /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| < 2^11) and the rest. */
-    public static final float LN2_HI = 0.693145751953125f;
-    public static final float LN2_LO = 1.428606765330187e-06f;
+    private static final float LN2_HI = 0.693145751953125f;
+    private static final float LN2_LO = 1.428606765330187e-06f;
     /** 1.5·2^23: adding it to a float of magnitude below 2^22 rounds it to an integer held in the low mantissa bits. */
-    public static final float SHIFT = 12582912f;
-    public static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
+    private static final float SHIFT = 12582912f;
+    private static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
     /** e^x is below half the smallest subnormal float under this, and overflows above {@link #EXP_MAX}. */
-    public static final float EXP_MIN = -110f, EXP_MAX = 89f;
+    private static final float EXP_MIN = -110f, EXP_MAX = 89f;
 
     /**
      * e^x in float32 arithmetic, within 2 ulps of the float64 value (subnormal results included), +∞ above 88.73,
