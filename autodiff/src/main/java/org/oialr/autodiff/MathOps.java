@@ -83,14 +83,11 @@ final class MathOps {
     }
 
     static Var unary(Unary op, Var x) {
+        if (op == Unary.GELU && x.requiresGrad()) return gelu(x);
         Tensor xv = x.value().contiguous();
         Tensor y = Elementwise.unary(op, xv, Workspace.allocUninitialized(xv.shape()));
         return Var.result(op.name().toLowerCase(), y, g -> {
             if (!x.requiresGrad()) return;
-            if (op == Unary.GELU) {
-                x.accumulate(Elementwise.geluBackward(xv, g.contiguous(), Workspace.allocUninitialized(xv.shape())));
-                return;
-            }
             Tensor dx = Workspace.allocUninitialized(xv.shape());
             float[] gd = g.data(), xd = xv.data(), yd = y.data(), od = dx.data();
             int go = g.offset(), xo = xv.offset(), yo = y.offset();
@@ -111,5 +108,13 @@ final class MathOps {
             });
             x.accumulate(dx);
         }, x);
+    }
+
+    /** GELU keeping Φ(x) from the forward pass, so that the backward computes only the density term. */
+    private static Var gelu(Var x) {
+        Tensor xv = x.value().contiguous();
+        Tensor cdf = Workspace.allocUninitialized(xv.shape());
+        Tensor y = Elementwise.gelu(xv, Workspace.allocUninitialized(xv.shape()), cdf);
+        return Var.result("gelu", y, g -> x.accumulate(Elementwise.geluBackward(xv, cdf, g.contiguous(), Workspace.allocUninitialized(xv.shape()))), x);
     }
 }

@@ -108,6 +108,57 @@ public final class Elementwise {
     }
 
     /**
+     * out = gelu(x) and cdf = Φ(x) elementwise in one pass, for a backward that reuses Φ
+     * ({@link #geluBackward(Tensor, Tensor, Tensor, Tensor)}); out has the same bits as {@code unary(GELU, x, out)}.
+     */
+    public static Tensor gelu(Tensor x, Tensor out, Tensor cdf) {
+        x.requireContiguous("gelu");
+        out = prepare("gelu", out, x.shape());
+        cdf = prepare("gelu", cdf, x.shape());
+        float[] xd = x.data(), od = out.data(), cd = cdf.data();
+        int xo = x.offset(), oo = out.offset(), co = cdf.offset();
+        Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                float v = xd[xo + i];
+                float phi, y;
+                if (Math.abs(v) <= 1f) {
+                    float erf = erfSmall(v), h = 0.5f * v;
+                    phi = Math.fma(0.5f, erf, 0.5f);
+                    y = Math.fma(h, erf, h);
+                } else {
+                    float c = halfErfc(v); // NaN lands here too
+                    phi = v >= 0 ? 1f - c : c;
+                    y = v * phi;
+                }
+                cd[co + i] = phi;
+                od[oo + i] = y;
+            }
+        });
+        return out;
+    }
+
+    /**
+     * out = g · gelu'(x) elementwise (GELU's backward) with Φ(x) from {@link #gelu(Tensor, Tensor, Tensor)}: only the
+     * density x·φ(x) is computed here. Same bits as {@link #geluBackward(Tensor, Tensor, Tensor)}; out may be g.
+     */
+    public static Tensor geluBackward(Tensor x, Tensor cdf, Tensor g, Tensor out) {
+        x.requireContiguous("geluBackward");
+        cdf.requireContiguous("geluBackward");
+        g.requireContiguous("geluBackward");
+        if (!g.hasShape(x.shape()) || !cdf.hasShape(x.shape())) {
+            throw new ShapeException("geluBackward: gradient " + java.util.Arrays.toString(g.shape()) + " and Φ "
+                    + java.util.Arrays.toString(cdf.shape()) + " must have the input's shape " + java.util.Arrays.toString(x.shape()));
+        }
+        out = prepare("geluBackward", out, x.shape());
+        float[] xd = x.data(), cd = cdf.data(), gd = g.data(), od = out.data();
+        int xo = x.offset(), co = cdf.offset(), go = g.offset(), oo = out.offset();
+        Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i], cd[co + i]);
+        });
+        return out;
+    }
+
+    /**
      * out = g · gelu'(x) elementwise (GELU's backward); x, g and out have one shape, out may be g.
      */
     public static Tensor geluBackward(Tensor x, Tensor g, Tensor out) {
@@ -190,8 +241,18 @@ public final class Elementwise {
      * d gelu / dx = Φ(x) + x·φ(x), float32 as {@link #gelu}; absolute error below 2e-7; 1 at +∞, 0 at -∞.
      */
     public static float geluGrad(float v) {
-        float c = halfErfc(v);
-        float cdf = Math.abs(v) <= 1f ? Math.fma(0.5f, erfSmall(v), 0.5f) : v >= 0 ? 1f - c : c;
+        float cdf;
+        if (Math.abs(v) <= 1f) {
+            cdf = Math.fma(0.5f, erfSmall(v), 0.5f);
+        } else {
+            float c = halfErfc(v); // NaN lands here too
+            cdf = v >= 0 ? 1f - c : c;
+        }
+        return geluGrad(v, cdf);
+    }
+
+    /** {@link #geluGrad(float)} given Φ(v) as {@link #gelu(Tensor, Tensor, Tensor)} computes it: Φ + x·φ(x). */
+    static float geluGrad(float v, float cdf) {
         float ax = Math.min(Math.abs(v), GELU_CLAMP);
         float hi = ax * ax;
         float lo = Math.fma(ax, ax, -hi);

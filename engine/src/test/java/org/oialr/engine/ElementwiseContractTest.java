@@ -142,6 +142,16 @@ public abstract class ElementwiseContractTest {
             assertEquals(want, out.get(i), 2e-7 * Math.max(1, Math.abs(g[i])), "geluBackward at x = " + x[i] + ", g = " + g[i]);
         }
         assertThrows(ShapeException.class, () -> Elementwise.geluBackward(Tensor.zeros(3), Tensor.zeros(4), null));
+        // the fused forward (GELU and Φ in one pass) and the backward that reuses Φ give the same bits
+        Tensor xt = Tensor.of(x, LONG), cdf = Tensor.zeros(LONG);
+        Tensor y = Elementwise.gelu(xt, null, cdf);
+        assertBitwise("fused gelu", Elementwise.unary(Elementwise.Unary.GELU, xt, null).toArray(), y.toArray());
+        for (int i = 64; i < LONG; i += 7) {
+            double phi = 0.5 * Ref64.erfc(-x[i] / Math.sqrt(2));
+            assertEquals(phi, cdf.get(i), 3e-7, "Φ(" + x[i] + ")");
+        }
+        assertBitwise("geluBackward with Φ", out.toArray(), Elementwise.geluBackward(xt, cdf, Tensor.of(g, LONG), null).toArray());
+        assertThrows(ShapeException.class, () -> Elementwise.geluBackward(Tensor.zeros(3), Tensor.zeros(4), Tensor.zeros(3), null));
     }
 
     @Test
