@@ -139,7 +139,7 @@ public final class Elementwise {
 
     /**
      * out = g · gelu'(x) elementwise (GELU's backward) with Φ(x) from {@link #gelu(Tensor, Tensor, Tensor)}: only the
-     * density x·φ(x) is computed here. Same bits as {@link #geluBackward(Tensor, Tensor, Tensor)}; out may be g.
+     * density x·φ(x) is computed here: out = g·{@link #geluGrad(float)}(x) to the bit; out may be g.
      */
     public static Tensor geluBackward(Tensor x, Tensor cdf, Tensor g, Tensor out) {
         x.requireContiguous("geluBackward");
@@ -154,25 +154,6 @@ public final class Elementwise {
         int xo = x.offset(), co = cdf.offset(), go = g.offset(), oo = out.offset();
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
             for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i], cd[co + i]);
-        });
-        return out;
-    }
-
-    /**
-     * out = g · gelu'(x) elementwise (GELU's backward); x, g and out have one shape, out may be g.
-     */
-    public static Tensor geluBackward(Tensor x, Tensor g, Tensor out) {
-        x.requireContiguous("geluBackward");
-        g.requireContiguous("geluBackward");
-        if (!g.hasShape(x.shape())) {
-            throw new ShapeException("geluBackward: gradient shape " + java.util.Arrays.toString(g.shape()) + " differs from input shape "
-                    + java.util.Arrays.toString(x.shape()));
-        }
-        out = prepare("geluBackward", out, x.shape());
-        float[] xd = x.data(), gd = g.data(), od = out.data();
-        int xo = x.offset(), go = g.offset(), oo = out.offset();
-        Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i]);
         });
         return out;
     }
@@ -195,7 +176,6 @@ public final class Elementwise {
         return v >= 0 ? (float) (1.0 / (1.0 + Math.exp(-v))) : (float) (Math.exp(v) / (1.0 + Math.exp(v)));
     }
 
-    private static final double INV_SQRT2 = 0.7071067811865476;
     private static final float HALF_INV_SQRT2 = 0.35355339f;
     private static final float INV_SQRT_2PI = 0.39894228f;
     /** |x| beyond which Φ(-|x|) is below float's smallest value: the float GELU clamps |x| here. */
@@ -221,8 +201,8 @@ public final class Elementwise {
     }
 
     /**
-     * Exact GELU, x·Φ(x) with Φ(x) = erfc(-x/√2)/2, in float32 arithmetic. Φ(-|x|) is taken from an erfc fit in the form t·e^(-z² + P(t)), so it keeps
-     * its relative accuracy in the left tail where 1 + erf(x/√2) would cancel; -x²/2 enters the exponent as an
+     * Exact GELU, x·Φ(x) with Φ(x) = erfc(-x/√2)/2, in float32 arithmetic. Φ(-|x|) is taken from an erfc fit in the
+     * form t·e^(-z² + P(t)), so it keeps its relative accuracy in the left tail where 1 + erf(x/√2) would cancel; -x²/2 enters the exponent as an
      * exact two-float sum. For |x| ≤ 1, where that fit is least accurate relative to Φ, x/2·(1 + erf(x/√2)) with
      * erf's Taylor series. Error below 6 ulps of the float64 value wherever |gelu(x)| > 1e-36 (deeper in the tail the
      * exponential's intermediate result is subnormal and loses bits; ElementwiseContractTest measures both);

@@ -131,26 +131,27 @@ public abstract class ElementwiseContractTest {
     }
 
     @Test
-    public void geluBackwardIsGradientTimesDerivative() {
+    public void geluForwardKeepsPhiAndBackwardReusesIt() {
         float[] x = values(new Rng(21), LONG, 8f), g = values(new Rng(22), LONG, 2f);
         for (int i = 0; i < 64; i++) g[i] = 1f; // keep the special x values' derivatives visible
-        Tensor out = Elementwise.geluBackward(Tensor.of(x, LONG), Tensor.of(g, LONG), null);
-        for (int i = 0; i < LONG; i++) {
-            if (Float.isNaN(x[i]) || Float.isNaN(g[i]) || Float.isInfinite(g[i])) continue;
-            double ref = Float.isInfinite(x[i]) ? (x[i] > 0 ? 1 : 0) : Ref64.geluGrad(x[i]);
-            double want = g[i] * ref;
-            assertEquals(want, out.get(i), 2e-7 * Math.max(1, Math.abs(g[i])), "geluBackward at x = " + x[i] + ", g = " + g[i]);
-        }
-        assertThrows(ShapeException.class, () -> Elementwise.geluBackward(Tensor.zeros(3), Tensor.zeros(4), null));
-        // the fused forward (GELU and Φ in one pass) and the backward that reuses Φ give the same bits
         Tensor xt = Tensor.of(x, LONG), cdf = Tensor.zeros(LONG);
+        // the fused forward gives unary(GELU)'s bits and Φ(x)
         Tensor y = Elementwise.gelu(xt, null, cdf);
         assertBitwise("fused gelu", Elementwise.unary(Elementwise.Unary.GELU, xt, null).toArray(), y.toArray());
         for (int i = 64; i < LONG; i += 7) {
             double phi = 0.5 * Ref64.erfc(-x[i] / Math.sqrt(2));
             assertEquals(phi, cdf.get(i), 3e-7, "Φ(" + x[i] + ")");
         }
-        assertBitwise("geluBackward with Φ", out.toArray(), Elementwise.geluBackward(xt, cdf, Tensor.of(g, LONG), null).toArray());
+        // the backward from Φ: g·gelu'(x) to the bit of the scalar definition, and against float64
+        Tensor out = Elementwise.geluBackward(xt, cdf, Tensor.of(g, LONG), null);
+        float[] want = new float[LONG];
+        for (int i = 0; i < LONG; i++) want[i] = g[i] * Elementwise.geluGrad(x[i]);
+        assertBitwise("geluBackward with Φ", want, out.toArray());
+        for (int i = 0; i < LONG; i++) {
+            if (Float.isNaN(x[i]) || Float.isNaN(g[i]) || Float.isInfinite(g[i])) continue;
+            double ref = Float.isInfinite(x[i]) ? (x[i] > 0 ? 1 : 0) : Ref64.geluGrad(x[i]);
+            assertEquals(g[i] * ref, out.get(i), 2e-7 * Math.max(1, Math.abs(g[i])), "geluBackward at x = " + x[i] + ", g = " + g[i]);
+        }
         assertThrows(ShapeException.class, () -> Elementwise.geluBackward(Tensor.zeros(3), Tensor.zeros(4), Tensor.zeros(3), null));
     }
 
