@@ -278,6 +278,46 @@ class OialrTest {
     }
 
     @Test
+    void lowRankConvFactoredAndDenseFormsAgree() {
+        // conv 1 -> 16 (2-D view 16 x 9, held as is) and 8 -> 6 (6 x 72, held transposed), 3x3, stride 1 and 2;
+        // rank 3 takes the two-convolution form, the full rank the dense rebuild
+        int[][] layers = {{1, 16, 1, 1}, {8, 6, 2, 0}};
+        boolean sawFactored = false, sawDense = false;
+        for (int[] l : layers) {
+            int in = l[0], out = l[1], stride = l[2], padding = l[3], fanIn = in * 9;
+            int m = Math.max(out, fanIn), n = Math.min(out, fanIn);
+            for (int r : new int[] {3, n}) {
+                Tensor u = Linalg.qr(Tensor.randn(rng, m, r)).q(), v = Linalg.qr(Tensor.randn(rng, n, r)).q();
+                Parameter bias = new Parameter("bias", Tensor.randn(rng, out));
+                LowRankConv2d layer = new LowRankConv2d(in, out, 3, stride, padding, 1, u, Tensor.randn(rng, r, r), v, bias);
+                Tensor w = layer.weightMatrix().reshape(out, in, 3, 3);
+                for (int size : new int[] {3, 9}) {
+                    Tensor x = Tensor.randn(rng, 2, in, size, size);
+                    int o = (size + 2 * padding - 3) / stride + 1;
+                    boolean factored = layer.factoredIsCheaper(2L * o * o);
+                    sawFactored |= factored;
+                    sawDense |= !factored;
+                    Tensor g = Tensor.randn(rng, 2, out, o, o);
+                    layer.zeroGrad();
+                    Var xl = Var.leaf(x.copy());
+                    layer.forward(xl).backward(g);
+                    Var wl = Var.leaf(w.copy()), xr = Var.leaf(x.copy()), br = Var.leaf(bias.value().copy());
+                    Var yr = F.conv2d(xr, wl, br, stride, padding, 1);
+                    yr.backward(g);
+                    String what = in + "->" + out + ", rank " + r + ", " + size + "x" + size + (factored ? " factored" : " dense");
+                    assertTrue(eval(layer, x).maxAbsDiff(yr.value()) < 1e-4f, what + ": forward");
+                    assertTrue(xl.grad().maxAbsDiff(xr.grad()) < 1e-4f, what + ": dX");
+                    assertTrue(bias.grad().maxAbsDiff(br.grad()) < 1e-4f, what + ": db");
+                    Tensor gw = wl.grad().reshape(out, fanIn);
+                    Tensor expected = Linalg.matmul(Linalg.matmul(u.t(), layer.transposed() ? gw.t() : gw), v);
+                    assertTrue(layer.s().grad().maxAbsDiff(expected) < 1e-3f, what + ": dS " + layer.s().grad().maxAbsDiff(expected));
+                }
+            }
+        }
+        assertTrue(sawFactored && sawDense, "both forms exercised");
+    }
+
+    @Test
     void lowRankLayersPassGradcheckOnSAndBias() {
         // central differences (float64 objective) on every element of S and the bias of both layer kinds
         Tensor u = Linalg.qr(Tensor.randn(rng, 9, 3)).q(), v = Linalg.qr(Tensor.randn(rng, 6, 3)).q();
