@@ -160,8 +160,8 @@ public final class Elementwise {
 
     /**
      * The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). GELU has no
-     * vector loop on purpose: one written with the Vector API (about 1.1 ns per element alone) fell back, inside a
-     * whole mini-ViT training step, to the API's un-intrinsified Java code for part of the time (C2 in JDK 17), which
+     * vector loop on purpose: one written with the Vector API (about 1.1 ns per element alone, in a timing loop, not
+     * JMH) fell back, inside a whole mini-ViT training step, to the API's un-intrinsified Java code for part of the time (C2 in JDK 17), which
      * allocated 64.7 MB per step and ran no faster than this scalar float32 loop over two threads (TrainStepBench:
      * 32.4-33.9 ms against 33.6 ms, 130 KB per step).
      */
