@@ -33,6 +33,7 @@ public class Var {
     private Var[] parents;
     private Backward backward;
     private Tensor grad;
+    private boolean gradArrived;
 
     /** A leaf; subclasses (parameters) use this. */
     protected Var(Tensor value, boolean requiresGrad) {
@@ -114,6 +115,7 @@ public class Var {
      * {@link Workspace} for intermediate values. Backward rules accumulate into it.
      */
     public Tensor gradBuffer() {
+        gradArrived = true;
         if (grad == null) grad = leaf ? Tensor.zeros(value.shape()) : Workspace.alloc(value.shape());
         return grad;
     }
@@ -121,6 +123,7 @@ public class Var {
     /** grad += g; {@code g} must have this value's shape. No-op when no gradient is required. */
     public void accumulate(Tensor g) {
         if (!requiresGrad) return;
+        gradArrived = true;
         if (!g.hasShape(value.shape())) {
             throw ShapeException.of("backward(" + op + ")", "gradient shape differs from value shape", g.shape(), value.shape());
         }
@@ -130,6 +133,19 @@ public class Var {
         }
         Tensor b = gradBuffer();
         Elementwise.add(b, g.contiguous(), b);
+    }
+
+    /**
+     * True when a backward pass has sent this value a gradient since {@link #clearGradArrived()} (or creation): the
+     * trainer's check that every trained parameter takes part in the loss.
+     */
+    public boolean gradArrived() {
+        return gradArrived;
+    }
+
+    /** Forgets that a gradient arrived (see {@link #gradArrived()}). */
+    public void clearGradArrived() {
+        gradArrived = false;
     }
 
     /** Zeroes a leaf's gradient in place (keeps the buffer); drops a non-leaf's. */

@@ -1,22 +1,21 @@
 package org.oialr.nn;
 
-import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
 import org.oialr.engine.Rng;
-import org.oialr.engine.ShapeException;
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch) of x [N, in, H, W] with square kernels:
  * weight [out, in/groups, k, k], bias [out] (optional); y [N, out, (H + 2p − k)/s + 1, (W + 2p − k)/s + 1].
  * Init as PyTorch: weight and bias ~ U(±1/√fan_in), fan_in = in/groups·k².
  */
-public class Conv2d extends Module {
+public class Conv2d extends Module implements WeightLayer {
     private final int in;
     private final int out;
     private final int kernel;
     private final int stride;
     private final int padding;
     private final int groups;
+    private final WeightSlot slot;
 
     /** Stride 1, no padding, one group, with bias. */
     public Conv2d(int in, int out, int kernel, Rng rng) {
@@ -42,15 +41,23 @@ public class Conv2d extends Module {
         this.padding = padding;
         this.groups = groups;
         int fanIn = in / groups * kernel * kernel;
-        registerParameter("weight", Init.uniformFanIn(rng, fanIn, out, in / groups, kernel, kernel));
+        this.slot = WeightSlot.create(this, LayerGeometry.conv2d(in, out, kernel, stride, padding, groups),
+                Init.uniformFanIn(rng, fanIn, out, in / groups, kernel, kernel));
         if (bias) registerParameter("bias", Init.uniformFanIn(rng, fanIn, out));
     }
 
+    @Override
+    public WeightSlot weightSlot() {
+        return slot;
+    }
+
+    /** The dense kernel [out, in/groups, k, k]; fails when a training method holds it in another form (use {@link #weightSlot()}). */
     public Parameter weight() {
-        return param("weight");
+        return slot.form(DenseForm.class).weight();
     }
 
     /** The bias, or null when the layer has none. */
+    @Override
     public Parameter bias() {
         return paramOrNull("bias");
     }
@@ -81,18 +88,14 @@ public class Conv2d extends Module {
 
     @Override
     public Var forward(Var x) {
-        if (x.rank() != 4 || x.dim(1) != in) {
-            throw ShapeException.of(describe(), "input must be [N, " + in + ", H, W]", x.shape());
-        }
-        if (x.dim(2) + 2 * padding < kernel || x.dim(3) + 2 * padding < kernel) {
-            throw ShapeException.of(describe(), "the padded image is smaller than the " + kernel + "x" + kernel + " kernel", x.shape());
-        }
-        return F.conv2d(x, weight(), bias(), stride, padding, groups);
+        slot.geometry().checkInput(x, describe());
+        return slot.apply(x, bias());
     }
 
     @Override
     protected String extraRepr() {
         return "in=" + in + ", out=" + out + ", kernel=" + kernel + ", stride=" + stride + ", padding=" + padding
-                + (groups != 1 ? ", groups=" + groups : "") + ", bias=" + (paramOrNull("bias") != null);
+                + (groups != 1 ? ", groups=" + groups : "") + ", bias=" + (paramOrNull("bias") != null)
+                + (slot.form() instanceof DenseForm ? "" : ", form=" + slot.form().kind() + ", rank=" + slot.form().rank());
     }
 }

@@ -1,17 +1,20 @@
 package org.oialr.nn;
 
-import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
 import org.oialr.engine.Rng;
-import org.oialr.engine.ShapeException;
 
 /**
  * y = x·Wᵀ + b for x [..., in], W [out, in] ("weight"), b [out] ("bias", optional); y [..., out].
  * Init as PyTorch: W and b ~ U(±1/√in).
+ *
+ * <p>A {@link WeightLayer}: training methods may hold W in another form (U·S·Vᵀ, A·B, ...) through
+ * {@link #weightSlot()}; the layer object stays the same, so references kept in fields stay valid, and
+ * {@link #forward} always uses the current form.
  */
-public class Linear extends Module {
+public class Linear extends Module implements WeightLayer {
     private final int in;
     private final int out;
+    private final WeightSlot slot;
 
     public Linear(int in, int out, Rng rng) {
         this(in, out, true, rng);
@@ -21,7 +24,7 @@ public class Linear extends Module {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("Linear: in and out must be positive, got in=" + in + ", out=" + out);
         this.in = in;
         this.out = out;
-        registerParameter("weight", Init.uniformFanIn(rng, in, out, in));
+        this.slot = WeightSlot.create(this, LayerGeometry.linear(in, out), Init.uniformFanIn(rng, in, out, in));
         if (bias) registerParameter("bias", Init.uniformFanIn(rng, in, out));
     }
 
@@ -33,25 +36,32 @@ public class Linear extends Module {
         return out;
     }
 
+    @Override
+    public WeightSlot weightSlot() {
+        return slot;
+    }
+
+    /** The dense weight W [out, in]; fails when a training method holds W in another form (use {@link #weightSlot()}). */
     public Parameter weight() {
-        return param("weight");
+        return slot.form(DenseForm.class).weight();
     }
 
     /** The bias, or null when the layer has none. */
+    @Override
     public Parameter bias() {
         return paramOrNull("bias");
     }
 
     @Override
     public Var forward(Var x) {
-        if (x.rank() < 1 || x.dim(-1) != in) {
-            throw ShapeException.of(describe(), "input must be [..., " + in + "]", x.shape());
-        }
-        return F.linear(x, weight(), bias());
+        slot.geometry().checkInput(x, describe());
+        return slot.apply(x, bias());
     }
 
     @Override
     protected String extraRepr() {
-        return "in=" + in + ", out=" + out + ", bias=" + (paramOrNull("bias") != null);
+        WeightForm f = slot.form();
+        return "in=" + in + ", out=" + out + ", bias=" + (paramOrNull("bias") != null)
+                + (f instanceof DenseForm ? "" : ", form=" + f.kind() + ", rank=" + f.rank());
     }
 }

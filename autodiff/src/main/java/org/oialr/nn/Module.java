@@ -20,10 +20,11 @@ import org.oialr.engine.Tensor;
  * ({@code "blocks.0.attn.qkv.weight"}) in registration order: a module's own parameters, then its buffers,
  * then each sub-module's entries.
  *
- * <p>Layers look their parameters and sub-modules up by name at every forward, so other code can swap them:
- * {@link #replaceModule} puts a different module in a slot (e.g. a low-rank layer in place of a
- * {@link Linear}); {@link #replaceParameter} puts a new parameter, possibly of another shape, in a slot.
- * The replacement keeps the slot's position in the registration order.
+ * <p>Layers with a weight matrix ({@link WeightLayer}: {@link Linear}, {@link Conv2d}, user layers that opt in)
+ * hold it in a {@link WeightForm} that training methods change in place through the layer's {@link WeightSlot}
+ * (dense W, U·S·Vᵀ, A·B, ...): the layer object stays the same, so a model may keep its layers in Java fields and
+ * call them directly. {@link #replaceModule} and {@link #replaceParameter} still put another module or parameter
+ * in a slot (same position in the registration order) for code that builds models by surgery.
  *
  * <p>A new module is in training mode; {@link #train()} and {@link #eval()} switch the whole tree (dropout
  * and batch norm read it).
@@ -71,6 +72,57 @@ public abstract class Module {
         if (module == this) throw new IllegalArgumentException("registerModule('" + name + "'): a module cannot contain itself");
         children.put(name, Objects.requireNonNull(module, "module " + name));
         return module;
+    }
+
+    /**
+     * Replaces the tensors of weight form {@code old} (null: none) registered in this module by those of
+     * {@code now}, at the position of the old form's first parameter (buffers: of its first buffer), keeping
+     * every other entry in place. All checks run before anything changes.
+     */
+    void swapFormEntries(WeightForm old, WeightForm now) {
+        java.util.Set<String> oldParams = new java.util.HashSet<>(), oldBuffers = new java.util.HashSet<>();
+        if (old != null) {
+            for (Parameter p : old.parameters()) oldParams.add(p.name());
+            oldBuffers.addAll(old.buffers().keySet());
+        }
+        LinkedHashMap<String, Parameter> newParams = new LinkedHashMap<>();
+        for (Parameter p : now.parameters()) newParams.put(p.name(), p);
+        LinkedHashMap<String, Tensor> newBuffers = now.buffers();
+        for (String n : newParams.keySet()) {
+            checkName("parameter", n);
+            if (newBuffers.containsKey(n)) throw new IllegalArgumentException(now.kind() + " form names '" + n + "' twice");
+        }
+        for (String n : newParams.keySet()) checkFormName(n, oldParams, oldBuffers);
+        for (String n : newBuffers.keySet()) {
+            checkName("buffer", n);
+            checkFormName(n, oldParams, oldBuffers);
+        }
+        replaceEntries(params, oldParams, newParams);
+        replaceEntries(buffers, oldBuffers, newBuffers);
+    }
+
+    private void checkFormName(String n, java.util.Set<String> oldParams, java.util.Set<String> oldBuffers) {
+        boolean taken = (params.containsKey(n) && !oldParams.contains(n)) || (buffers.containsKey(n) && !oldBuffers.contains(n))
+                || children.containsKey(n);
+        if (taken) throw new IllegalArgumentException(describe() + ": the weight form's tensor '" + n + "' clashes with another entry of the layer");
+    }
+
+    private static <V> void replaceEntries(LinkedHashMap<String, V> map, java.util.Set<String> remove, LinkedHashMap<String, V> insert) {
+        LinkedHashMap<String, V> out = new LinkedHashMap<>();
+        boolean placed = false;
+        for (Map.Entry<String, V> e : map.entrySet()) {
+            if (remove.contains(e.getKey())) {
+                if (!placed) {
+                    out.putAll(insert);
+                    placed = true;
+                }
+            } else {
+                out.put(e.getKey(), e.getValue());
+            }
+        }
+        if (!placed) out.putAll(insert);
+        map.clear();
+        map.putAll(out);
     }
 
     // ---------------------------------------------------------------- local look-ups (for layers' forward)
@@ -227,6 +279,15 @@ public abstract class Module {
         }
         Module owner = getModule(parentPath(path));
         if (!owner.params.containsKey(name)) getParameter(path); // throws with the available names
+        if (owner instanceof WeightLayer wl && wl.weightSlot().names().contains(name)) {
+            WeightSlot slot = wl.weightSlot();
+            if (!(slot.form() instanceof DenseForm)) {
+                throw new IllegalArgumentException("replaceParameter('" + path + "'): '" + name + "' belongs to the layer's " + slot.form().kind()
+                        + " weight form; install a new form with weightSlot().setForm(...)");
+            }
+            slot.setForm(new DenseForm(slot.geometry(), p)); // checks the shape
+            return p;
+        }
         owner.params.put(name, p);
         return p;
     }
@@ -237,6 +298,10 @@ public abstract class Module {
         Module owner = getModule(parentPath(path));
         String name = leafName(path);
         if (!owner.buffers.containsKey(name)) getBuffer(path); // throws with the available names
+        if (owner instanceof WeightLayer wl && wl.weightSlot().names().contains(name)) {
+            throw new IllegalArgumentException("replaceBuffer('" + path + "'): '" + name + "' belongs to the layer's " + wl.weightSlot().form().kind()
+                    + " weight form; install a new form with weightSlot().setForm(...)");
+        }
         return owner.buffers.put(name, value);
     }
 

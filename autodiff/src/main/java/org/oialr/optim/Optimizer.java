@@ -152,6 +152,66 @@ public abstract class Optimizer {
         state.remove(p);
     }
 
+    /**
+     * The one way to move a parameter's optimizer state when a training method changes a weight's form: puts
+     * {@code replacement} in {@code old}'s place (same group, same position; {@code replacement == old} keeps it)
+     * with the state {@code map} makes of {@code old}'s ({@code map} is not called when {@code old} has no state
+     * yet; it may return null for fresh state). Use {@link ParamState#resized}, {@link ParamState#selected},
+     * {@link ParamState#rotated} or {@link ParamState#zeroed} as the map. Returns false, changing nothing, when
+     * this optimizer does not hold {@code old} (a frozen parameter).
+     */
+    public boolean transfer(Parameter old, Parameter replacement, java.util.function.UnaryOperator<ParamState> map) {
+        if (!contains(old)) return false;
+        ParamState s = state.get(old);
+        ParamState moved = s == null || map == null ? null : map.apply(s);
+        if (replacement == old) {
+            if (moved != null) setState(old, moved);
+            else if (s != null && map != null) state.remove(old);
+            return true;
+        }
+        replaceParameter(old, replacement, moved);
+        return true;
+    }
+
+    /**
+     * Adds {@code params} as one new group with the options of the group holding {@code like} (learning rate,
+     * betas, ...; the defaults when {@code like} is null or not held) except {@code overrides}. Returns the
+     * group, or null when {@code params} is empty.
+     */
+    public ParamGroup addGroupLike(Parameter like, List<? extends Parameter> params, Map<String, Double> overrides) {
+        if (params.isEmpty()) return null;
+        ParamGroup g = new ParamGroup(params);
+        ParamGroup src = like == null ? null : groupOf(like);
+        if (src != null) src.options().forEach((k, v) -> {
+            if (!k.equals("initial_lr")) g.set(k, v);
+        });
+        overrides.forEach(g::set);
+        return addParamGroup(g);
+    }
+
+    /**
+     * One {@link #step()} on {@code only}: every other parameter's gradient is hidden (so it is skipped and its
+     * state left alone) and given back afterwards.
+     */
+    public void stepOnly(java.util.Collection<Parameter> only) {
+        java.util.Set<Parameter> keep = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(only);
+        List<Parameter> all = parameters();
+        Tensor[] hidden = new Tensor[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            Parameter p = all.get(i);
+            if (!keep.contains(p)) {
+                hidden[i] = p.grad();
+                p.setGrad(null);
+            }
+        }
+        try {
+            step();
+        } finally {
+            for (int i = 0; i < all.size(); i++) if (hidden[i] != null) all.get(i).setGrad(hidden[i]);
+        }
+    }
+
     private void requireMember(Parameter p, String op) {
         if (!contains(p)) throw new IllegalArgumentException(name + "." + op + ": " + p + " is not in this optimizer; add it with addParamGroup");
     }
