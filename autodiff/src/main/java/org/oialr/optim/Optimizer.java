@@ -60,6 +60,12 @@ public abstract class Optimizer {
         return g;
     }
 
+    /** Removes every group and all state (restoring a checkpoint rebuilds the groups from scratch). */
+    public void clearParamGroups() {
+        groups.clear();
+        state.clear();
+    }
+
     /** Checks a group's option values; throws naming the option and the allowed range. */
     protected void validate(ParamGroup g) {
         if (!(g.lr() >= 0)) throw new IllegalArgumentException(name + ": lr must be >= 0, got " + g.lr());

@@ -109,7 +109,6 @@ public final class Main implements Runnable {
             setUp(o);
             Path ckpt = null;
             if (resume != null) {
-                if (!m.isCore()) throw new IllegalArgumentException("--resume works for full and oialr runs only; " + m.cliName() + " runs keep no checkpoint: start the run again");
                 ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
                 if (o.out == null) o.out = ckpt.toAbsolutePath().getParent();
@@ -156,7 +155,7 @@ public final class Main implements Runnable {
             ResultsTable.writeCsv(out.resolve("results.csv"), results);
             Plots.savePng(ResultsTable.accuracyVsTrainable(results), out.resolve("accuracy-vs-trainable.png"), 900, 560);
             System.out.print(table);
-            RunResult full = results.stream().filter(r -> r.config().method() == TrainConfig.Method.FULL).findFirst().orElse(null);
+            RunResult full = results.stream().filter(r -> r.methodName().equals("full")).findFirst().orElse(null);
             if (full != null) {
                 System.out.println();
                 for (RunResult r : results) {

@@ -3,86 +3,145 @@ package org.oialr.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.oialr.engine.Tensor;
-import org.oialr.lowrank.Oialr;
+import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightLayer;
+import org.oialr.nn.WeightSlot;
+import org.oialr.optim.Optimizer;
+import org.oialr.optim.ParamGroup;
 import org.oialr.optim.ParamState;
 import org.oialr.train.io.TensorStore;
 import org.oialr.train.report.Json;
 
 /**
- * A run's checkpoint: one {@link TensorStore} file (written atomically, so a crash mid-write leaves the
- * previous checkpoint intact) with the model's parameters and buffers ("model.*", low-rank shapes included),
- * the optimizer's moments ("optim.&lt;parameter path&gt;.&lt;moment&gt;"), and JSON metadata: the configuration,
- * progress, OIALR state, per-parameter optimizer step counts, the metric history and Stability records.
+ * A run's checkpoint, for every training method: one {@link TensorStore} file (written atomically, so a crash
+ * mid-write leaves the previous checkpoint intact) with the model's parameters and buffers ("model.*", factored forms
+ * included), the optimizer's moments ("optim.&lt;parameter path&gt;.&lt;moment&gt;"), and JSON metadata: the run
+ * settings, the method's name and its own state ({@link TrainingMethod#saveState()}), the weight form of every
+ * {@link WeightLayer} ({@link FormSpec}), the optimizer's parameter groups (parameter paths and options) and step
+ * counts, progress, the metric history and Stability records.
+ *
+ * <p>Restoring rebuilds the run as it was: a freshly built model and attached method get back the checkpoint's forms
+ * ({@link TrainingMethod#restoreForm}), tensors, optimizer groups and state, and the method's state; a resumed run then
+ * reproduces the uninterrupted one to the last digit.
  */
 final class Checkpoint {
-    static final String FORMAT = "oialr-checkpoint/1";
+    static final String FORMAT = "oialr-checkpoint/2";
+    private static final String FORMAT_1 = "oialr-checkpoint/1";
 
     private Checkpoint() {
     }
 
+    /** One optimizer parameter group: its parameters by path and its options. */
+    record GroupSpec(List<String> params, Map<String, Double> options) {
+    }
+
     /** The JSON metadata. */
-    record Meta(String format, TrainConfig config, int epochsDone, long step, double trainSeconds, boolean lowRank,
-                Map<String, Integer> ranks, int updatesDone, Map<String, Long> optimizerSteps, List<EpochMetrics> history,
-                List<Long> stabilitySteps, double[][] stabilityValues) {
+    record Meta(String format, TrainConfig config, String method, Map<String, Object> methodState, int epochsDone, long step,
+                double trainSeconds, Map<String, FormSpec> forms, List<GroupSpec> groups, Map<String, Long> optimizerSteps,
+                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues) {
     }
 
     static void save(Path file, Trainer t, int epochsDone) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>(t.modelTensors());
+        Module model = t.modelForCheckpoint();
+        Optimizer opt = t.optimizer();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        model.stateDict().forEach((k, v) -> tensors.put("model." + k, v));
+        IdentityHashMap<Parameter, String> paths = new IdentityHashMap<>();
+        model.namedParameters().forEach((k, p) -> paths.put(p, k));
         Map<String, Long> steps = new LinkedHashMap<>();
-        t.optimizerStates().forEach((path, s) -> {
-            steps.put(path, s.step());
-            s.tensors().forEach((name, v) -> tensors.put("optim." + path + "." + name, v));
+        List<GroupSpec> groups = new ArrayList<>();
+        for (ParamGroup g : opt.paramGroups()) {
+            List<String> names = new ArrayList<>();
+            for (Parameter p : g.params()) {
+                String path = paths.get(p);
+                if (path == null) {
+                    throw new IllegalStateException("checkpoint: the optimizer holds " + p + ", which is not in the model; build the optimizer from model.parameters()");
+                }
+                names.add(path);
+                ParamState s = opt.state(p);
+                if (s != null) {
+                    steps.put(path, s.step());
+                    s.tensors().forEach((name, v) -> tensors.put("optim." + path + "." + name, v));
+                }
+            }
+            groups.add(new GroupSpec(names, new LinkedHashMap<>(g.options())));
+        }
+        Map<String, FormSpec> forms = new LinkedHashMap<>();
+        model.namedModules().forEach((k, m) -> {
+            if (m instanceof WeightLayer w) forms.put(k, FormSpec.of(w.weightSlot().form()));
         });
-        Oialr o = t.oialr();
         StabilityTracker st = t.stability();
-        Meta meta = new Meta(FORMAT, t.config(), epochsDone, t.step(), t.trainSeconds(), o != null && o.isLowRank(),
-                o != null ? o.ranks() : Map.of(), o != null ? o.updatesDone() : 0, steps, t.history(),
-                st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
+        TrainingMethod method = t.method();
+        Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
+                steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
         TensorStore.save(file, tensors, Json.toJson(meta));
     }
 
-    /** Restores {@code t} (freshly set up with the same configuration) from {@code file}. */
+    /** Restores {@code t} (freshly set up with the same settings and method) from {@code file}. */
     static Meta load(Path file, Trainer t) throws IOException {
-        TensorStore.Contents c = Trainer.read(file);
+        TensorStore.Contents c = TensorStore.load(file);
         Meta meta;
         try {
             meta = Json.fromJson(c.metadata(), Meta.class);
         } catch (RuntimeException e) {
             throw new IOException(file + ": checkpoint metadata is not valid JSON (" + e.getMessage() + ")", e);
         }
+        if (meta != null && FORMAT_1.equals(meta.format())) {
+            throw new IllegalArgumentException(file + ": this checkpoint was written by oialr 0.1 (" + FORMAT_1 + "), before layers kept their "
+                    + "identity across weight forms; resume it with that version (git checkout 0da6333) or start the run again");
+        }
         if (meta == null || !FORMAT.equals(meta.format())) {
             throw new IOException(file + ": not an OIALR checkpoint (format " + (meta == null ? "missing" : meta.format()) + ", expected " + FORMAT + ")");
+        }
+        TrainingMethod method = t.method();
+        if (!method.name().equals(meta.method())) {
+            throw new IllegalArgumentException(file + ": the checkpoint is a " + meta.method() + " run, this run trains with " + method.name()
+                    + "; resume with --method " + meta.method());
         }
         if (!sameRun(meta.config(), t.config())) {
             throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings:\n  checkpoint: "
                     + meta.config() + "\n  this run:   " + t.config() + "\nresume with the checkpoint's settings");
         }
-        Oialr o = t.oialr();
-        if (meta.lowRank()) {
-            if (o == null) throw new IllegalArgumentException(file + ": the checkpoint is low-rank but this run is full-rank");
-            o.restoreLowRank(meta.ranks());
-            o.restoreProgress(meta.updatesDone());
+        Module model = t.modelForCheckpoint();
+        // 1. the forms
+        for (Map.Entry<String, FormSpec> e : meta.forms().entrySet()) {
+            Module m = model.getModule(e.getKey());
+            if (!(m instanceof WeightLayer w)) throw new IllegalArgumentException(file + ": '" + e.getKey() + "' is not a weight layer in this model");
+            WeightSlot slot = w.weightSlot();
+            if (!e.getValue().matches(slot.form())) slot.setForm(method.restoreForm(e.getKey(), slot.geometry(), e.getValue()));
         }
-        Map<String, Tensor> model = new LinkedHashMap<>();
+        // 2. the tensors
+        Map<String, Tensor> state = new LinkedHashMap<>();
         c.tensors().forEach((k, v) -> {
-            if (k.startsWith("model.")) model.put(k.substring("model.".length()), v);
+            if (k.startsWith("model.")) state.put(k.substring("model.".length()), v);
         });
-        t.model().loadStateDict(model);
-        for (Map.Entry<String, Parameter> e : t.model().namedParameters().entrySet()) {
-            Long s = meta.optimizerSteps().get(e.getKey());
-            if (s == null) continue;
-            ParamState ps = new ParamState().setStep(s);
+        model.loadStateDict(state);
+        // 3. the optimizer: groups by path, then state
+        Optimizer opt = t.optimizer();
+        opt.clearParamGroups();
+        for (GroupSpec g : meta.groups()) {
+            List<Parameter> ps = new ArrayList<>();
+            for (String path : g.params()) ps.add(model.getParameter(path));
+            ParamGroup group = new ParamGroup(ps);
+            g.options().forEach(group::set);
+            opt.addParamGroup(group);
+        }
+        for (Map.Entry<String, Long> e : meta.optimizerSteps().entrySet()) {
+            ParamState ps = new ParamState().setStep(e.getValue());
             String prefix = "optim." + e.getKey() + ".";
             c.tensors().forEach((k, v) -> {
                 if (k.startsWith(prefix) && k.indexOf('.', prefix.length()) < 0) ps.put(k.substring(prefix.length()), v);
             });
-            t.optimizer().setState(e.getValue(), ps);
+            opt.setState(model.getParameter(e.getKey()), ps);
         }
+        // 4. the method, progress, records
+        method.restoreState(meta.methodState() == null ? Map.of() : meta.methodState());
         t.restoreProgress(meta.step(), meta.trainSeconds(), meta.history() == null ? List.of() : meta.history());
         if (t.stability() != null && meta.stabilitySteps() != null) {
             t.stability().restore(new ArrayList<>(meta.stabilitySteps()), meta.stabilityValues());

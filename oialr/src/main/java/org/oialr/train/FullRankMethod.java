@@ -10,6 +10,11 @@ public final class FullRankMethod implements TrainingMethod {
     private List<String> tracked = List.of();
 
     @Override
+    public String name() {
+        return "full";
+    }
+
+    @Override
     public String label() {
         return TrainConfig.Method.FULL.label();
     }
@@ -35,8 +40,4 @@ public final class FullRankMethod implements TrainingMethod {
         return tracked;
     }
 
-    @Override
-    public boolean supportsCheckpoint() {
-        return true;
-    }
 }

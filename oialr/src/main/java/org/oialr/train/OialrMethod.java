@@ -12,6 +12,11 @@ public final class OialrMethod implements TrainingMethod {
     private Oialr oialr;
 
     @Override
+    public String name() {
+        return "oialr";
+    }
+
+    @Override
     public String label() {
         return TrainConfig.Method.OIALR.label();
     }
@@ -66,8 +71,4 @@ public final class OialrMethod implements TrainingMethod {
         return oialr.eligibleLayers();
     }
 
-    @Override
-    public boolean supportsCheckpoint() {
-        return true;
-    }
 }

@@ -32,14 +32,14 @@ public final class ResultsTable {
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
             sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.2f | %.2f | %.1f | %.1f | %,d | %.1f | %.1f | %s |%n", r.method(),
-                    r.config().model(), m.testLoss(), 100 * m.testTop1(), 100 * m.testTop5(), r.trainSeconds(),
+                    r.model(), m.testLoss(), 100 * m.testTop1(), 100 * m.testTop5(), r.trainSeconds(),
                     r.compressionPercent(), r.trainableParameters(), r.trainablePercent(), r.peakTrainablePercent(), ranks(r.ranks())));
         }
         for (RunResult r : runs) {
-            if (r.config().method() == TrainConfig.Method.OIALR && !r.ranks().isEmpty()) {
+            if (r.methodName().equals("oialr") && !r.ranks().isEmpty()) {
                 sb.append(String.format(Locale.ROOT, "%n%s final ranks: %s; transition + rank updates took %.2f s (%.1f%% of the run's %.1f s wall time)%n",
                         r.method(), r.ranks(), r.methodSeconds(), 100 * r.methodSeconds() / r.wallSeconds(), r.wallSeconds()));
-            } else if (!r.config().method().isCore()) {
+            } else if (!r.methodName().equals("full")) {
                 sb.append(String.format(Locale.ROOT, "%n%s: the method's own work (decompositions, pruning, collapse and cut) took %.2f s (%.1f%% of the run's %.1f s wall time)%n",
                         r.method(), r.methodSeconds(), 100 * r.methodSeconds() / r.wallSeconds(), r.wallSeconds()));
             }
@@ -58,7 +58,7 @@ public final class ResultsTable {
         CsvLog csv = CsvLog.create(file, CSV_COLUMNS);
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
-            csv.append(r.config().method().cliName(), r.config().model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
+            csv.append(r.methodName(), r.model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
                     fmt(m.testTop5()), fmt(r.trainSeconds()), fmt(r.methodSeconds()), fmt(r.compressionPercent()), r.trainableParameters(),
                     fmt(r.trainablePercent()), r.peakTrainableParameters(), fmt(r.peakTrainablePercent()), r.originalParameters(),
                     ranks(r.ranks()).replace(", ", ";"));
@@ -71,7 +71,7 @@ public final class ResultsTable {
         for (RunResult r : runs) {
             points.add(new Plots.Series(r.method(), new double[] {r.trainableParameters()}, new double[] {100 * r.last().testTop1()}));
         }
-        String model = runs.isEmpty() ? "" : runs.get(0).config().model();
+        String model = runs.isEmpty() ? "" : runs.get(0).model();
         return Plots.scatter("test top-1 vs trainable parameters (" + model + ")", "trainable parameters at the end of training",
                 "test top-1 (%)", points);
     }

@@ -6,6 +6,9 @@ import java.util.Map;
 /**
  * The outcome of a run: its configuration, per-epoch history and the paper's table columns at the end.
  *
+ * @param model                   the model's name in reports
+ * @param methodName              the training method's registry name ("full", "oialr", "dlrt", ...)
+ * @param method                  the training method's label in tables ("full-rank", "OIALR", ...)
  * @param methodSeconds           time of the method's own work: OIALR's transition and rank updates, DLRT's
  *                                QR/SVD, LoRITa's collapse and cut, SVD training's pruning (0 for full-rank)
  * @param originalParameters      parameter elements of the model as built (full-rank)
@@ -16,16 +19,12 @@ import java.util.Map;
  * @param ranks                   final rank of each factored layer, in module order
  * @param events                  the method's events ("step N: ..."), e.g. transitions, pruning, the final cut
  */
-public record RunResult(TrainConfig config, List<EpochMetrics> history, double trainSeconds, double wallSeconds,
+public record RunResult(String model, String methodName, String method, TrainConfig config, List<EpochMetrics> history, double trainSeconds, double wallSeconds,
                         double methodSeconds, long originalParameters, long trainableParameters, long totalParameters,
                         long peakTrainableParameters, Map<String, Integer> ranks, List<String> events) {
 
     public EpochMetrics last() {
         return history.get(history.size() - 1);
-    }
-
-    public String method() {
-        return config.method().label();
     }
 
     public double trainablePercent() {

@@ -15,24 +15,29 @@ import org.oialr.data.DataLoader;
 import org.oialr.data.Dataset;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
-import org.oialr.lowrank.Oialr;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
-import org.oialr.optim.AdamW;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightLayer;
+import org.oialr.optim.LrSchedule;
+import org.oialr.optim.Optimizer;
 import org.oialr.optim.ClipGrad;
-import org.oialr.optim.ParamState;
-import org.oialr.optim.WarmupCosine;
-import org.oialr.train.io.TensorStore;
 import org.oialr.train.report.CsvLog;
 import org.oialr.train.report.Json;
 import org.oialr.train.report.Plots;
 
 /**
- * Trains one model on one data set with a {@link TrainingMethod} (full-rank, OIALR or a peer method): AdamW with linear warm-up and cosine decay
- * (stepped per optimizer step), cross-entropy with label smoothing, optional gradient clipping, evaluation
- * (loss, top-1, top-5) after every epoch, Stability records, and, when given an output directory, a per-epoch
- * CSV, a JSON summary, PNG plots and atomically written checkpoints that {@link #resume} continues from
- * (full-rank and OIALR runs; the peer methods keep no checkpoint).
+ * Trains a model on a data set with a {@link TrainingMethod} (full-rank, OIALR, a peer method, or your own), built
+ * with {@link #builder()}: any {@link Module}, train and test {@link Dataset}s, a {@link Loss} (default: cross-entropy
+ * with the config's label smoothing), an {@link OptimizerFactory} (default: AdamW with the config's learning rate and
+ * weight decay, betas 0.9/0.999, eps 1e-8), a {@link ScheduleFactory} (default: warm-up then cosine decay, stepped
+ * per optimizer step), listeners, evaluation (loss, top-1, top-5) after every epoch, Stability records, and, given an
+ * output directory, a per-epoch CSV, a JSON summary, PNG plots and atomically written checkpoints that
+ * {@link #resume} continues from (every method, at any epoch end).
+ *
+ * <p>No silent no-learning: after every step the trainer checks that each parameter the optimizer trains received a
+ * gradient. A parameter that gets none right after the method changed a layer's form, or for
+ * {@link Builder#noGradientSteps} steps in a row, stops the run with a {@link NoGradientException} naming it.
  *
  * <p>Every training step runs inside a {@link Workspace}, so steady-state steps allocate no new large arrays.
  * Runs are reproducible for a given seed and thread count.
@@ -47,11 +52,18 @@ public final class Trainer {
     private final Dataset test;
     private final Path outDir;
     private final List<TrainListener> listeners = new ArrayList<>();
+    private final java.util.function.Supplier<Module> modelSource;
+    private final java.util.function.Supplier<TrainingMethod> methodSource;
+    private final Loss loss;
+    private final OptimizerFactory optimizerFactory;
+    private final ScheduleFactory scheduleFactory;
+    private final String modelName;
+    private final int noGradientSteps;
 
     // run state
     private Module model;
-    private AdamW optimizer;
-    private WarmupCosine schedule;
+    private Optimizer optimizer;
+    private LrSchedule schedule;
     private TrainingMethod method;
     private long originalParams;
     private long peakTrainable;
@@ -68,15 +80,149 @@ public final class Trainer {
     private long trainNanos;
     private CsvLog csv;
     private Path lastCheckpoint;
+    private final java.util.IdentityHashMap<Parameter, Integer> missedSteps = new java.util.IdentityHashMap<>();
+    private List<WeightForm> formsSeen = List.of();
 
     /**
+     * The command line's run: the zoo model {@code config.model()} trained with the method {@code config.method()}
+     * and the config's AdamW, schedule and loss.
+     *
      * @param outDir where CSV, JSON, plots and checkpoints go; null writes nothing
      */
     public Trainer(TrainConfig config, Dataset train, Dataset test, Path outDir) {
-        this.config = config;
-        this.train = config.trainLimit() > 0 && config.trainLimit() < train.size() ? train.subset(config.trainLimit()) : train;
-        this.test = config.testLimit() > 0 && config.testLimit() < test.size() ? test.subset(config.testLimit()) : test;
-        this.outDir = outDir;
+        this(builder().config(config).model(() -> ModelZoo.build(config.model(), config.seed())).modelName(config.model())
+                .train(train).test(test).outDir(outDir));
+    }
+
+    private Trainer(Builder b) {
+        if (b.model == null) throw new IllegalArgumentException("Trainer: set the model (builder().model(...))");
+        if (b.train == null || b.test == null) throw new IllegalArgumentException("Trainer: set the training and the test data (builder().train(...).test(...))");
+        this.config = b.config;
+        this.train = config.trainLimit() > 0 && config.trainLimit() < b.train.size() ? b.train.subset(config.trainLimit()) : b.train;
+        this.test = config.testLimit() > 0 && config.testLimit() < b.test.size() ? b.test.subset(config.testLimit()) : b.test;
+        if (train.size() == 0) throw new IllegalArgumentException("Trainer: the training data set is empty");
+        if (test.size() == 0) throw new IllegalArgumentException("Trainer: the test data set is empty");
+        this.outDir = b.outDir;
+        this.modelSource = b.model;
+        this.methodSource = b.method != null ? b.method : () -> TrainingMethods.create(config.method());
+        this.loss = b.loss != null ? b.loss : Loss.crossEntropy(config.labelSmoothing());
+        this.optimizerFactory = b.optimizer != null ? b.optimizer : OptimizerFactory.adamW(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
+        this.scheduleFactory = b.schedule != null ? b.schedule : ScheduleFactory.warmupCosine(config.warmupEpochs(), config.minLr(), config.kDecay());
+        this.modelName = b.modelName != null ? b.modelName : config.model();
+        this.noGradientSteps = b.noGradientSteps;
+        this.listeners.addAll(b.listeners);
+    }
+
+    /** A trainer for your own model and data; see {@link Builder}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Settings of a {@link Trainer}. Required: {@link #model}, {@link #train}, {@link #test}. Everything else has a
+     * default: the run settings of {@link TrainConfig#builder()} (15 epochs, batch 128, ...), the full-rank method,
+     * cross-entropy, AdamW and warm-up + cosine decay from those settings.
+     */
+    public static final class Builder {
+        private TrainConfig config = TrainConfig.builder().build();
+        private java.util.function.Supplier<Module> model;
+        private java.util.function.Supplier<TrainingMethod> method;
+        private Dataset train;
+        private Dataset test;
+        private Loss loss;
+        private OptimizerFactory optimizer;
+        private ScheduleFactory schedule;
+        private Path outDir;
+        private String modelName;
+        private int noGradientSteps = 10;
+        private final List<TrainListener> listeners = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Run settings: epochs, batch size, seed, learning rate, ... (the loss, optimizer and schedule defaults read them). */
+        public Builder config(TrainConfig c) {
+            config = java.util.Objects.requireNonNull(c, "config");
+            return this;
+        }
+
+        /** The model to train (it is trained in place; {@link #resume} needs a freshly built one: use the supplier form). */
+        public Builder model(Module m) {
+            java.util.Objects.requireNonNull(m, "model");
+            model = () -> m;
+            return this;
+        }
+
+        /** Builds the model when the run starts (resuming rebuilds it, then loads the checkpoint). */
+        public Builder model(java.util.function.Supplier<Module> m) {
+            model = java.util.Objects.requireNonNull(m, "model");
+            return this;
+        }
+
+        /** How the model trains: full-rank (default), OIALR, a peer method or your own. One method object per run. */
+        public Builder method(TrainingMethod m) {
+            java.util.Objects.requireNonNull(m, "method");
+            method = () -> m;
+            return this;
+        }
+
+        public Builder method(java.util.function.Supplier<TrainingMethod> m) {
+            method = java.util.Objects.requireNonNull(m, "method");
+            return this;
+        }
+
+        public Builder train(Dataset d) {
+            train = java.util.Objects.requireNonNull(d, "training data");
+            return this;
+        }
+
+        public Builder test(Dataset d) {
+            test = java.util.Objects.requireNonNull(d, "test data");
+            return this;
+        }
+
+        public Builder loss(Loss l) {
+            loss = java.util.Objects.requireNonNull(l, "loss");
+            return this;
+        }
+
+        public Builder optimizer(OptimizerFactory f) {
+            optimizer = java.util.Objects.requireNonNull(f, "optimizer factory");
+            return this;
+        }
+
+        public Builder schedule(ScheduleFactory f) {
+            schedule = java.util.Objects.requireNonNull(f, "schedule factory");
+            return this;
+        }
+
+        /** Where CSV, JSON, plots and checkpoints go (none when not set). */
+        public Builder outDir(Path dir) {
+            outDir = dir;
+            return this;
+        }
+
+        /** The model's name in reports and plot titles (default: the config's model name). */
+        public Builder modelName(String name) {
+            modelName = name;
+            return this;
+        }
+
+        /** Stop when a trained parameter gets no gradient this many steps in a row (default 10; at once after a form change). */
+        public Builder noGradientSteps(int n) {
+            if (n < 1) throw new IllegalArgumentException("noGradientSteps must be >= 1, got " + n);
+            noGradientSteps = n;
+            return this;
+        }
+
+        public Builder listener(TrainListener l) {
+            listeners.add(java.util.Objects.requireNonNull(l, "listener"));
+            return this;
+        }
+
+        public Trainer build() {
+            return new Trainer(this);
+        }
     }
 
     public Trainer listen(TrainListener l) {
@@ -92,11 +238,6 @@ public final class Trainer {
     /** The model being trained (after {@link #run()} or {@link #resume}: the trained model). */
     public Module model() {
         return model;
-    }
-
-    /** The OIALR driver, or null for other methods. */
-    public Oialr oialr() {
-        return method instanceof OialrMethod om ? om.oialr() : null;
     }
 
     /** The training method (after {@link #run()} or {@link #resume}). */
@@ -120,12 +261,8 @@ public final class Trainer {
         return loop();
     }
 
-    /** Continues the run saved in {@code checkpoint} (written by a run with the same configuration). */
+    /** Continues the run saved in {@code checkpoint} (written by a run with the same settings and method). */
     public RunResult resume(Path checkpoint) throws IOException {
-        if (!config.method().isCore()) {
-            throw new IllegalArgumentException("--resume works for full and oialr runs only; " + config.method().cliName()
-                    + " runs keep no checkpoint: start the run again");
-        }
         wallStart = System.nanoTime();
         setUp();
         Checkpoint.Meta meta = Checkpoint.load(checkpoint, this);
@@ -140,26 +277,27 @@ public final class Trainer {
     }
 
     private void setUp() {
-        model = ModelZoo.build(config.model(), config.seed());
-        optimizer = new AdamW(model.parameters(), config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
+        model = modelSource.get();
+        if (model == null) throw new IllegalArgumentException("Trainer: the model supplier returned null");
+        optimizer = optimizerFactory.create(model.parameters());
         DataLoader.Builder b = DataLoader.builder(train, config.batchSize()).shuffle(config.seed());
         if (config.augment()) b.augment(new DataLoader.Augmentation(2, true));
         loader = b.build();
         evalLoader = DataLoader.builder(test, Math.min(1000, Math.max(1, test.size()))).build();
         int spe = loader.batchesPerEpoch();
         long total = (long) spe * config.epochs();
-        long warm = Math.min(Math.round(config.warmupEpochs() * spe), total - 1);
         originalParams = model.numParameters();
-        method = TrainingMethods.create(config.method());
+        method = methodSource.get();
         // before the schedule, so that parameter groups a method adds start with the warm-up learning rate
         long a0 = System.nanoTime();
         method.attach(new TrainingMethod.Setup(model, optimizer, config, total, spe));
         attachNanos = System.nanoTime() - a0;
         peakTrainable = method.trainableParameters();
-        schedule = new WarmupCosine(optimizer, warm, total, Math.min(config.minLr(), config.lr()), config.minLr(), config.kDecay());
+        schedule = scheduleFactory.create(optimizer, total, spe);
         List<String> tracked = method.stabilityLayers();
         tracker = config.stabilityEvery() == 0 || tracked.isEmpty() ? null : new StabilityTracker(model, tracked);
         stepContext = new StepContext();
+        formsSeen = forms();
     }
 
     private int stabilityInterval() {
@@ -182,8 +320,10 @@ public final class Trainer {
                 String event = method.beforeStep(step);
                 if (event != null) fire(step, event);
                 sc.begin(batch, epoch);
+                for (Parameter p : optimizer.parameters()) p.clearGradArrived();
                 float loss = method.trainStep(sc);
                 if (!Float.isFinite(loss)) throw diverged(epoch, loss);
+                checkGradients();
                 correct += sc.correct;
                 schedule.step();
                 step++;
@@ -204,7 +344,7 @@ public final class Trainer {
                     trainNanos / 1e9, method.ranks());
             history.add(m);
             if (csv != null) csv.append(csvRow(m));
-            if (method.supportsCheckpoint() && outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
+            if (outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
                 lastCheckpoint = outDir.resolve(CHECKPOINT);
                 Checkpoint.save(lastCheckpoint, this, epoch + 1);
             }
@@ -214,6 +354,45 @@ public final class Trainer {
         RunResult result = result((System.nanoTime() - wallStart) / 1e9);
         if (outDir != null) writeReports(result);
         return result;
+    }
+
+    /** The current form of every weight layer, in module order. */
+    private List<WeightForm> forms() {
+        List<WeightForm> out = new ArrayList<>();
+        for (Module m : model.namedModules().values()) if (m instanceof WeightLayer w) out.add(w.weightSlot().form());
+        return out;
+    }
+
+    /**
+     * Every parameter the optimizer trains must have received a gradient in this step: at once after the method
+     * changed a form in it (this step or the one before), else within {@link Builder#noGradientSteps} steps.
+     */
+    private void checkGradients() {
+        List<WeightForm> now = forms();
+        boolean changed = now.size() != formsSeen.size();
+        for (int i = 0; !changed && i < now.size(); i++) changed = now.get(i) != formsSeen.get(i);
+        formsSeen = now;
+        for (Parameter p : optimizer.parameters()) {
+            if (p.gradArrived()) {
+                missedSteps.remove(p);
+                continue;
+            }
+            int missed = missedSteps.merge(p, 1, Integer::sum);
+            if (changed || missed >= noGradientSteps) throw noGradient(p, missed, changed);
+        }
+    }
+
+    private NoGradientException noGradient(Parameter p, int missed, boolean afterFormChange) {
+        String path = null;
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) if (e.getValue() == p) path = e.getKey();
+        String what = path != null ? "parameter '" + path + "'" : "a parameter outside the model's module tree (" + p + ")";
+        String when = afterFormChange ? "in the step after " + method.label() + " changed a layer's weight form" : "for " + missed + " steps in a row";
+        String fix = path == null
+                ? "the optimizer holds a parameter the model does not register: build the optimizer from model.parameters()"
+                : "the model's forward does not use it: call every layer registered in the module tree (registerModule) from forward, "
+                        + "and keep parameters you do not train out of the optimizer";
+        return new NoGradientException(String.format(Locale.ROOT, "%s received no gradient %s (step %d); %s", what, when, step - 1, fix),
+                path != null ? path : p.name(), step - 1);
     }
 
     private TrainingDivergedException diverged(int epoch, float loss) {
@@ -238,7 +417,7 @@ public final class Trainer {
     }
 
     private RunResult result(double wall) {
-        return new RunResult(config, List.copyOf(history), trainNanos / 1e9, wall, method.methodSeconds(), originalParams,
+        return new RunResult(modelName, method.name(), method.label(), config, List.copyOf(history), trainNanos / 1e9, wall, method.methodSeconds(), originalParams,
                 method.trainableParameters(), method.heldParameters(), peakTrainable, method.ranks(), List.copyOf(events));
     }
 
@@ -270,7 +449,7 @@ public final class Trainer {
         public float forwardBackward() {
             try (Workspace ws = Workspace.open()) {
                 Var logits = model.forward(Var.constant(batch.x()));
-                Var l = F.crossEntropy(logits, batch.labels(), config.labelSmoothing());
+                Var l = loss.compute(logits, batch);
                 float loss = l.item();
                 if (!Float.isFinite(loss)) throw diverged(epoch, loss);
                 Var extra = method.extraLoss();
@@ -341,12 +520,12 @@ public final class Trainer {
             top1[i] = 100 * history.get(i).testTop1();
             trainable[i] = history.get(i).trainablePercent();
         }
-        Plots.savePng(Plots.lineChart(config.model() + " / " + method.label(), "epoch", "test top-1 (%)",
+        Plots.savePng(Plots.lineChart(modelName + " / " + method.label(), "epoch", "test top-1 (%)",
                 List.of(new Plots.Series("top-1", x, top1)), "trainable parameters (%)",
                 List.of(new Plots.Series("trainable %", x, trainable))), outDir.resolve("training.png"), 900, 540);
         if (tracker != null && !tracker.steps().isEmpty()) {
             double[] cols = tracker.steps().stream().mapToDouble(Long::doubleValue).toArray();
-            Plots.savePng(Plots.heatmap("Stability (" + config.model() + ", " + config.method().label() + ")", "step",
+            Plots.savePng(Plots.heatmap("Stability (" + modelName + ", " + method.label() + ")", "step",
                     tracker.layers(), cols, tracker.byLayer(), "Stability"), outDir.resolve("stability.png"), 900, 120 + 40 * tracker.layers().size());
             Map<String, Object> st = new LinkedHashMap<>();
             st.put("layers", tracker.layers());
@@ -358,12 +537,22 @@ public final class Trainer {
 
     // ---------------------------------------------------------------- checkpoint access (same package)
 
-    TrainConfig config() {
+    /** The run settings. */
+    public TrainConfig config() {
         return config;
     }
 
-    AdamW optimizer() {
+    /** The optimizer (after {@link #run()} or {@link #resume}). */
+    public Optimizer optimizer() {
         return optimizer;
+    }
+
+    Module modelForCheckpoint() {
+        return model;
+    }
+
+    LrSchedule schedule() {
+        return schedule;
     }
 
     List<EpochMetrics> history() {
@@ -386,24 +575,4 @@ public final class Trainer {
         schedule.setStep(step);
     }
 
-    /** Optimizer state per parameter path. */
-    Map<String, ParamState> optimizerStates() {
-        Map<String, ParamState> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            ParamState s = optimizer.contains(e.getValue()) ? optimizer.state(e.getValue()) : null;
-            if (s != null) out.put(e.getKey(), s);
-        }
-        return out;
-    }
-
-    /** Tensors of the model (prefixed "model.") for a checkpoint. */
-    Map<String, Tensor> modelTensors() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        model.stateDict().forEach((k, v) -> out.put("model." + k, v));
-        return out;
-    }
-
-    static TensorStore.Contents read(Path file) throws IOException {
-        return TensorStore.load(file);
-    }
 }

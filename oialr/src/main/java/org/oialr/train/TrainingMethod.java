@@ -55,6 +55,11 @@ public interface TrainingMethod {
         int validationSize();
     }
 
+    /** The method's registry name, used on the command line and in checkpoints ("oialr", "dlrt", ...). */
+    default String name() {
+        return label().toLowerCase(java.util.Locale.ROOT).replace(' ', '-');
+    }
+
     /** Short name shown in tables and progress lines, e.g. "full-rank", "OIALR", "DLRT". */
     String label();
 
@@ -106,8 +111,26 @@ public interface TrainingMethod {
         return List.of();
     }
 
-    /** True when {@link Checkpoint} can save and restore runs of this method. */
-    default boolean supportsCheckpoint() {
-        return false;
+    /**
+     * What the method needs, besides the model's tensors, forms and optimizer (which the trainer saves), to continue
+     * a run from a checkpoint: counters, flags, chosen layers. JSON-able values (numbers come back as doubles).
+     */
+    default Map<String, Object> saveState() {
+        return Map.of();
+    }
+
+    /**
+     * Continues from {@link #saveState()}'s map. Called after {@link #attach} on a freshly built model, once the
+     * trainer has put back the checkpoint's weight forms (through {@link #restoreForm}), tensors and optimizer.
+     */
+    default void restoreState(Map<String, Object> state) {
+    }
+
+    /**
+     * A form of the structure {@code spec} for the layer at {@code path} (zero tensors; the checkpoint's values fill
+     * them). The default rebuilds dense and generic factored forms; methods with forms of their own classes override.
+     */
+    default org.oialr.nn.WeightForm restoreForm(String path, org.oialr.nn.LayerGeometry geometry, FormSpec spec) {
+        return spec.build(geometry);
     }
 }

@@ -19,7 +19,7 @@ class ResultsTableTest {
     private static RunResult result(TrainConfig.Method m, double top1, long trainable, long total, Map<String, Integer> ranks) {
         TrainConfig c = TrainConfig.builder().method(m).epochs(1).build();
         EpochMetrics e = new EpochMetrics(0, 10, 1e-3, 0.5, 0.8, 0.4, top1, 0.99, 100.0 * trainable / 1000, 100.0 * total / 1000, trainable, 2.0, ranks);
-        return new RunResult(c, List.of(e), 2.0, 2.5, 0.5, 1000, trainable, total, Math.max(trainable, 1500), ranks, List.of());
+        return new RunResult(c.model(), c.method().cliName(), c.method().label(), c, List.of(e), 2.0, 2.5, 0.5, 1000, trainable, total, Math.max(trainable, 1500), ranks, List.of());
     }
 
     private static Map<String, Integer> ordered() {
