@@ -6,11 +6,12 @@ import java.util.concurrent.TimeUnit;
 import org.oialr.engine.Parallel;
 import org.oialr.engine.Rng;
 import org.oialr.engine.Tensor;
-import org.oialr.lowrank.LowRankModule;
 import org.oialr.lowrank.Oialr;
 import org.oialr.lowrank.OialrConfig;
 import org.oialr.lowrank.RankUpdate;
+import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Module;
+import org.oialr.nn.WeightLayer;
 import org.oialr.optim.AdamW;
 import org.oialr.train.ModelZoo;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@link #transition}: the full-rank model becomes U·S·Vᵀ, one thin SVD per eligible layer plus the
- *       module and optimizer swap ({@link Oialr#transition()});</li>
+ *       weight-form and optimizer swap ({@link Oialr#transition()});</li>
  *   <li>{@link #rankUpdate}: one rank update ({@link Oialr#update}): a batched SVD of the dense S matrices,
  *       the rank cut at sigma cutoff 0.1, U·P and V·Q, and S's optimizer state cropped. {@code scope=all}
  *       updates every converted layer, {@code scope=last10} the last 10% of them (at least one), as the first
@@ -104,7 +105,7 @@ public class OialrBench {
          */
         static void densify(Module net, List<String> layers, Rng rng) {
             for (String p : layers) {
-                Tensor s = ((LowRankModule) net.getModule(p)).s().value();
+                Tensor s = ((WeightLayer) net.getModule(p)).weightSlot().form(UsvForm.class).s().value();
                 float scale = 0.01f * s.get(0, 0);
                 float[] d = s.data();
                 for (int i = s.offset(); i < s.offset() + s.numel(); i++) d[i] += scale * (float) rng.nextGaussian();

@@ -9,10 +9,13 @@ import org.oialr.engine.Backend;
 import org.oialr.engine.Linalg;
 import org.oialr.engine.Parallel;
 import org.oialr.engine.Tensor;
-import org.oialr.nn.Conv2d;
-import org.oialr.nn.Linear;
+import org.oialr.nn.DenseForm;
+import org.oialr.nn.LayerGeometry;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightLayer;
+import org.oialr.nn.WeightSlot;
 import org.oialr.optim.Optimizer;
 import org.oialr.optim.ParamState;
 
@@ -22,11 +25,12 @@ import org.oialr.optim.ParamState;
  * far: at step {@code delay} it performs the transition and the first rank update, then a rank update every
  * {@code updateEvery} steps, the k-th touching the last min(N, k·max(1, round(p·N))) converted layers.
  *
- * <p>The transition replaces each eligible {@link Linear}/{@link Conv2d} by a {@link LowRankLinear}/
- * {@link LowRankConv2d} built from the thin SVD of its trained weight (the model computes the same function),
- * and gives S the weight's optimizer slot with zeroed moments. A rank update re-diagonalises S with one
- * batched SVD per rank ({@link RankUpdate}) and cuts the rank ({@link RankRule}); S's moments are cropped (or
- * rotated, see {@link OialrConfig#rotateMoments()}).
+ * <p>The transition gives each eligible layer ({@link WeightLayer}: Linear, Conv2d, user layers) a {@link UsvForm}
+ * built from the thin SVD of its trained weight, through the layer's {@link WeightSlot}: the layer stays the same
+ * object (a model may call its layers through Java fields), computes the same function, and S takes the weight's
+ * optimizer slot with zeroed moments. A rank update re-diagonalises S with one batched SVD per rank
+ * ({@link RankUpdate}), cuts the rank ({@link RankRule}) and installs a new UsvForm; S's moments are cropped (or
+ * rotated, see {@link OialrConfig#rotateMoments()}). Layers are found by path; modules are never replaced.
  */
 public final class Oialr {
     private final OialrConfig config;
@@ -49,8 +53,8 @@ public final class Oialr {
         this.originalParams = model.numParameters();
         this.eligible = eligibleLayers(model, config);
         if (eligible.isEmpty()) {
-            throw new IllegalArgumentException("OIALR: no layer of this model can be converted (no Linear/Conv2d with aspect ratio < "
-                    + config.maxAspectRatio() + " outside the kept first/last layers)");
+            throw new IllegalArgumentException("OIALR: no layer of this model can be converted (no WeightLayer (Linear, Conv2d, ...) with one group and aspect ratio < "
+                    + config.maxAspectRatio() + " outside the kept first/last layers); raise maxAspectRatio or set keepFirstLayer/keepLastLayer to false");
         }
     }
 
@@ -59,30 +63,23 @@ public final class Oialr {
     }
 
     /**
-     * Paths of the layers the transition will convert, in module order: every Linear/Conv2d whose 2-D view
-     * has aspect ratio below {@code maxAspectRatio}, without the first of them (keepFirstLayer) and without the
-     * model's last Linear/Conv2d (keepLastLayer).
+     * Paths of the layers the transition will convert, in module order: every {@link WeightLayer} whose weight
+     * can be factored ({@link LayerGeometry#factorable()}: not a grouped convolution) and whose matrix W [out, fanIn]
+     * has aspect ratio max(out, fanIn) / min(out, fanIn) below {@code maxAspectRatio}, without the first of them
+     * (keepFirstLayer) and without the model's last WeightLayer (keepLastLayer, whether eligible or not).
      */
     public static List<String> eligibleLayers(Module model, OialrConfig config) {
         List<String> all = new ArrayList<>();
-        String lastDense = null;
+        String lastLayer = null;
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
-            Module m = e.getValue();
-            int rows, cols;
-            if (m instanceof Linear l) {
-                rows = l.outFeatures();
-                cols = l.inFeatures();
-            } else if (m instanceof Conv2d c) {
-                rows = c.outChannels();
-                cols = c.inChannels() / c.groups() * c.kernelSize() * c.kernelSize();
-            } else {
-                continue;
-            }
-            lastDense = e.getKey();
+            if (!(e.getValue() instanceof WeightLayer wl)) continue;
+            lastLayer = e.getKey();
+            LayerGeometry g = wl.weightSlot().geometry();
+            int rows = g.out(), cols = g.fanIn();
             float aspect = (float) Math.max(rows, cols) / Math.min(rows, cols);
-            if (aspect < config.maxAspectRatio()) all.add(e.getKey());
+            if (g.factorable() && aspect < config.maxAspectRatio()) all.add(e.getKey());
         }
-        if (config.keepLastLayer() && lastDense != null) all.remove(lastDense);
+        if (config.keepLastLayer() && lastLayer != null) all.remove(lastLayer);
         if (config.keepFirstLayer() && !all.isEmpty()) all.remove(0);
         return all;
     }
@@ -146,17 +143,32 @@ public final class Oialr {
         return updatesDone;
     }
 
-    /** Replaces every eligible layer by its U·S·Vᵀ form; the model's outputs are unchanged (to float32 rounding). */
+    /**
+     * Installs in every eligible layer a {@link UsvForm} from the thin SVD of its trained weight's tall view,
+     * W_view [m, n] = U·diag(σ)·Vᵀ (U [m, n], S = diag(σ) [n, n], V [n, n]): the model computes the same function
+     * (to float32 rounding). The layers stay the same objects; each layer's weight leaves the model and the
+     * optimizer, and S takes its optimizer slot (same group and position) with zeroed moments and step 0 (W's step
+     * with {@link OialrConfig#inheritStep()}). Every eligible layer must still hold a dense weight; nothing changes
+     * when one does not.
+     */
     public void transition() {
         if (isLowRank()) throw new IllegalStateException("OIALR: the transition already happened");
         long t0 = System.nanoTime();
         int n = eligible.size();
-        Module[] old = new Module[n];
+        WeightSlot[] slots = new WeightSlot[n];
+        Tensor[] views = new Tensor[n];
+        for (int i = 0; i < n; i++) {
+            slots[i] = layer(eligible.get(i)).weightSlot();
+            if (!(slots[i].form() instanceof DenseForm)) {
+                throw new IllegalStateException("OIALR transition: layer '" + eligible.get(i) + "' holds its weight in " + slots[i].form().kind()
+                        + " form, OIALR starts from a dense weight; do not apply another low-rank method to the same layer");
+            }
+            views[i] = UsvForm.tallView(slots[i].matrix());
+        }
         Backend.Svd[] svd = new Backend.Svd[n];
-        for (int i = 0; i < n; i++) old[i] = model.getModule(eligible.get(i));
         // one thin SVD per layer, layers spread over the cores
         Parallel.forRange(n, 1, (a, b) -> {
-            for (int i = a; i < b; i++) svd[i] = Linalg.svd(view2d(old[i]));
+            for (int i = a; i < b; i++) svd[i] = Linalg.svd(views[i]);
         });
         try (Grad.Scope g = Grad.off()) {
             for (int i = 0; i < n; i++) {
@@ -164,21 +176,20 @@ public final class Oialr {
                 int r = sigma.numel();
                 Tensor s = Tensor.zeros(r, r);
                 for (int j = 0; j < r; j++) s.set(sigma.get(j), j, j);
-                LowRankModule lr = build(old[i], svd[i].u(), s, svd[i].v());
-                model.replaceModule(eligible.get(i), lr);
-                Parameter w = weightOf(old[i]);
-                if (optimizer.contains(w)) {
-                    ParamState prev = optimizer.state(w);
-                    ParamState st = prev == null ? null : prev.zeroed(r, r).setStep(config.inheritStep() ? prev.step() : 0);
-                    optimizer.replaceParameter(w, lr.s(), st);
-                }
+                UsvForm form = new UsvForm(slots[i].geometry(), svd[i].u().contiguous(), s, svd[i].v().contiguous());
+                Parameter w = ((DenseForm) slots[i].setForm(form)).weight();
+                optimizer.transfer(w, form.s(), st -> st.zeroed(r, r).setStep(config.inheritStep() ? st.step() : 0));
                 converted.add(eligible.get(i));
             }
         }
         transitionNanos += System.nanoTime() - t0;
     }
 
-    /** Rebuilds a converted layer of the given rank with zero factors (restoring a checkpoint's shapes). */
+    /**
+     * Installs in every eligible layer a {@link UsvForm} of the checkpoint's rank with zero U, S and V (for
+     * {@code loadStateDict} to fill); S takes the weight's optimizer slot with fresh state (a checkpoint's state
+     * is set afterwards).
+     */
     public void restoreLowRank(Map<String, Integer> ranks) {
         if (isLowRank()) throw new IllegalStateException("OIALR: already low-rank");
         if (!ranks.keySet().equals(new java.util.LinkedHashSet<>(eligible))) {
@@ -186,13 +197,16 @@ public final class Oialr {
                     + " differ from this model's eligible layers " + eligible + "; was it saved with other OIALR settings?");
         }
         for (String path : eligible) {
-            Module old = model.getModule(path);
-            Tensor w = view2d(old);
-            int m = w.dim(0), nn = w.dim(1), r = ranks.get(path);
-            LowRankModule lr = build(old, Tensor.zeros(m, r), Tensor.zeros(r, r), Tensor.zeros(nn, r));
-            model.replaceModule(path, lr);
-            Parameter wp = weightOf(old);
-            if (optimizer.contains(wp)) optimizer.replaceParameter(wp, lr.s(), null);
+            WeightSlot slot = layer(path).weightSlot();
+            LayerGeometry geo = slot.geometry();
+            int m = Math.max(geo.out(), geo.fanIn()), nn = Math.min(geo.out(), geo.fanIn()), r = ranks.get(path);
+            if (r < 1 || r > nn) {
+                throw new IllegalArgumentException("OIALR: the checkpoint gives layer '" + path + "' rank " + r + ", which must be in [1, " + nn
+                        + "]; resume with a checkpoint saved from this model");
+            }
+            UsvForm form = new UsvForm(geo, Tensor.zeros(m, r), Tensor.zeros(r, r), Tensor.zeros(nn, r));
+            WeightForm old = slot.setForm(form);
+            for (Parameter p : old.parameters()) optimizer.transfer(p, form.s(), null);
             converted.add(path);
         }
     }
@@ -211,33 +225,38 @@ public final class Oialr {
         return List.copyOf(layers.subList(n - count, n));
     }
 
-    /** Runs the k-th rank update; returns the outcome per touched layer. */
+    /**
+     * Runs the k-th rank update on the layers {@link #layersForUpdate}(k) names: each gets a new {@link UsvForm}
+     * holding the outcome's U' [m, r'], S' = diag(σ') [r', r'] and V' [n, r'] ({@link RankUpdate}). When the rank
+     * is unchanged S stays the same parameter (S' written into it in place) and keeps its optimizer state as it
+     * is; otherwise S' is a new parameter that takes S's optimizer slot with the moments cropped to their leading
+     * r' x r' block. With {@link OialrConfig#rotateMoments()} the first moment becomes Pᵀ·m·Q (r' x r') and every
+     * other moment zeros instead, at any rank. Returns the outcome per touched layer, in module order.
+     */
     public Map<String, RankUpdate.Outcome> update(int k) {
         if (!isLowRank()) throw new IllegalStateException("OIALR: rank updates need the transition first");
         long t0 = System.nanoTime();
         List<String> paths = layersForUpdate(k);
-        List<LowRankModule> layers = new ArrayList<>();
+        List<WeightSlot> slots = new ArrayList<>();
         List<RankUpdate.Factors> factors = new ArrayList<>();
         for (String p : paths) {
-            LowRankModule l = (LowRankModule) model.getModule(p);
-            layers.add(l);
-            factors.add(new RankUpdate.Factors(l.u(), l.s().value(), l.v(), l.shortSide()));
+            UsvForm f = usv(p);
+            slots.add(layer(p).weightSlot());
+            factors.add(new RankUpdate.Factors(f.u(), f.s().value(), f.v(), f.shortSide()));
         }
         List<RankUpdate.Outcome> outcomes = RankUpdate.update(factors, config.sigmaCutoff());
         Map<String, RankUpdate.Outcome> result = new LinkedHashMap<>();
         try (Grad.Scope g = Grad.off()) {
-            for (int i = 0; i < layers.size(); i++) {
-                LowRankModule l = layers.get(i);
+            for (int i = 0; i < slots.size(); i++) {
                 RankUpdate.Outcome o = outcomes.get(i);
-                Parameter oldS = l.s();
-                ParamState st = optimizer.contains(oldS) ? optimizer.state(oldS) : null;
-                Parameter newS = l.setFactors(o.u(), o.s(), o.v());
-                if (st != null && config.rotateMoments()) st = rotated(st, o);
-                else if (st != null && o.changed()) st = st.cropped(o.newRank(), o.newRank());
-                if (newS != oldS) {
-                    if (optimizer.contains(oldS)) optimizer.replaceParameter(oldS, newS, st);
-                } else if (st != null && config.rotateMoments()) {
-                    optimizer.setState(oldS, st);
+                int r2 = o.newRank();
+                Parameter oldS = slots.get(i).form(UsvForm.class).s();
+                Parameter newS = install(slots.get(i), o.u(), o.s(), o.v());
+                if (config.rotateMoments()) {
+                    // exp_avg (momentum_buffer) <- Pᵀ·m·Q, second moments zeros
+                    optimizer.transfer(oldS, newS, st -> st.rotated(o.p().t(), o.q().t(), ParamState.SecondMoments.ZERO, r2, r2));
+                } else if (newS != oldS) {
+                    optimizer.transfer(oldS, newS, st -> st.cropped(r2, r2));
                 }
                 result.put(paths.get(i), o);
             }
@@ -248,39 +267,48 @@ public final class Oialr {
     }
 
     /**
-     * Cuts every converted layer to rank max(1, ceil(fraction·n)) (n its full rank) by keeping the leading
-     * block of U, S and V, with S's optimizer moments cropped alike; layers already at or below that rank are
-     * left alone. For experiments and benchmarks at a chosen compression; training uses {@link #update}.
+     * Cuts every converted layer to rank r' = max(1, ceil(fraction·n)) (n its full rank) by keeping the leading
+     * r' columns of U and V and the leading r' x r' block of S (a new parameter, S's moments cropped alike);
+     * layers already at or below that rank are left alone. For experiments and benchmarks at a chosen
+     * compression; training uses {@link #update}.
      */
     public void truncateRanks(double fraction) {
         if (!(fraction > 0 && fraction <= 1)) throw new IllegalArgumentException("rank fraction must be in (0, 1], got " + fraction);
         if (!isLowRank()) throw new IllegalStateException("OIALR: truncateRanks needs the transition first");
         for (String p : converted) {
-            LowRankModule l = (LowRankModule) model.getModule(p);
-            int r = l.rank(), r2 = Math.max(1, (int) Math.ceil(fraction * l.shortSide()));
+            WeightSlot slot = layer(p).weightSlot();
+            UsvForm f = slot.form(UsvForm.class);
+            int r = f.rank(), r2 = Math.max(1, (int) Math.ceil(fraction * f.shortSide()));
             if (r2 >= r) continue;
-            Parameter oldS = l.s();
-            ParamState st = optimizer.contains(oldS) ? optimizer.state(oldS) : null;
+            Parameter oldS = f.s();
             Tensor s2 = RankUpdate.leadingColumns(oldS.value().narrow0(0, r2).contiguous().reshape(r2, r), r2);
-            Parameter newS = l.setFactors(RankUpdate.leadingColumns(l.u(), r2), s2, RankUpdate.leadingColumns(l.v(), r2));
-            if (optimizer.contains(oldS)) optimizer.replaceParameter(oldS, newS, st == null ? null : st.cropped(r2, r2));
+            Parameter newS = install(slot, RankUpdate.leadingColumns(f.u(), r2), s2, RankUpdate.leadingColumns(f.v(), r2));
+            optimizer.transfer(oldS, newS, st -> st.cropped(r2, r2));
         }
     }
 
-    /** Moments in the new basis: exp_avg ← Pᵀ·m·Q (r' x r'), every other moment reset to zeros. */
-    private static ParamState rotated(ParamState st, RankUpdate.Outcome o) {
-        int r2 = o.newRank();
-        ParamState out = st.zeroed(r2, r2);
-        Tensor m = st.get("exp_avg") != null ? st.get("exp_avg") : st.get("momentum_buffer");
-        String key = st.get("exp_avg") != null ? "exp_avg" : "momentum_buffer";
-        if (m != null) out.put(key, Linalg.matmul(Linalg.matmul(o.p().t(), m), o.q()));
-        return out;
+    /**
+     * Installs a {@link UsvForm} holding {@code u}, {@code s}, {@code v} in {@code slot} (which holds a UsvForm) and
+     * returns its S: the current S parameter with {@code s} copied into it when the shapes agree (its optimizer
+     * slot and recorded uses stay valid), else a new parameter "s" holding {@code s} (not copied).
+     */
+    private static Parameter install(WeightSlot slot, Tensor u, Tensor s, Tensor v) {
+        Parameter current = slot.form(UsvForm.class).s();
+        Parameter next;
+        if (s.sameShape(current.value())) {
+            current.value().copyFrom(s);
+            next = current;
+        } else {
+            next = new Parameter("s", s);
+        }
+        slot.setForm(new UsvForm(slot.geometry(), u, next, v));
+        return next;
     }
 
-    /** Rank of every converted layer, in module order. */
+    /** Rank r of every converted layer's {@link UsvForm}, in module order. */
     public Map<String, Integer> ranks() {
         Map<String, Integer> r = new LinkedHashMap<>();
-        for (String p : converted) r.put(p, ((LowRankModule) model.getModule(p)).rank());
+        for (String p : converted) r.put(p, usv(p).rank());
         return r;
     }
 
@@ -289,12 +317,12 @@ public final class Oialr {
         return 100.0 * model.numParameters() / originalParams;
     }
 
-    /** 100 · (all elements now, U and V included) / (elements of the original model). */
+    /** 100 · (all elements now: parameters, and the frozen U and V of every converted layer) / (elements of the original model). */
     public double compressionPercent() {
         long n = model.numParameters();
         for (String p : converted) {
-            LowRankModule l = (LowRankModule) model.getModule(p);
-            n += l.u().numel() + l.v().numel();
+            UsvForm f = usv(p);
+            n += f.storedElements() - f.trainableElements();
         }
         return 100.0 * n / originalParams;
     }
@@ -314,27 +342,19 @@ public final class Oialr {
         return updateNanos / 1e9;
     }
 
-    // ---------------------------------------------------------------- layer helpers
+    // ---------------------------------------------------------------- layer look-ups
 
-    /** The weight's 2-D view oriented tall (m ≥ n). */
-    static Tensor view2d(Module layer) {
-        Tensor w = weightOf(layer).value();
-        int rows = w.dim(0), cols = w.numel() / rows;
-        Tensor w2 = w.reshape(rows, cols);
-        return rows >= cols ? w2 : w2.t();
-    }
-
-    private static Parameter weightOf(Module layer) {
-        if (layer instanceof Linear l) return l.weight();
-        if (layer instanceof Conv2d c) return c.weight();
-        throw new IllegalArgumentException("not a Linear or Conv2d: " + layer);
-    }
-
-    private static LowRankModule build(Module layer, Tensor u, Tensor s, Tensor v) {
-        if (layer instanceof Linear l) {
-            return new LowRankLinear(l.inFeatures(), l.outFeatures(), u, s, v, l.bias());
+    /** The weight layer at {@code path}. */
+    private WeightLayer layer(String path) {
+        Module m = model.getModule(path);
+        if (!(m instanceof WeightLayer wl)) {
+            throw new IllegalStateException("OIALR: the module at '" + path + "' is " + m.describe() + ", not a WeightLayer; was the model's structure changed after OIALR was set up?");
         }
-        Conv2d c = (Conv2d) layer;
-        return new LowRankConv2d(c.inChannels(), c.outChannels(), c.kernelSize(), c.stride(), c.padding(), c.groups(), u, s, v, c.bias());
+        return wl;
+    }
+
+    /** The UsvForm of the converted layer at {@code path}. */
+    private UsvForm usv(String path) {
+        return layer(path).weightSlot().form(UsvForm.class);
     }
 }

@@ -5,16 +5,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.oialr.engine.Tensor;
-import org.oialr.lowrank.LowRankModule;
 import org.oialr.lowrank.Stability;
-import org.oialr.nn.Conv2d;
-import org.oialr.nn.Linear;
+import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Module;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightLayer;
 
 /**
  * Records the Stability of each tracked layer at chosen steps, before and after the transition: each record
  * compares the layer's orthogonal basis now with the one of the previous record (the first record has none,
- * NaN). A full-rank layer's basis needs the SVD of its weight; a low-rank layer's comes from the r x r SVD of S.
+ * NaN). Tracked layers are {@link WeightLayer}s found by path: a layer holding a {@link UsvForm} gets its basis from
+ * the r x r SVD of S (with U and V), any other form's from the SVD of its matrix W [out, fanIn] oriented tall.
  */
 public final class StabilityTracker {
     private final Module model;
@@ -37,7 +38,7 @@ public final class StabilityTracker {
         double[] row = new double[layers.size()];
         for (int i = 0; i < layers.size(); i++) {
             String path = layers.get(i);
-            Stability.Basis b = basis(model.getModule(path));
+            Stability.Basis b = basis(path, model.getModule(path));
             Stability.Basis prev = previous.put(path, b);
             row[i] = prev == null ? Double.NaN : Stability.between(prev, b);
         }
@@ -45,12 +46,14 @@ public final class StabilityTracker {
         values.add(row);
     }
 
-    private static Stability.Basis basis(Module m) {
-        if (m instanceof LowRankModule l) return Stability.basisOfFactors(l.u(), l.s().value(), l.v());
-        Tensor w = m instanceof Linear lin ? lin.weight().value() : ((Conv2d) m).weight().value();
-        int rows = w.dim(0);
-        Tensor w2 = w.reshape(rows, w.numel() / rows);
-        return Stability.basis(w2.dim(0) >= w2.dim(1) ? w2 : w2.t().contiguous());
+    private static Stability.Basis basis(String path, Module m) {
+        if (!(m instanceof WeightLayer wl)) {
+            throw new IllegalArgumentException("StabilityTracker: the module at '" + path + "' is " + m.describe()
+                    + ", not a layer with a weight matrix (WeightLayer); track Linear, Conv2d or other WeightLayer paths");
+        }
+        WeightForm form = wl.weightSlot().form();
+        if (form instanceof UsvForm f) return Stability.basisOfFactors(f.u(), f.s().value(), f.v());
+        return Stability.basis(UsvForm.tallView(form.matrix()).contiguous());
     }
 
     /** Steps at which records were taken. */

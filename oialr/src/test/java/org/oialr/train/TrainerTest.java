@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
-import org.oialr.lowrank.LowRankLinear;
 import org.oialr.lowrank.OialrConfig;
+import org.oialr.lowrank.UsvForm;
+import org.oialr.nn.Linear;
 import org.oialr.train.io.CorruptFileException;
 import org.oialr.train.io.TensorStore;
 import org.oialr.train.report.CsvLog;
@@ -51,7 +52,7 @@ class TrainerTest {
         assertTrue(last.testTop1() > 0.78, "top-1 " + last.testTop1());
         assertTrue(last.testTop5() > last.testTop1());
         assertTrue(r.trainablePercent() < 75, "trainable " + r.trainablePercent() + "%: ranks were cut " + r.ranks());
-        assertTrue(t.model().getModule("1") instanceof LowRankLinear);
+        assertTrue(((Linear) t.model().getModule("1")).weightSlot().form() instanceof UsvForm, "layer 1 holds U·S·Vᵀ");
         // reports
         assertEquals(4, CsvLog.read(dir.resolve("metrics.csv")).size() - 1);
         for (String f : List.of("summary.json", "training.png", "stability.png", "stability.json", Trainer.CHECKPOINT)) {
