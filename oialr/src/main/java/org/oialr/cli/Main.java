@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.oialr.data.DataFileException;
@@ -14,9 +16,14 @@ import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.engine.Backends;
 import org.oialr.engine.Parallel;
+import org.oialr.method.MethodProvider;
+import org.oialr.method.MethodRegistry;
+import org.oialr.method.TrainingMethod;
 import org.oialr.train.ProgressBar;
 import org.oialr.train.ResultsTable;
 import org.oialr.train.RunResult;
+import org.oialr.train.ModelZoo;
+import org.oialr.train.NoGradientException;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
 import org.oialr.train.TrainingDivergedException;
@@ -47,6 +54,23 @@ public final class Main implements Runnable {
     /** Runs the command line and returns its exit code (0 ok, 1 run failed, 2 bad usage or input). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // every registered training method adds its own options to train and compare
+        for (String sub : List.of("train", "compare")) {
+            CommandLine c = cl.getSubcommands().get(sub);
+            MethodOptions holder = (MethodOptions) c.getCommand();
+            for (MethodProvider p : MethodRegistry.providers()) {
+                for (Class<?> k : p.optionClasses()) {
+                    if (holder.options().containsKey(k)) continue;
+                    try {
+                        Object o = k.getDeclaredConstructor().newInstance();
+                        holder.options().put(k, o);
+                        c.addMixin(k.getName(), o);
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException("method " + p.name() + ": option class " + k.getName() + " needs a public no-argument constructor", e);
+                    }
+                }
+            }
+        }
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             java.io.PrintWriter err = line.getErr();
             if (ex instanceof IllegalArgumentException || ex instanceof DataFileException) {
@@ -57,11 +81,25 @@ public final class Main implements Runnable {
                 err.println("oialr: training diverged: " + ex.getMessage());
                 return 1;
             }
+            if (ex instanceof NoGradientException) {
+                err.println("oialr: training stopped: " + ex.getMessage());
+                return 1;
+            }
             err.println("oialr: failed: " + ex);
             ex.printStackTrace(err);
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /** A command that holds the parsed option objects of the training methods. */
+    interface MethodOptions {
+        Map<Class<?>, Object> options();
+    }
+
+    /** The method named {@code name}, configured from this command's parsed options. */
+    static TrainingMethod method(String name, Map<Class<?>, Object> options) {
+        return MethodRegistry.get(name).create(MethodRegistry.of(options));
     }
 
     static void setUp(RunOptions o) {
@@ -85,27 +123,36 @@ public final class Main implements Runnable {
         return Path.of("runs", stamp + "-" + o.model + "-" + command);
     }
 
-    static RunResult train(RunOptions o, TrainConfig c, Split data, Path out, Path resume) throws IOException {
-        Trainer t = new Trainer(c, data.train(), data.heldOut(), out);
-        if (!o.quiet) t.listen(new ProgressBar(System.err, c.method().label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, Split data, Path out, Path resume) throws IOException {
+        Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).modelName(c.model()).method(method)
+                .train(data.train()).test(data.heldOut()).outDir(out).build();
+        if (!o.quiet) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
         return resume != null ? t.resume(resume) : t.run();
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train one model, full-rank, with OIALR or with a peer method (svd-training, lorita, dlrt, two-factor), and print its results.")
-    static final class Train implements Callable<Integer> {
+    static final class Train implements Callable<Integer>, MethodOptions {
         @Mixin
         RunOptions o;
 
-        @Option(names = "--method", defaultValue = "oialr", description = "full, oialr, svd-training, lorita, dlrt or two-factor. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--method", defaultValue = "oialr", description = "A registered training method: full, oialr, svd-training, lorita, dlrt, two-factor (and any on the class path). Default: ${DEFAULT-VALUE}")
         String method;
+
+        private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
+
+        @Override
+        public Map<Class<?>, Object> options() {
+            return methodOptions;
+        }
 
         @Option(names = "--resume", paramLabel = "PATH", description = "Continue from a checkpoint file or a run directory holding " + Trainer.CHECKPOINT)
         Path resume;
 
         @Override
         public Integer call() throws IOException {
-            TrainConfig.Method m = TrainConfig.Method.parse(method);
+            TrainingMethod m = method(method, methodOptions);
+            ModelZoo.check(o.model);
             setUp(o);
             Path ckpt = null;
             if (resume != null) {
@@ -115,7 +162,7 @@ public final class Main implements Runnable {
             }
             Split data = loadData(o);
             Path out = outDir(o, "train");
-            RunResult r = train(o, o.config(m), data, out, ckpt);
+            RunResult r = train(o, o.config(), m, data, out, ckpt);
             System.out.print(ResultsTable.markdown(List.of(r)));
             System.out.println("\nwritten to " + out);
             return 0;
@@ -124,30 +171,37 @@ public final class Main implements Runnable {
 
     @Command(name = "compare", mixinStandardHelpOptions = true,
             description = "Train several methods with the same model, data, seed and budget, and print one results table.")
-    static final class Compare implements Callable<Integer> {
+    static final class Compare implements Callable<Integer>, MethodOptions {
         @Mixin
         RunOptions o;
 
+        private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
+
+        @Override
+        public Map<Class<?>, Object> options() {
+            return methodOptions;
+        }
+
         @Option(names = "--methods", defaultValue = "full,oialr", split = ",", paramLabel = "LIST",
-                description = "Comma-separated: full, oialr, svd-training, lorita, dlrt, two-factor. Default: ${DEFAULT-VALUE}")
+                description = "Comma-separated registered methods: full, oialr, svd-training, lorita, dlrt, two-factor. Default: ${DEFAULT-VALUE}")
         List<String> methods;
 
         @Override
         public Integer call() throws IOException {
-            List<TrainConfig.Method> chosen = new ArrayList<>();
+            List<String> chosen = new ArrayList<>();
             for (String name : methods) {
-                TrainConfig.Method m = TrainConfig.Method.parse(name);
-                if (chosen.contains(m)) throw new IllegalArgumentException("--methods names " + m.cliName() + " twice");
-                chosen.add(m);
+                String n = MethodRegistry.get(name).name();
+                if (chosen.contains(n)) throw new IllegalArgumentException("--methods names " + n + " twice");
+                chosen.add(n);
             }
+            ModelZoo.check(o.model);
             setUp(o);
-            for (TrainConfig.Method m : chosen) o.config(m); // validate every option before the long runs
+            TrainConfig c = o.config();
+            for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
             Split data = loadData(o);
             Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
-            for (TrainConfig.Method m : chosen) {
-                results.add(train(o, o.config(m), data, out.resolve(m.cliName()), null));
-            }
+            for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));
             String table = ResultsTable.markdown(results);
             Files.createDirectories(out);
             org.oialr.train.io.AtomicFiles.writeString(out.resolve("results.md"), table);

@@ -118,7 +118,7 @@ public final class RankUpdate {
     }
 
     /** The first {@code cols} columns of a matrix [r, n], as a new [r, cols] tensor. */
-    static Tensor leadingColumns(Tensor m, int cols) {
+    public static Tensor leadingColumns(Tensor m, int cols) {
         Tensor c = m.contiguous();
         int r = c.dim(0), n = c.dim(1);
         Tensor out = Tensor.zeros(r, cols);

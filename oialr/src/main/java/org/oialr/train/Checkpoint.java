@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.oialr.engine.Tensor;
+import org.oialr.method.FormSpec;
+import org.oialr.method.TrainingMethod;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightLayer;

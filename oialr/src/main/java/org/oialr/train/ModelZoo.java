@@ -22,7 +22,7 @@ public final class ModelZoo {
         }
     }
 
-    static void check(String name) {
+    public static void check(String name) {
         if (!NAMES.contains(name)) throw new IllegalArgumentException("unknown model '" + name + "': choose one of " + NAMES);
     }
 }

@@ -1,15 +1,11 @@
 package org.oialr.train;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
-import org.oialr.lowrank.OialrConfig;
-import org.oialr.peers.PeerConfig;
+
 
 /**
  * Settings of one training run (built with {@link #builder()}; every field has a documented default).
  *
- * @param model           "mlp", "cnn" or "vit" (see {@link ModelZoo})
- * @param method          full-rank, OIALR or a peer method
+ * @param model           the model's name in reports (the command line builds "mlp", "cnn" or "vit" from {@link ModelZoo})
  * @param epochs          passes over the training set
  * @param batchSize       examples per optimizer step
  * @param lr              AdamW's peak learning rate
@@ -23,56 +19,16 @@ import org.oialr.peers.PeerConfig;
  * @param trainLimit      use only the first N training examples (0 = all)
  * @param testLimit       use only the first N test examples (0 = all)
  * @param augment         random crop (padding 2) and horizontal flip
- * @param oialr           OIALR settings (used when method is OIALR; full-rank runs use its layer choice for Stability)
- * @param peers           the peer methods' settings (used when method is one of them)
  * @param stabilityEvery  record Stability every N steps (-1 = once per epoch, 0 = off)
  * @param checkpointEvery write a checkpoint every N epochs (0 = never); needs an output directory
  */
-public record TrainConfig(String model, Method method, int epochs, int batchSize, double lr, double weightDecay,
+public record TrainConfig(String model, int epochs, int batchSize, double lr, double weightDecay,
                           double warmupEpochs, double minLr, double kDecay, float labelSmoothing, double clipNorm,
-                          long seed, int trainLimit, int testLimit, boolean augment, OialrConfig oialr,
-                          int stabilityEvery, int checkpointEvery, PeerConfig peers) {
-
-    /** Full-rank training, OIALR, or one of the peer methods it is compared with (package org.oialr.peers). */
-    public enum Method {
-        FULL("full", "full-rank"), OIALR("oialr", "OIALR"), SVD_TRAINING("svd-training", "SVD training"),
-        LORITA("lorita", "LoRITa"), DLRT("dlrt", "DLRT"), TWO_FACTOR("two-factor", "two-factor");
-
-        private final String cliName;
-        private final String label;
-
-        Method(String cliName, String label) {
-            this.cliName = cliName;
-            this.label = label;
-        }
-
-        /** The name shown in tables. */
-        public String label() {
-            return label;
-        }
-
-        /** The name on the command line and in output directories ("full", "svd-training", ...). */
-        public String cliName() {
-            return cliName;
-        }
-
-        /** True for full-rank and OIALR, the methods whose runs checkpoint and resume. */
-        public boolean isCore() {
-            return this == FULL || this == OIALR;
-        }
-
-        /** The method whose {@link #cliName()} is {@code name} (case-insensitive). */
-        public static Method parse(String name) {
-            for (Method m : values()) if (m.cliName.equalsIgnoreCase(name.trim())) return m;
-            throw new IllegalArgumentException("--method must be full or oialr, or a peer method ("
-                    + Arrays.stream(values()).filter(m -> !m.isCore()).map(Method::cliName).collect(Collectors.joining(", "))
-                    + "); got '" + name + "'");
-        }
-    }
+                          long seed, int trainLimit, int testLimit, boolean augment,
+                          int stabilityEvery, int checkpointEvery) {
 
     public TrainConfig {
-        ModelZoo.check(model);
-        if (method == null) throw new IllegalArgumentException("method must be set (full, oialr or a peer method)");
+        if (model == null || model.isBlank()) throw new IllegalArgumentException("model name must be set");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
@@ -85,8 +41,6 @@ public record TrainConfig(String model, Method method, int epochs, int batchSize
         if (trainLimit < 0 || testLimit < 0) throw new IllegalArgumentException("subset sizes must be >= 0 (0 = all)");
         if (stabilityEvery < -1) throw new IllegalArgumentException("stability interval must be >= 1 step, -1 (every epoch) or 0 (off), got " + stabilityEvery);
         if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 epochs, got " + checkpointEvery);
-        if (oialr == null) oialr = OialrConfig.builder().build();
-        if (peers == null) peers = PeerConfig.defaults();
     }
 
     public static Builder builder() {
@@ -94,16 +48,15 @@ public record TrainConfig(String model, Method method, int epochs, int batchSize
     }
 
     public Builder toBuilder() {
-        return new Builder().model(model).method(method).epochs(epochs).batchSize(batchSize).lr(lr).weightDecay(weightDecay)
+        return new Builder().model(model).epochs(epochs).batchSize(batchSize).lr(lr).weightDecay(weightDecay)
                 .warmupEpochs(warmupEpochs).minLr(minLr).kDecay(kDecay).labelSmoothing(labelSmoothing).clipNorm(clipNorm)
-                .seed(seed).trainLimit(trainLimit).testLimit(testLimit).augment(augment).oialr(oialr)
-                .stabilityEvery(stabilityEvery).checkpointEvery(checkpointEvery).peers(peers);
+                .seed(seed).trainLimit(trainLimit).testLimit(testLimit).augment(augment)
+                .stabilityEvery(stabilityEvery).checkpointEvery(checkpointEvery);
     }
 
     /** Builder; defaults are the MLP settings: 15 epochs, batch 128, AdamW 1e-3, 1 warm-up epoch, smoothing 0.1. */
     public static final class Builder {
         private String model = "mlp";
-        private Method method = Method.OIALR;
         private int epochs = 15;
         private int batchSize = 128;
         private double lr = 1e-3;
@@ -117,13 +70,10 @@ public record TrainConfig(String model, Method method, int epochs, int batchSize
         private int trainLimit;
         private int testLimit;
         private boolean augment;
-        private OialrConfig oialr = OialrConfig.builder().build();
         private int stabilityEvery = -1;
         private int checkpointEvery = 1;
-        private PeerConfig peers = PeerConfig.defaults();
 
         public Builder model(String v) { model = v; return this; }
-        public Builder method(Method v) { method = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
@@ -137,14 +87,12 @@ public record TrainConfig(String model, Method method, int epochs, int batchSize
         public Builder trainLimit(int v) { trainLimit = v; return this; }
         public Builder testLimit(int v) { testLimit = v; return this; }
         public Builder augment(boolean v) { augment = v; return this; }
-        public Builder oialr(OialrConfig v) { oialr = v; return this; }
         public Builder stabilityEvery(int v) { stabilityEvery = v; return this; }
         public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
-        public Builder peers(PeerConfig v) { peers = v; return this; }
 
         public TrainConfig build() {
-            return new TrainConfig(model, method, epochs, batchSize, lr, weightDecay, warmupEpochs, minLr, kDecay, labelSmoothing,
-                    clipNorm, seed, trainLimit, testLimit, augment, oialr, stabilityEvery, checkpointEvery, peers);
+            return new TrainConfig(model, epochs, batchSize, lr, weightDecay, warmupEpochs, minLr, kDecay, labelSmoothing,
+                    clipNorm, seed, trainLimit, testLimit, augment, stabilityEvery, checkpointEvery);
         }
     }
 }

@@ -15,6 +15,7 @@ import org.oialr.data.DataLoader;
 import org.oialr.data.Dataset;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
+import org.oialr.method.TrainingMethod;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
@@ -83,17 +84,6 @@ public final class Trainer {
     private final java.util.IdentityHashMap<Parameter, Integer> missedSteps = new java.util.IdentityHashMap<>();
     private List<WeightForm> formsSeen = List.of();
 
-    /**
-     * The command line's run: the zoo model {@code config.model()} trained with the method {@code config.method()}
-     * and the config's AdamW, schedule and loss.
-     *
-     * @param outDir where CSV, JSON, plots and checkpoints go; null writes nothing
-     */
-    public Trainer(TrainConfig config, Dataset train, Dataset test, Path outDir) {
-        this(builder().config(config).model(() -> ModelZoo.build(config.model(), config.seed())).modelName(config.model())
-                .train(train).test(test).outDir(outDir));
-    }
-
     private Trainer(Builder b) {
         if (b.model == null) throw new IllegalArgumentException("Trainer: set the model (builder().model(...))");
         if (b.train == null || b.test == null) throw new IllegalArgumentException("Trainer: set the training and the test data (builder().train(...).test(...))");
@@ -104,7 +94,7 @@ public final class Trainer {
         if (test.size() == 0) throw new IllegalArgumentException("Trainer: the test data set is empty");
         this.outDir = b.outDir;
         this.modelSource = b.model;
-        this.methodSource = b.method != null ? b.method : () -> TrainingMethods.create(config.method());
+        this.methodSource = b.method != null ? b.method : () -> org.oialr.method.MethodRegistry.create("full");
         this.loss = b.loss != null ? b.loss : Loss.crossEntropy(config.labelSmoothing());
         this.optimizerFactory = b.optimizer != null ? b.optimizer : OptimizerFactory.adamW(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
         this.scheduleFactory = b.schedule != null ? b.schedule : ScheduleFactory.warmupCosine(config.warmupEpochs(), config.minLr(), config.kDecay());
@@ -120,7 +110,7 @@ public final class Trainer {
 
     /**
      * Settings of a {@link Trainer}. Required: {@link #model}, {@link #train}, {@link #test}. Everything else has a
-     * default: the run settings of {@link TrainConfig#builder()} (15 epochs, batch 128, ...), the full-rank method,
+     * default: the run settings of {@link TrainConfig#builder()} (15 epochs, batch 128, ...), the full-rank method (from the registry),
      * cross-entropy, AdamW and warm-up + cosine decay from those settings.
      */
     public static final class Builder {
@@ -290,7 +280,7 @@ public final class Trainer {
         method = methodSource.get();
         // before the schedule, so that parameter groups a method adds start with the warm-up learning rate
         long a0 = System.nanoTime();
-        method.attach(new TrainingMethod.Setup(model, optimizer, config, total, spe));
+        method.attach(new TrainingMethod.Setup(model, optimizer, total, spe, config.seed()));
         attachNanos = System.nanoTime() - a0;
         peakTrainable = method.trainableParameters();
         schedule = scheduleFactory.create(optimizer, total, spe);

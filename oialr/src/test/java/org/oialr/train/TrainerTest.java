@@ -1,5 +1,7 @@
 package org.oialr.train;
 
+import org.oialr.lowrank.Stability;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
-import org.oialr.lowrank.OialrConfig;
+import org.oialr.method.oialr.OialrConfig;
 import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Linear;
 import org.oialr.train.io.CorruptFileException;

@@ -1,4 +1,4 @@
-package org.oialr.train;
+package org.oialr.method;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,9 @@
-package org.oialr.lowrank;
+package org.oialr.method.oialr;
+
+import org.oialr.lowrank.LayerSelection;
+import org.oialr.lowrank.RankRule;
+import org.oialr.lowrank.RankUpdate;
+import org.oialr.lowrank.UsvForm;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,19 +74,7 @@ public final class Oialr {
      * (keepFirstLayer) and without the model's last WeightLayer (keepLastLayer, whether eligible or not).
      */
     public static List<String> eligibleLayers(Module model, OialrConfig config) {
-        List<String> all = new ArrayList<>();
-        String lastLayer = null;
-        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
-            if (!(e.getValue() instanceof WeightLayer wl)) continue;
-            lastLayer = e.getKey();
-            LayerGeometry g = wl.weightSlot().geometry();
-            int rows = g.out(), cols = g.fanIn();
-            float aspect = (float) Math.max(rows, cols) / Math.min(rows, cols);
-            if (g.factorable() && aspect < config.maxAspectRatio()) all.add(e.getKey());
-        }
-        if (config.keepLastLayer() && lastLayer != null) all.remove(lastLayer);
-        if (config.keepFirstLayer() && !all.isEmpty()) all.remove(0);
-        return all;
+        return LayerSelection.eligible(model, config.maxAspectRatio(), config.keepFirstLayer(), config.keepLastLayer());
     }
 
     /** Resolves the default delay (a third of the run) and update interval (an epoch). */
@@ -209,6 +202,24 @@ public final class Oialr {
             for (Parameter p : old.parameters()) optimizer.transfer(p, form.s(), null);
             converted.add(path);
         }
+    }
+
+    /**
+     * Continues a run restored from a checkpoint whose forms are already installed: {@code lowRank} marks every
+     * eligible layer converted (each must hold a {@link UsvForm}), {@code updatesDone} the schedule position.
+     */
+    public void resume(boolean lowRank, int updatesDone) {
+        converted.clear();
+        if (lowRank) {
+            for (String path : eligible) {
+                if (!(layer(path).weightSlot().form() instanceof UsvForm)) {
+                    throw new IllegalStateException("OIALR: layer '" + path + "' should hold U·S·Vᵀ after the restored transition but holds "
+                            + layer(path).weightSlot().form().kind() + "; the checkpoint was written with other OIALR settings");
+                }
+                converted.add(path);
+            }
+        }
+        this.updatesDone = updatesDone;
     }
 
     /** Sets the schedule position after restoring a checkpoint. */

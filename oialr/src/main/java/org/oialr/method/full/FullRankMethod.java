@@ -1,7 +1,8 @@
-package org.oialr.train;
+package org.oialr.method.full;
 
 import java.util.List;
-import org.oialr.lowrank.Oialr;
+import org.oialr.lowrank.LayerSelection;
+import org.oialr.method.TrainingMethod;
 import org.oialr.nn.Module;
 
 /** The full-rank baseline: the model as built, every parameter trained. */
@@ -16,13 +17,14 @@ public final class FullRankMethod implements TrainingMethod {
 
     @Override
     public String label() {
-        return TrainConfig.Method.FULL.label();
+        return "full-rank";
     }
 
+    /** Records Stability for the layers OIALR would convert with its defaults, so the two heatmaps compare. */
     @Override
     public void attach(Setup s) {
         model = s.model();
-        tracked = Oialr.eligibleLayers(model, s.config().oialr());
+        tracked = LayerSelection.eligible(model, 10f, false, true);
     }
 
     @Override
@@ -39,5 +41,4 @@ public final class FullRankMethod implements TrainingMethod {
     public List<String> stabilityLayers() {
         return tracked;
     }
-
 }

@@ -1,4 +1,4 @@
-package org.oialr.lowrank;
+package org.oialr.method.oialr;
 
 /**
  * Settings of the OIALR method (spec: oialr-spec.md), built with {@link #builder()}. Steps are optimizer steps.

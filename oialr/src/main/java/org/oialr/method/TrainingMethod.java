@@ -1,4 +1,4 @@
-package org.oialr.train;
+package org.oialr.method;
 
 import java.util.List;
 import java.util.Map;
@@ -8,10 +8,12 @@ import org.oialr.nn.Parameter;
 import org.oialr.optim.Optimizer;
 
 /**
- * A way of training a model, plugged into the {@link Trainer}: full-rank, OIALR, or one of the peer methods
- * of {@code org.oialr.peers}. The trainer owns the model, the optimizer (AdamW), the learning-rate schedule,
- * the data and the reports; a method changes the model's layers and the optimizer's parameters in
- * {@link #attach}, and takes part in every step through the hooks below (all optional but the counts).
+ * A way of training a model, plugged into the trainer ({@code org.oialr.train.Trainer}): full-rank, OIALR, a peer
+ * method, or your own. Each method is one package ({@code org.oialr.method.oialr}, ...) with its typed config, made
+ * known to the command line by a {@link MethodProvider}. The trainer owns the model, the optimizer, the
+ * learning-rate schedule, the data, the checkpoints and the reports; a method changes how layers hold their weights
+ * ({@link org.oialr.nn.WeightSlot#setForm}) and moves optimizer slots ({@link Optimizer#transfer}) in {@link #attach}
+ * and later hooks, and takes part in every step through the hooks below (all optional but the counts).
  *
  * <p>Per optimizer step the trainer calls {@link #beforeStep}, then {@link #trainStep}; the default step is
  * {@link Step#standard()}: forward, cross-entropy (+ {@link #extraLoss()}), backward, {@link #afterBackward()},
@@ -20,8 +22,11 @@ import org.oialr.optim.Optimizer;
  */
 public interface TrainingMethod {
 
-    /** What {@link #attach} receives: the freshly built model and optimizer and the run's length. */
-    record Setup(Module model, Optimizer optimizer, TrainConfig config, long totalSteps, int stepsPerEpoch) {
+    /**
+     * What {@link #attach} receives: the freshly built model and optimizer, the run's length in optimizer steps, and
+     * the run's seed (for a method's own random draws).
+     */
+    record Setup(Module model, Optimizer optimizer, long totalSteps, int stepsPerEpoch, long seed) {
     }
 
     /** One training step's access to the trainer (its batch is already chosen). */
@@ -31,11 +36,11 @@ public interface TrainingMethod {
         Optimizer optimizer();
 
         /**
-         * Forward on the batch, cross-entropy with the run's label smoothing plus the method's
+         * Forward on the batch, the run's loss plus the method's
          * {@link TrainingMethod#extraLoss()}, backward; gradients accumulate into the parameters' buffers
-         * (zero them first). Counts the batch's top-1 hits once per step. Returns the cross-entropy alone.
+         * (zero them first). Counts the batch's top-1 hits once per step. Returns the run's loss alone.
          *
-         * @throws TrainingDivergedException when the loss is not finite
+         * Throws the trainer's divergence error when the loss is not finite.
          */
         float forwardBackward();
 

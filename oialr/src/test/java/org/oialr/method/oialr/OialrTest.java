@@ -1,4 +1,7 @@
-package org.oialr.lowrank;
+package org.oialr.method.oialr;
+
+import org.oialr.lowrank.RankUpdate;
+import org.oialr.lowrank.UsvForm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
