@@ -381,8 +381,8 @@ public final class Trainer {
                 ? "the optimizer holds a parameter the model does not register: build the optimizer from model.parameters()"
                 : "the model's forward does not use it: call every layer registered in the module tree (registerModule) from forward, "
                         + "and keep parameters you do not train out of the optimizer";
-        return new NoGradientException(String.format(Locale.ROOT, "%s received no gradient %s (step %d); %s", what, when, step - 1, fix),
-                path != null ? path : p.name(), step - 1);
+        return new NoGradientException(String.format(Locale.ROOT, "%s received no gradient %s (step %d); %s", what, when, step, fix),
+                path != null ? path : p.name(), step);
     }
 
     private TrainingDivergedException diverged(int epoch, float loss) {

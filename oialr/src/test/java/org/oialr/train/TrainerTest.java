@@ -1,7 +1,5 @@
 package org.oialr.train;
 
-import org.oialr.lowrank.Stability;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
+import org.oialr.method.TrainingMethod;
+import org.oialr.method.full.FullRankMethod;
 import org.oialr.method.oialr.OialrConfig;
+import org.oialr.method.oialr.OialrMethod;
 import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Linear;
 import org.oialr.train.io.CorruptFileException;
@@ -29,6 +30,16 @@ import org.oialr.train.report.CsvLog;
 class TrainerTest {
     private static Split data;
 
+    /** The command line's run: the zoo model {@code c.model()} with {@code method}. */
+    static Trainer trainer(TrainConfig c, TrainingMethod method, Path out) {
+        return Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).method(method)
+                .train(data.train()).test(data.heldOut()).outDir(out).build();
+    }
+
+    static OialrMethod oialr(OialrConfig c) {
+        return new OialrMethod(c);
+    }
+
     @BeforeAll
     static void load() throws IOException {
         data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
@@ -37,10 +48,10 @@ class TrainerTest {
     @Test
     void mlpWithOialrGoesThroughTheTransitionAndRankUpdatesAndLearns(@TempDir Path dir) throws IOException {
         // 6000 examples, batch 128 -> 47 steps/epoch, 4 epochs: transition + update 1 at step 62, updates at 109 and 156
-        TrainConfig c = TrainConfig.builder().model("mlp").epochs(4).trainLimit(6000).testLimit(2000)
-                .oialr(OialrConfig.builder().layerFraction(1f).build()).build();
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(4).trainLimit(6000).testLimit(2000).build();
+        OialrMethod method = oialr(OialrConfig.builder().layerFraction(1f).build());
         List<String> events = new java.util.ArrayList<>();
-        Trainer t = new Trainer(c, data.train(), data.heldOut(), dir).listen(new TrainListener() {
+        Trainer t = trainer(c, method, dir).listen(new TrainListener() {
             @Override
             public void onEvent(long step, String event) {
                 events.add(step + ": " + event);
@@ -49,7 +60,7 @@ class TrainerTest {
         RunResult r = t.run();
         assertEquals(3, events.size(), events.toString());
         assertTrue(events.get(0).startsWith("62: transition"), events.toString());
-        assertEquals(3, t.oialr().updatesDone(), "first update at the transition, then two more");
+        assertEquals(3, method.oialr().updatesDone(), "first update at the transition, then two more");
         EpochMetrics last = r.last();
         assertTrue(last.testTop1() > 0.78, "top-1 " + last.testTop1());
         assertTrue(last.testTop5() > last.testTop1());
@@ -70,9 +81,9 @@ class TrainerTest {
     /** Full-rank baseline: trainable stays 100% and nothing is converted. */
     @Test
     void fullRankRunKeepsEveryParameter() throws IOException {
-        TrainConfig c = TrainConfig.builder().model("mlp").method(TrainConfig.Method.FULL).epochs(2).trainLimit(2000)
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(2).trainLimit(2000)
                 .testLimit(1000).stabilityEvery(0).build();
-        RunResult r = new Trainer(c, data.train(), data.heldOut(), null).run();
+        RunResult r = trainer(c, new FullRankMethod(), null).run();
         assertEquals(100.0, r.trainablePercent(), 1e-9);
         assertEquals(669_706, r.trainableParameters());
         assertTrue(r.last().testTop1() > 0.6);
@@ -81,12 +92,12 @@ class TrainerTest {
     @Test
     void resumingFromACheckpointReproducesTheUninterruptedRun(@TempDir Path dir) throws IOException {
         // 1000 examples, batch 100: 10 steps/epoch; 3 epochs -> transition at step 10 (epoch 2), update at 20
-        TrainConfig c = TrainConfig.builder().model("mlp").epochs(3).batchSize(100).trainLimit(1000).testLimit(500)
-                .oialr(OialrConfig.builder().layerFraction(1f).sigmaCutoff(0.3f).build()).build();
-        RunResult whole = new Trainer(c, data.train(), data.heldOut(), dir.resolve("whole")).run();
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(3).batchSize(100).trainLimit(1000).testLimit(500).build();
+        OialrConfig oc = OialrConfig.builder().layerFraction(1f).sigmaCutoff(0.3f).build();
+        RunResult whole = trainer(c, oialr(oc), dir.resolve("whole")).run();
 
         Path part = dir.resolve("part");
-        Trainer crashing = new Trainer(c, data.train(), data.heldOut(), part).listen(new TrainListener() {
+        Trainer crashing = trainer(c, oialr(oc), part).listen(new TrainListener() {
             @Override
             public void onEpoch(EpochMetrics m) {
                 if (m.epoch() == 1) throw new IllegalStateException("simulated crash after epoch 2");
@@ -96,7 +107,7 @@ class TrainerTest {
         // the checkpoint holds low-rank shapes
         TensorStore.Contents ck = TensorStore.load(part.resolve(Trainer.CHECKPOINT));
         assertTrue(ck.get("model.1.s").dim(0) < 512 || ck.get("model.3.s").dim(0) < 512, "ranks were cut before the crash");
-        RunResult resumed = new Trainer(c, data.train(), data.heldOut(), part).resume(part.resolve(Trainer.CHECKPOINT));
+        RunResult resumed = trainer(c, oialr(oc), part).resume(part.resolve(Trainer.CHECKPOINT));
 
         assertEquals(whole.ranks(), resumed.ranks());
         assertEquals(whole.last().testLoss(), resumed.last().testLoss(), 0.0, "bitwise the same run");
@@ -107,9 +118,9 @@ class TrainerTest {
 
     @Test
     void aNanLossNamesTheStepAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws IOException {
-        TrainConfig c = TrainConfig.builder().model("mlp").method(TrainConfig.Method.FULL).epochs(3).batchSize(100)
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(3).batchSize(100)
                 .trainLimit(500).testLimit(200).stabilityEvery(0).build();
-        Trainer t = new Trainer(c, data.train(), data.heldOut(), dir);
+        Trainer t = trainer(c, new FullRankMethod(), dir);
         t.listen(new TrainListener() {
             @Override
             public void onEpoch(EpochMetrics m) {
@@ -125,24 +136,92 @@ class TrainerTest {
 
     @Test
     void corruptCheckpointsAndMismatchedSettingsAreClearErrors(@TempDir Path dir) throws IOException {
-        TrainConfig c = TrainConfig.builder().model("mlp").method(TrainConfig.Method.FULL).epochs(1).batchSize(100)
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(1).batchSize(100)
                 .trainLimit(300).testLimit(100).stabilityEvery(0).build();
-        new Trainer(c, data.train(), data.heldOut(), dir).run();
+        trainer(c, new FullRankMethod(), dir).run();
         Path ck = dir.resolve(Trainer.CHECKPOINT);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Trainer(c.toBuilder().lr(5e-3).build(), data.train(), data.heldOut(), null).resume(ck));
+                () -> trainer(c.toBuilder().lr(5e-3).build(), new FullRankMethod(), null).resume(ck));
         assertTrue(e.getMessage().contains("other settings"), e.getMessage());
         byte[] bytes = Files.readAllBytes(ck);
         bytes[bytes.length / 2] ^= 0x10;
         Files.write(ck, bytes);
-        CorruptFileException ce = assertThrows(CorruptFileException.class, () -> new Trainer(c, data.train(), data.heldOut(), null).resume(ck));
+        CorruptFileException ce = assertThrows(CorruptFileException.class, () -> trainer(c, new FullRankMethod(), null).resume(ck));
         assertTrue(ce.getMessage().contains(ck.toString()), ce.getMessage());
+    }
+
+    /** A model of one's own, kept in fields, with SGD, a constant learning rate and a custom loss: the builder takes them all. */
+    @Test
+    void theBuilderTakesAnyModelLossOptimizerAndSchedule() throws IOException {
+        FieldNet net = new FieldNet(new org.oialr.engine.Rng(3), false);
+        int[] lossCalls = {0};
+        Loss counted = (out, b) -> {
+            lossCalls[0]++;
+            return org.oialr.autodiff.F.crossEntropy(out, b.labels(), 0f);
+        };
+        Trainer t = Trainer.builder().model(net).modelName("field-net").train(data.train()).test(data.heldOut())
+                .config(TrainConfig.builder().epochs(2).batchSize(50).trainLimit(1000).testLimit(500).stabilityEvery(0).build())
+                .optimizer(OptimizerFactory.sgd(0.05, 0.9, 0, true, 0)).schedule(ScheduleFactory.constant()).loss(counted)
+                .method(oialr(OialrConfig.builder().delay(20).updateEvery(10).build())).build();
+        RunResult r = t.run();
+        assertTrue(t.optimizer() instanceof org.oialr.optim.SGD);
+        assertEquals(40, lossCalls[0], "one loss per step");
+        assertEquals(0.05, t.optimizer().paramGroups().get(0).lr(), 0.0, "constant schedule");
+        assertTrue(net.fc1.weightSlot().form() instanceof UsvForm, "the field's layer holds U·S·Vᵀ: " + net.fc1);
+        assertTrue(r.last().testTop1() > 0.6, "top-1 " + r.last().testTop1());
+        assertEquals("field-net", r.model());
+    }
+
+    /** A parameter in the optimizer that the forward never uses stops the run, naming it. */
+    @Test
+    void aParameterThatGetsNoGradientStopsTheRunWithItsName() {
+        FieldNet net = new FieldNet(new org.oialr.engine.Rng(3), true);
+        Trainer t = Trainer.builder().model(net).train(data.train()).test(data.heldOut()).noGradientSteps(3)
+                .config(TrainConfig.builder().epochs(1).batchSize(50).trainLimit(500).testLimit(100).stabilityEvery(0).build()).build();
+        NoGradientException e = assertThrows(NoGradientException.class, t::run);
+        assertEquals("unused.weight", e.parameter());
+        assertEquals(2, e.step(), "the third step without a gradient");
+        assertTrue(e.getMessage().contains("for 3 steps") && e.getMessage().contains("forward"), e.getMessage());
+    }
+
+    /** Code that caches a layer's weight and bypasses its form learns nothing after the transition: stopped at once. */
+    @Test
+    void aForwardThatBypassesANewFormIsStoppedRightAfterTheChange() {
+        FieldNet net = new FieldNet(new org.oialr.engine.Rng(3), false);
+        net.bypass = net.fc1.weight(); // a stale reference to the dense weight
+        Trainer t = Trainer.builder().model(net).train(data.train()).test(data.heldOut())
+                .config(TrainConfig.builder().epochs(1).batchSize(50).trainLimit(500).testLimit(100).stabilityEvery(0).build())
+                .method(oialr(OialrConfig.builder().delay(4).build())).build();
+        NoGradientException e = assertThrows(NoGradientException.class, t::run);
+        assertEquals("fc1.s", e.parameter());
+        assertEquals(4, e.step());
+        assertTrue(e.getMessage().contains("after OIALR changed a layer's weight form"), e.getMessage());
+    }
+
+    /** 784-64-10 with its layers in fields; optionally an extra registered layer that forward never calls. */
+    static final class FieldNet extends org.oialr.nn.Module {
+        final Linear fc1;
+        final Linear fc2;
+        org.oialr.nn.Parameter bypass;
+
+        FieldNet(org.oialr.engine.Rng rng, boolean unused) {
+            fc1 = registerModule("fc1", new Linear(784, 64, rng));
+            fc2 = registerModule("fc2", new Linear(64, 10, rng));
+            if (unused) registerModule("unused", new Linear(64, 64, false, rng));
+        }
+
+        @Override
+        public org.oialr.autodiff.Var forward(org.oialr.autodiff.Var x) {
+            org.oialr.autodiff.Var flat = org.oialr.autodiff.F.reshape(x, x.dim(0), 784);
+            org.oialr.autodiff.Var h = bypass != null ? org.oialr.autodiff.F.linear(flat, bypass, fc1.bias()) : fc1.forward(flat);
+            return fc2.forward(org.oialr.autodiff.F.relu(h));
+        }
     }
 
     @Test
     void badSettingsAreRejectedWithTheirName() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().epochs(0).build()).getMessage().contains("epochs"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().model("resnet").build()).getMessage().contains("mlp"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("resnet", 1)).getMessage().contains("mlp"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().labelSmoothing(1f).build()).getMessage().contains("smoothing"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder().warmupEpochs(20).build()).getMessage().contains("warm-up"));
     }
