@@ -1,22 +1,17 @@
 package org.oialr.peers;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import org.oialr.engine.Elementwise;
-import org.oialr.engine.Linalg;
 import org.oialr.engine.Parallel;
 import org.oialr.engine.Tensor;
-import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightSlot;
 import org.oialr.optim.ParamState;
 import org.oialr.train.TrainConfig;
 
 /**
- * DLRT ({@link DlrtConfig}): every factored layer is a {@link DlrtLayer} and each optimizer step is one step of
+ * DLRT ({@link DlrtConfig}): every factored layer holds a {@link DlrtForm} and each optimizer step is one step of
  * the K-L-S integrator, with the run's optimizer (AdamW; its moments for K, L and S̃ carry over between steps, as
  * in the reference, resized when a rank changes):
  * <ol>
@@ -34,9 +29,13 @@ import org.oialr.train.TrainConfig;
  * each step carries the moments into the new coordinates: a first moment m of S̃ becomes R_u·m·R_vᵀ with
  * R_u = Ûᵀ·Û_prev, R_v = V̂ᵀ·V̂_prev (exact for the linear moment: Û·m'·V̂ᵀ is the projection of Û_prev·m·V̂_prevᵀ),
  * a second moment v becomes (R_u∘R_u)·v·(R_v∘R_v)ᵀ (the usual diagonal approximation), and K's and L's moments
- * are rotated alike on their column side. Left in place, as the reference does, Adam's moments of S̃ refer to
- * other directions each step and its normalised steps turn into noise that rotates U and V: on the Fashion-MNIST
- * MLP this cost 4 points of top-1 after 3 epochs (83.9% against 88.2%).
+ * are rotated alike on their column side; then each is cut or zero-padded to its parameter's new shape
+ * ({@link ParamState#rotated} with {@link ParamState.SecondMoments#SQUARED_ROTATION}). Left in place, as the
+ * reference does, Adam's moments of S̃ refer to other directions each step and its normalised steps turn into noise
+ * that rotates U and V: on the Fashion-MNIST MLP this cost 4 points of top-1 after 3 epochs (83.9% against 88.2%).
+ *
+ * <p>The forms change in place: a rank change installs successor forms in the layers' slots ({@link DlrtForm}), and
+ * the optimizer slots of K, L and S̃ follow with {@code Optimizer.transfer}; no module is replaced.
  */
 public final class Dlrt extends PeerMethod {
     private DlrtConfig cfg;
@@ -46,16 +45,15 @@ public final class Dlrt extends PeerMethod {
         return TrainConfig.Method.DLRT.label();
     }
 
+    /**
+     * U_r, diag(σ_r), V_r of the layer's W ({@link DlrtForm#fromWeight}); null (the layer stays dense) when adaptive
+     * DLRT has no room for [K | U] (min(out, fanIn) &lt; 2).
+     */
     @Override
-    protected FactoredLayer build(String path, Module layer) {
+    protected WeightForm build(String path, WeightSlot slot) {
         DlrtConfig c = config.peers().dlrt();
-        if (!c.fixedRank() && LayerShape.of(layer).fullRank() < 2) return null; // no room for [K | U]
-        return DlrtLayer.fromWeight(layer, c.rank(), c.fixedRank());
-    }
-
-    @Override
-    protected List<Parameter> factors(FactoredLayer layer) {
-        return ((DlrtLayer) layer).integratorParameters();
+        if (!c.fixedRank() && slot.geometry().fullRank() < 2) return null; // no room for [K | U]
+        return DlrtForm.fromWeight(slot.geometry(), slot.matrix(), c.rank(), c.fixedRank());
     }
 
     @Override
@@ -65,101 +63,79 @@ public final class Dlrt extends PeerMethod {
 
     @Override
     public float trainStep(Step st) {
-        List<DlrtLayer> layers = layers();
+        int n = slots.size();
         try {
             // 1. K and L
             long t0 = System.nanoTime();
-            Set<Parameter> kl = identitySet();
-            for (DlrtLayer l : layers) {
-                ParamState sk = state(l.k()), sl = state(l.l());
-                Parameter k0 = l.k(), l0 = l.l();
-                l.prepareKL();
-                Tensor[] rot = cfg.rotateMoments() ? l.klRotations() : null;
-                move(k0, l.k(), sk, null, rot == null ? null : rot[1]);
-                move(l0, l.l(), sl, null, rot == null ? null : rot[0]);
-                kl.add(l.k());
-                kl.add(l.l());
+            List<Parameter> kl = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                WeightSlot slot = slots.get(i);
+                DlrtForm before = slot.form(DlrtForm.class);
+                DlrtForm now = before.prepareKL(slot);
+                Tensor[] rot = cfg.rotateMoments() ? now.klRotations() : null;
+                carry(before.k(), now.k(), null, rot == null ? null : rot[1]);
+                carry(before.l(), now.l(), null, rot == null ? null : rot[0]);
+                kl.add(now.k());
+                kl.add(now.l());
             }
             methodNanos += System.nanoTime() - t0;
             st.optimizer().zeroGrad();
             float loss = st.forwardBackward();
-            st.clip(new ArrayList<>(kl));
-            Slots.stepOnly(st.optimizer(), kl);
+            st.clip(kl);
+            st.optimizer().stepOnly(kl);
 
             // 2. augmentation and S̃ with the biases and dense layers
             t0 = System.nanoTime();
-            int n = layers.size();
             Parameter[] s0 = new Parameter[n];
-            for (int i = 0; i < n; i++) s0[i] = layers.get(i).sHat();
+            DlrtForm[] augmented = new DlrtForm[n];
+            for (int i = 0; i < n; i++) s0[i] = slots.get(i).form(DlrtForm.class).sHat();
             // the layers' QRs are independent: spread them over the cores (optimizer bookkeeping stays on this thread)
             Parallel.forRange(n, 1, (a, b) -> {
-                for (int i = a; i < b; i++) layers.get(i).augment();
+                for (int i = a; i < b; i++) augmented[i] = slots.get(i).form(DlrtForm.class).augment(slots.get(i));
             });
             for (int i = 0; i < n; i++) {
-                DlrtLayer l = layers.get(i);
-                Tensor[] rot = cfg.rotateMoments() ? l.sRotations() : null;
-                move(s0[i], l.sHat(), state(s0[i]), rot == null ? null : rot[0], rot == null ? null : rot[1]);
+                Tensor[] rot = cfg.rotateMoments() ? augmented[i].sRotations() : null;
+                carry(s0[i], augmented[i].sHat(), rot == null ? null : rot[0], rot == null ? null : rot[1]);
             }
             methodNanos += System.nanoTime() - t0;
-            Set<Parameter> rest = identitySet();
-            for (Parameter p : st.optimizer().parameters()) if (!kl.contains(p)) rest.add(p);
+            java.util.Set<Parameter> klSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            klSet.addAll(kl);
+            List<Parameter> rest = new ArrayList<>();
+            for (Parameter p : st.optimizer().parameters()) if (!klSet.contains(p)) rest.add(p);
             st.optimizer().zeroGrad();
             st.forwardBackward();
-            st.clip(new ArrayList<>(rest));
-            Slots.stepOnly(st.optimizer(), rest);
+            st.clip(rest);
+            st.optimizer().stepOnly(rest);
 
             // 3. truncation
             t0 = System.nanoTime();
-            Parallel.forRange(layers.size(), 1, (a, b) -> {
-                for (int i = a; i < b; i++) layers.get(i).truncate(cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
+            Parallel.forRange(n, 1, (a, b) -> {
+                for (int i = a; i < b; i++) slots.get(i).form(DlrtForm.class).truncate(slots.get(i), cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
             });
             methodNanos += System.nanoTime() - t0;
             return loss;
         } finally {
-            for (DlrtLayer l : layers) l.plain();
+            for (WeightSlot slot : slots) slot.form(DlrtForm.class).plain();
         }
-    }
-
-    private ParamState state(Parameter p) {
-        return optimizer.contains(p) ? optimizer.state(p) : null;
-    }
-
-    /** Gives {@code now} (which replaced {@code old}, or is the same parameter) the state {@code st} carried by {@link #carried}. */
-    private void move(Parameter old, Parameter now, ParamState st, Tensor left, Tensor right) {
-        ParamState moved = st == null ? null : carried(st, left, right, now.shape());
-        if (now != old) optimizer.replaceParameter(old, now, moved);
-        else if (moved != null) optimizer.setState(now, moved);
     }
 
     /**
-     * The optimizer state {@code st} of a matrix parameter carried into new coordinates: each moment T becomes
-     * left·T·rightᵀ (a null side is the identity), with the element-wise squares of left and right for the second
-     * moment "exp_avg_sq"; then cut or zero-padded to {@code shape}. With both sides null (the reference) the
-     * moments stay in place, only cut or padded. The step count is kept.
+     * Moves {@code old}'s optimizer state to {@code now} (which replaced it, or is the same parameter), carried into
+     * new coordinates: each moment T → left·T·rightᵀ (null sides are the identity; the second moment with the
+     * element-wise squares), then cut or zero-padded to {@code now}'s shape ({@link ParamState#rotated}).
      */
-    static ParamState carried(ParamState st, Tensor left, Tensor right, int... shape) {
-        ParamState moved = new ParamState().setStep(st.step());
-        for (Map.Entry<String, Tensor> e : st.tensors().entrySet()) {
-            boolean square = e.getKey().equals("exp_avg_sq");
-            Tensor t = e.getValue();
-            if (left != null) t = Linalg.matmul(square ? Elementwise.mul(left, left, null) : left, t);
-            if (right != null) t = Linalg.matmul(t, (square ? Elementwise.mul(right, right, null) : right).t());
-            moved.put(e.getKey(), Slots.resize(t, shape));
-        }
-        return moved;
-    }
-
-    private static Set<Parameter> identitySet() {
-        return Collections.newSetFromMap(new IdentityHashMap<>());
+    private void carry(Parameter old, Parameter now, Tensor left, Tensor right) {
+        optimizer.transfer(old, now, st -> st.rotated(left, right, ParamState.SecondMoments.SQUARED_ROTATION, now.shape()));
     }
 
     /** The state's elements: U, S, V of each factored layer plus every other parameter (K, L and S̃ are per-step copies). */
     @Override
     public long trainableParameters() {
         long n = model.numParameters();
-        for (DlrtLayer l : this.<DlrtLayer>layers()) {
-            for (Parameter p : l.integratorParameters()) n -= p.numel();
-            n += l.u().numel() + l.s().numel() + l.v().numel();
+        for (int i = 0; i < slots.size(); i++) {
+            DlrtForm f = form(i, DlrtForm.class);
+            for (Parameter p : f.parameters()) n -= p.numel();
+            n += f.stateElements();
         }
         return n;
     }

@@ -10,17 +10,20 @@ import org.oialr.engine.Elementwise;
 import org.oialr.engine.Linalg;
 import org.oialr.engine.Rng;
 import org.oialr.engine.Tensor;
-import org.oialr.nn.Module;
+import org.oialr.nn.DenseForm;
+import org.oialr.nn.LayerGeometry;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightSlot;
 import org.oialr.train.TrainConfig;
 
 /**
- * LoRITa ({@link LoritaConfig}): every factored layer trains as a product of N factors ({@link LoritaLayer}) with
- * an L2 term λ·F_i added to each factor's gradient as the only regulariser. After the last step ({@link #finish})
- * each product is collapsed into one matrix, cut by SVD (per layer by a fixed fraction, or globally by an
- * accuracy budget on the first training examples, never the test set), and deployed as two thin factors
- * ({@link TwoFactorLayer}, A = U_r·√Σ_r, B = √Σ_r·V_rᵀ) or, when that is not smaller, as a dense layer holding
- * the rank-r matrix.
+ * LoRITa ({@link LoritaConfig}): every factored layer trains as a product of N factors ({@link LowRankForms#lorita},
+ * kind "lorita") with an L2 term λ·F_i added to each factor's gradient as the only regulariser. After the last step
+ * ({@link #finish}) each product is collapsed into one matrix, cut by SVD (per layer by a fixed fraction, or globally
+ * by an accuracy budget on the first training examples, never the test set), and deployed in the same layer as two
+ * thin factors ({@link LowRankForms#twoFactor}, A = U_r·√Σ_r, B = √Σ_r·V_rᵀ) or, when that is not smaller, as a
+ * dense weight holding the rank-r matrix ({@link DenseForm}).
  */
 public final class Lorita extends PeerMethod {
     private LoritaConfig cfg;
@@ -32,18 +35,11 @@ public final class Lorita extends PeerMethod {
         return TrainConfig.Method.LORITA.label();
     }
 
+    /** N factors freshly initialised ({@link LowRankForms#loritaInit}); the layer's weight is not used. */
     @Override
-    protected FactoredLayer build(String path, Module layer) {
+    protected WeightForm build(String path, WeightSlot slot) {
         if (rng == null) rng = new Rng(config.seed()).split();
-        return LoritaLayer.init(layer, config.peers().lorita().factors(), rng);
-    }
-
-    @Override
-    protected List<Parameter> factors(FactoredLayer layer) {
-        LoritaLayer l = (LoritaLayer) layer;
-        List<Parameter> out = new ArrayList<>();
-        for (int i = 0; i < l.factors(); i++) out.add(l.factor(i));
-        return out;
+        return LowRankForms.loritaInit(slot.geometry(), config.peers().lorita().factors(), rng);
     }
 
     @Override
@@ -56,9 +52,8 @@ public final class Lorita extends PeerMethod {
     public void afterBackward() {
         if (collapsed || cfg.weightDecay() == 0) return;
         float lambda = (float) cfg.weightDecay();
-        for (LoritaLayer l : this.<LoritaLayer>layers()) {
-            for (int i = 0; i < l.factors(); i++) {
-                Parameter p = l.factor(i);
+        for (WeightSlot slot : slots) {
+            for (Parameter p : slot.form().parameters()) {
                 if (p.grad() != null) Elementwise.axpy(lambda, p.value(), p.grad());
             }
         }
@@ -72,29 +67,31 @@ public final class Lorita extends PeerMethod {
         return collapsed ? cutRanks : super.ranks();
     }
 
-    /** Collapse, cut, deploy; returns the event line. */
+    /**
+     * Collapse, cut, deploy; returns the event line. Each layer first holds its collapsed product W = F_N·…·F_1 as a
+     * dense weight (the global sweep writes the cut matrices into it), then its rank-r cut as an "ab" form or a dense
+     * weight. The layers' biases stay as they are; the factors leave the model (the optimizer keeps them: training is over).
+     */
     @Override
     public String finish(Finish f) {
         long t0 = System.nanoTime();
         int n = paths.size();
-        LayerShape[] shapes = new LayerShape[n];
-        Tensor[] biases = new Tensor[n];
+        LayerGeometry[] geometries = new LayerGeometry[n];
         Backend.Svd[] svd = new Backend.Svd[n];
-        Module[] dense = new Module[n];
+        DenseForm[] dense = new DenseForm[n];
         for (int i = 0; i < n; i++) {
-            LoritaLayer l = (LoritaLayer) model.getModule(paths.get(i));
-            shapes[i] = l.shape();
-            biases[i] = l.bias() == null ? null : l.bias().value().copy();
-            Tensor w = l.weightMatrix();
+            WeightSlot slot = slots.get(i);
+            geometries[i] = slot.geometry();
+            Tensor w = slot.matrix();
             svd[i] = Linalg.svd(w);
-            dense[i] = shapes[i].dense(w, biases[i]);
-            model.replaceModule(paths.get(i), dense[i]);
+            dense[i] = DenseForm.ofMatrix(geometries[i], w);
+            slot.setForm(dense[i]);
         }
         collapsed = true;
         int[] ranks = new int[n];
         String how;
         if (cfg.cut() == LoritaConfig.Cut.LOCAL) {
-            for (int i = 0; i < n; i++) ranks[i] = LoritaCut.localRank(shapes[i].fullRank(), cfg.keepFraction());
+            for (int i = 0; i < n; i++) ranks[i] = LoritaCut.localRank(geometries[i].fullRank(), cfg.keepFraction());
             how = String.format(Locale.ROOT, "local cut p = %g", cfg.keepFraction());
         } else {
             double reference = f.validationTop1();
@@ -107,7 +104,7 @@ public final class Lorita extends PeerMethod {
             }
             LoritaCut.Sweep sweep = LoritaCut.sweep(q -> {
                 int[] r = LoritaCut.globalRanks(spectra, q);
-                for (int i = 0; i < n; i++) LayerShape.weight2d(dense[i]).copyFrom(truncated(svd[i], r[i]));
+                for (int i = 0; i < n; i++) dense[i].matrix().copyFrom(LowRankForms.truncated(svd[i], r[i]));
                 return f.validationTop1();
             }, reference, cfg.budget() / 100, cfg.sweepStep(), 3);
             int[] r = LoritaCut.globalRanks(spectra, sweep.q());
@@ -118,26 +115,17 @@ public final class Lorita extends PeerMethod {
         }
         Map<String, Integer> out = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
-            LayerShape s = shapes[i];
+            LayerGeometry g = geometries[i];
             int r = ranks[i];
-            Module deployed;
-            if ((long) r * (s.out() + s.fanIn()) < s.weightNumel()) {
-                Parameter bias = biases[i] == null ? null : new Parameter("bias", biases[i]);
-                deployed = TwoFactorLayer.fromSvd(s, svd[i].u(), Mat.values(svd[i].s()), svd[i].v(), r, bias);
-            } else {
-                deployed = s.dense(truncated(svd[i], r), biases[i]);
-            }
-            model.replaceModule(paths.get(i), deployed);
+            WeightForm deployed = (long) r * (g.out() + g.fanIn()) < g.weightNumel()
+                    ? LowRankForms.twoFactor(g, svd[i], r)
+                    : DenseForm.ofMatrix(g, LowRankForms.truncated(svd[i], r));
+            slots.get(i).setForm(deployed);
             out.put(paths.get(i), r);
         }
         cutRanks = out;
         methodNanos += System.nanoTime() - t0;
         return String.format(Locale.ROOT, "collapsed %d products of %d factors and cut by SVD: %s; ranks %s (%.1f s)", n, cfg.factors(), how, out,
                 (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** U_r·diag(σ_r)·V_rᵀ [out, fanIn] from a thin SVD. */
-    static Tensor truncated(Backend.Svd svd, int r) {
-        return Linalg.matmul(Mat.scaleColumns(Mat.leadingColumns(svd.u(), r), Mat.values(svd.s())), Mat.leadingColumns(svd.v(), r).t());
     }
 }

@@ -43,6 +43,16 @@ final class Mat {
         return out;
     }
 
+    /** m [rows, c] followed by zero columns up to [rows, cols] (cols ≥ c). */
+    static Tensor padColumns(Tensor m, int cols) {
+        Tensor c = m.contiguous();
+        int rows = c.dim(0), n = c.dim(1);
+        if (cols < n) throw ShapeException.of("padColumns", "cannot pad " + n + " columns to " + cols, c.shape());
+        Tensor out = Tensor.zeros(rows, cols);
+        for (int i = 0; i < rows; i++) System.arraycopy(c.data(), c.offset() + i * n, out.data(), i * cols, n);
+        return out;
+    }
+
     /** [a | b]: the columns of a, then those of b (same number of rows). */
     static Tensor hcat(Tensor a, Tensor b) {
         if (a.rank() != 2 || b.rank() != 2 || a.dim(0) != b.dim(0)) throw ShapeException.of("hcat", "need [n, p] and [n, q]", a.shape(), b.shape());

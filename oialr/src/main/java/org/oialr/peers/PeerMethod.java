@@ -1,23 +1,28 @@
 package org.oialr.peers;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.oialr.nn.Conv2d;
-import org.oialr.nn.Linear;
+import java.util.Set;
+import org.oialr.engine.Tensor;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightLayer;
+import org.oialr.nn.WeightSlot;
 import org.oialr.optim.Optimizer;
-import org.oialr.optim.ParamGroup;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.TrainingMethod;
 
 /**
- * What the peer methods share: at {@link #attach} every factorable layer ({@link #layersToFactor}) is replaced by
- * the method's {@link FactoredLayer}; the original weight leaves the optimizer, the layer's bias parameter stays
- * where it was (same group, same state), and the new factors join one new parameter group with the weight's
- * options and the method's weight decay.
+ * What the peer methods share: at {@link #attach} every factorable layer ({@link #layersToFactor}) gets the
+ * method's weight form in place ({@code layer.weightSlot().setForm(...)}; the layer object, and every reference a
+ * model keeps to it, stays the same). The old form's parameters (the dense weight) leave the optimizer, the layer's
+ * bias stays where it was (same group, same state), and the new form's parameters join one new parameter group with
+ * the weight's options and the method's weight decay ({@link Optimizer#addGroupLike}).
  */
 public abstract class PeerMethod implements TrainingMethod {
     protected Module model;
@@ -25,33 +30,41 @@ public abstract class PeerMethod implements TrainingMethod {
     protected TrainConfig config;
     protected long totalSteps;
     protected int stepsPerEpoch;
+    /** Paths of the factored layers, in module order. */
     protected final List<String> paths = new ArrayList<>();
+    /** The factored layers' weight slots, in the order of {@link #paths}. */
+    protected final List<WeightSlot> slots = new ArrayList<>();
     protected long methodNanos;
 
     /**
-     * Paths of the layers the peer methods factor, in module order: every Linear and Conv2d with one group,
-     * without the model's last Linear/Conv2d (the head) when {@code keepHead}.
+     * Paths of the layers the peer methods factor, in module order: every {@link WeightLayer} (Linear, Conv2d, user
+     * layers) whose geometry is factorable (a convolution needs one group), each layer once (at its first path),
+     * without the model's last WeightLayer (the head) when {@code keepHead}.
      */
     public static List<String> layersToFactor(Module model, boolean keepHead) {
         List<String> out = new ArrayList<>();
-        String last = null;
+        Set<Module> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Module last = null;
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
             Module m = e.getValue();
-            if (!(m instanceof Linear || m instanceof Conv2d)) continue;
-            last = e.getKey();
-            if (LayerShape.factorable(m)) out.add(e.getKey());
+            if (!(m instanceof WeightLayer wl)) continue;
+            last = m;
+            if (wl.weightSlot().geometry().factorable() && seen.add(m)) out.add(e.getKey());
         }
-        if (keepHead && last != null) out.remove(last);
+        if (keepHead && last != null) {
+            Module head = last;
+            out.removeIf(p -> model.getModule(p) == head);
+        }
         return out;
     }
 
-    /** The method's layer for {@code layer} at {@code path}, or null to leave it dense. */
-    protected abstract FactoredLayer build(String path, Module layer);
+    /**
+     * The method's form for the layer at {@code path} (its current W is {@code slot.matrix()}, its geometry
+     * {@code slot.geometry()}), or null to leave the layer as it is. Not installed yet: {@link #attach} installs it.
+     */
+    protected abstract WeightForm build(String path, WeightSlot slot);
 
-    /** The new trainable factors of a built layer (not its bias). */
-    protected abstract List<Parameter> factors(FactoredLayer layer);
-
-    /** Decoupled (AdamW) weight decay of the factors' group. */
+    /** Decoupled (AdamW) weight decay of the new parameters' group. */
     protected double factorWeightDecay() {
         return 0;
     }
@@ -68,34 +81,35 @@ public abstract class PeerMethod implements TrainingMethod {
         totalSteps = s.totalSteps();
         stepsPerEpoch = s.stepsPerEpoch();
         long t0 = System.nanoTime();
-        ParamGroup like = null;
-        List<Parameter> newParams = new ArrayList<>();
+        Parameter like = null;
+        List<Parameter> newParams = new ArrayList<>(), leaving = new ArrayList<>();
         for (String path : layersToFactor(model, config.peers().keepHead())) {
-            Module old = model.getModule(path);
-            Parameter w = LayerShape.weight(old);
-            FactoredLayer f = build(path, old);
-            if (f == null) continue;
-            if (like == null && optimizer.contains(w)) like = optimizer.groupOf(w);
-            model.replaceModule(path, f);
-            Slots.remove(optimizer, w);
-            newParams.addAll(factors(f));
+            WeightSlot slot = ((WeightLayer) model.getModule(path)).weightSlot();
+            WeightForm form = build(path, slot);
+            if (form == null) continue;
+            WeightForm old = slot.setForm(form);
+            for (Parameter p : old.parameters()) {
+                if (!optimizer.contains(p)) continue;
+                if (like == null) like = p;
+                leaving.add(p);
+            }
+            newParams.addAll(form.parameters());
             paths.add(path);
+            slots.add(slot);
         }
         if (paths.isEmpty()) {
-            throw new IllegalArgumentException(label() + ": this model has no Linear or Conv2d layer to factor"
-                    + (config.peers().keepHead() ? " besides its head (--no-peer-keep-head factors the head too)" : ""));
+            throw new IllegalArgumentException(label() + ": this model has no weight layer to factor (a Linear, a Conv2d with one group or another"
+                    + " WeightLayer)" + (config.peers().keepHead() ? " besides its head (--no-peer-keep-head factors the head too)" : ""));
         }
-        Slots.addGroup(optimizer, like, newParams, factorWeightDecay());
+        optimizer.addGroupLike(like, newParams, Map.of("weight_decay", factorWeightDecay()));
+        for (Parameter p : leaving) optimizer.removeParameter(p);
         attached();
         methodNanos += System.nanoTime() - t0;
     }
 
-    /** The factored layers, in module order. */
-    @SuppressWarnings("unchecked")
-    protected <L extends Module> List<L> layers() {
-        List<L> out = new ArrayList<>();
-        for (String p : paths) out.add((L) model.getModule(p));
-        return out;
+    /** The form of factored layer {@code i} as a {@code type} (fails naming the form the layer holds when it is another). */
+    protected <T extends WeightForm> T form(int i, Class<T> type) {
+        return slots.get(i).form(type);
     }
 
     /** Paths of the factored layers. */
@@ -103,13 +117,11 @@ public abstract class PeerMethod implements TrainingMethod {
         return List.copyOf(paths);
     }
 
+    /** Rank of each factored layer's form ({@link WeightForm#rank()}), in module order. */
     @Override
     public Map<String, Integer> ranks() {
         Map<String, Integer> r = new LinkedHashMap<>();
-        for (String p : paths) {
-            Module m = model.getModule(p);
-            if (m instanceof FactoredLayer f) r.put(p, f.rank());
-        }
+        for (int i = 0; i < paths.size(); i++) r.put(paths.get(i), slots.get(i).form().rank());
         return r;
     }
 
@@ -118,10 +130,11 @@ public abstract class PeerMethod implements TrainingMethod {
         return model.numParameters();
     }
 
+    /** The model's parameters and the frozen tensors (buffers) of the factored layers' forms. */
     @Override
     public long heldParameters() {
         long n = model.numParameters();
-        for (String p : paths) if (model.getModule(p) instanceof FactoredLayer f) for (org.oialr.engine.Tensor b : f.buffers()) n += b.numel();
+        for (WeightSlot slot : slots) for (Tensor b : slot.form().buffers().values()) n += b.numel();
         return n;
     }
 

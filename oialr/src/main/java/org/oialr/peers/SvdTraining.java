@@ -1,21 +1,23 @@
 package org.oialr.peers;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
-import org.oialr.nn.Module;
+import org.oialr.nn.FactoredForm;
 import org.oialr.nn.Parameter;
+import org.oialr.nn.WeightForm;
+import org.oialr.nn.WeightSlot;
+import org.oialr.optim.ParamState;
 import org.oialr.train.TrainConfig;
 
 /**
  * SVD training (Yang et al. 2020) with its four stages as one method ({@link SvdTrainingConfig}): every factored
- * layer is an {@link SvdLayer} (U, s, Vᵀ trained, from the SVD of the initial weight); the loss adds
- * λ_o·Σ_layers [O(U) + O(Vᵀ)] throughout and λ_s·Σ_layers R(s) from {@code sparsityStart} until pruning; at
- * {@code pruneAt} each layer keeps the ranks that hold 1 − e of its energy Σ s² (the rest are removed, their
- * optimizer state with them), and training goes on as fine-tuning.
+ * layer holds W = U·diag(|s|)·Vᵀ ({@link LowRankForms#svd}, kind "svd": U, s, Vᵀ trained, from the SVD of the
+ * initial weight); the loss adds λ_o·Σ_layers [O(U) + O(Vᵀ)] throughout and λ_s·Σ_layers R(s) from
+ * {@code sparsityStart} until pruning; at {@code pruneAt} each layer keeps the ranks that hold 1 − e of its energy
+ * Σ s² (the rest are removed, their optimizer state with them), and training goes on as fine-tuning.
  */
 public final class SvdTraining extends PeerMethod {
     private SvdTrainingConfig cfg;
@@ -30,15 +32,10 @@ public final class SvdTraining extends PeerMethod {
         return TrainConfig.Method.SVD_TRAINING.label();
     }
 
+    /** The thin SVD of the layer's W: U, s, Vᵀ at full rank. */
     @Override
-    protected FactoredLayer build(String path, Module layer) {
-        return SvdLayer.fromWeight(layer);
-    }
-
-    @Override
-    protected List<Parameter> factors(FactoredLayer layer) {
-        SvdLayer l = (SvdLayer) layer;
-        return List.of(l.u(), l.s(), l.vt());
+    protected WeightForm build(String path, WeightSlot slot) {
+        return LowRankForms.svdOf(slot.geometry(), slot.matrix());
     }
 
     @Override
@@ -73,13 +70,15 @@ public final class SvdTraining extends PeerMethod {
     public Var extraLoss() {
         Var total = null;
         boolean sparse = sparsityActive();
-        for (SvdLayer l : this.<SvdLayer>layers()) {
+        for (int i = 0; i < slots.size(); i++) {
+            FactoredForm f = form(i, FactoredForm.class);
             if (cfg.lambdaO() > 0) {
-                Var o = F.scale(F.add(Regularizers.orthogonality(l.u()), Regularizers.orthogonality(l.vt())), (float) cfg.lambdaO());
+                Var o = F.scale(F.add(Regularizers.orthogonality(f.factor("u").var()), Regularizers.orthogonality(f.factor("vt").var())),
+                        (float) cfg.lambdaO());
                 total = total == null ? o : F.add(total, o);
             }
             if (sparse) {
-                Var r = Regularizers.sparsity(cfg.sparsity(), l.s());
+                Var r = Regularizers.sparsity(cfg.sparsity(), f.factor("s").var());
                 if (r != null) {
                     r = F.scale(r, (float) cfg.lambdaS());
                     total = total == null ? r : F.add(total, r);
@@ -94,20 +93,26 @@ public final class SvdTraining extends PeerMethod {
         return pruned ? null : prune() + " (after the last step, no fine-tuning)";
     }
 
-    /** Energy-threshold pruning of every layer ({@link SvdPruning}); moves the kept ranks' optimizer state. */
+    /**
+     * Energy-threshold pruning of every layer ({@link SvdPruning}): installs a new "svd" form holding U's columns,
+     * s's entries and Vᵀ's rows at the kept ranks, and moves the optimizer state of those entries to the new
+     * parameters ({@link ParamState#selected}).
+     */
     public String prune() {
         long t0 = System.nanoTime();
         Map<String, String> change = new LinkedHashMap<>();
-        for (String path : paths) {
-            SvdLayer l = (SvdLayer) model.getModule(path);
-            int before = l.rank();
-            int[] keep = SvdPruning.keep(Mat.values(l.s().value()), cfg.energy());
-            Parameter u = l.u(), s = l.s(), vt = l.vt();
-            Parameter[] now = l.prune(keep);
-            Slots.swapSelected(optimizer, u, now[0], 1, keep);
-            Slots.swapSelected(optimizer, s, now[1], 0, keep);
-            Slots.swapSelected(optimizer, vt, now[2], 0, keep);
-            change.put(path, before + "->" + keep.length);
+        for (int i = 0; i < slots.size(); i++) {
+            WeightSlot slot = slots.get(i);
+            FactoredForm f = slot.form(FactoredForm.class);
+            Parameter u = f.factor("u").parameter(), s = f.factor("s").parameter(), vt = f.factor("vt").parameter();
+            int before = f.rank();
+            int[] keep = SvdPruning.keep(Mat.values(s.value()), cfg.energy());
+            FactoredForm now = LowRankForms.svd(slot.geometry(), Mat.columns(u.value(), keep), Mat.elements(s.value(), keep), Mat.rows(vt.value(), keep));
+            slot.setForm(now);
+            optimizer.transfer(u, now.factor("u").parameter(), st -> st.selected(1, keep));
+            optimizer.transfer(s, now.factor("s").parameter(), st -> st.selected(0, keep));
+            optimizer.transfer(vt, now.factor("vt").parameter(), st -> st.selected(0, keep));
+            change.put(paths.get(i), before + "->" + keep.length);
         }
         pruned = true;
         methodNanos += System.nanoTime() - t0;

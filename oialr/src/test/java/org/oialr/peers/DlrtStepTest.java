@@ -1,6 +1,8 @@
 package org.oialr.peers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -16,6 +18,7 @@ import org.oialr.engine.Tensor;
 import org.oialr.nn.Linear;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.Sequential;
+import org.oialr.nn.WeightSlot;
 import org.oialr.optim.SGD;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.TrainingMethod;
@@ -31,10 +34,15 @@ import org.oialr.train.TrainingMethod;
  * </pre>
  */
 class DlrtStepTest {
+    private static final org.oialr.optim.ParamState.SecondMoments SQUARED = org.oialr.optim.ParamState.SecondMoments.SQUARED_ROTATION;
     private final Rng rng = new Rng(3);
     private static final int IN = 12, OUT = 10, BATCH = 5;
 
-    private record Setup(Sequential model, SGD opt, Dlrt dlrt, DlrtLayer layer) {
+    private record Setup(Sequential model, SGD opt, Dlrt dlrt, Linear linear) {
+        /** The form the layer holds now (a rank change installs a new one). */
+        DlrtForm layer() {
+            return linear.weightSlot().form(DlrtForm.class);
+        }
     }
 
     private Setup setUp(DlrtConfig c, double eta) {
@@ -44,7 +52,7 @@ class DlrtStepTest {
                 .peers(PeerConfig.defaults().withKeepHead(false).withDlrt(c)).build();
         Dlrt d = new Dlrt();
         d.attach(new TrainingMethod.Setup(model, opt, cfg, 10, 10));
-        return new Setup(model, opt, d, (DlrtLayer) model.getModule("0"));
+        return new Setup(model, opt, d, (Linear) model.getModule("0"));
     }
 
     private static TrainingMethod.Step step(Setup s, Tensor x, Tensor r) {
@@ -81,14 +89,16 @@ class DlrtStepTest {
     void adaptiveStepEqualsTheDirectComputation() {
         double eta = 0.05, tau = 0.02;
         Setup s = setUp(new DlrtConfig(2, tau, false, false, false, true), eta);
-        DlrtLayer layer = s.layer();
+        DlrtForm layer = s.layer();
         assertEquals(2, layer.rank());
-        DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.weightMatrix());
-        Tensor b0 = layer.bias().value().copy();
+        DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.matrix());
+        Tensor b0 = s.linear().bias().value().copy();
         Tensor x = Tensor.randn(rng, BATCH, IN), r = Tensor.randn(rng, BATCH, OUT);
         DMatrixRMaj g = mul(t(d(r)), d(x)); // G = Rᵀ x [OUT, IN]
 
         s.dlrt().trainStep(step(s, x, r));
+        layer = s.layer();
+        assertEquals(DlrtForm.Mode.PLAIN, layer.mode());
 
         DMatrixRMaj k1 = sub(mul(u, sm), scale(eta, mul(g, v)));
         DMatrixRMaj l1 = sub(mul(v, t(sm)), scale(eta, mul(t(g), u)));
@@ -101,8 +111,8 @@ class DlrtStepTest {
         int r1 = DlrtMath.truncationRank(top, tau, false, 2, layer.maxRank());
         assertEquals(r1, layer.rank(), "new rank from the tail norm of W̃'s singular values " + java.util.Arrays.toString(top));
         DMatrixRMaj best = bestRank(wTilde, r1);
-        assertTrue(maxAbs(sub(d(layer.weightMatrix()), best)) < 2e-5 * (1 + maxAbs(best)),
-                "U S Vᵀ after the step differs from the direct computation by " + maxAbs(sub(d(layer.weightMatrix()), best)));
+        assertTrue(maxAbs(sub(d(layer.matrix()), best)) < 2e-5 * (1 + maxAbs(best)),
+                "U S Vᵀ after the step differs from the direct computation by " + maxAbs(sub(d(layer.matrix()), best)));
         assertOrthonormal(layer.u());
         assertOrthonormal(layer.v());
         for (int i = 0; i < r1; i++) {
@@ -113,30 +123,40 @@ class DlrtStepTest {
         for (int j = 0; j < OUT; j++) {
             double col = 0;
             for (int i = 0; i < BATCH; i++) col += r.get(i, j);
-            assertEquals(b0.get(j) - eta * col, layer.bias().value().get(j), 1e-5);
+            assertEquals(b0.get(j) - eta * col, s.linear().bias().value().get(j), 1e-5);
         }
-        // the optimizer holds the layer's current K, L, S̃ (new parameters after a rank change) and not the weight
-        for (Parameter p : layer.integratorParameters()) assertTrue(s.opt().contains(p), p.toString());
+        // the optimizer holds the layer's current K, L, S̃ (new parameters after a rank change) and not the weight,
+        // and the layer registers exactly the current form's tensors
+        for (Parameter p : layer.parameters()) assertTrue(s.opt().contains(p), p.toString());
         assertEquals(4, s.opt().parameters().size(), "K, L, S̃ and the bias");
+        assertEquals(List.of(layer.k(), layer.l(), layer.sHat(), s.linear().bias()), s.model().parameters());
+        assertTrue(s.model().getBuffer("0.u") == layer.u() && s.model().getBuffer("0.last_u_hat") == layer.uHat());
+        // a second step from the new rank (new K, L, S̃ shapes when the rank changed) stays consistent
+        s.dlrt().trainStep(step(s, x, r));
+        DlrtForm after = s.layer();
+        for (Parameter p : after.parameters()) assertTrue(s.opt().contains(p) && s.opt().state(p) != null, p.toString());
+        assertEquals(4, s.opt().parameters().size());
+        assertArrayEquals(new int[] {OUT, after.rank()}, after.u().shape());
     }
 
     @Test
     void fixedRankStepEqualsTheDirectComputation() {
         double eta = 0.05;
         Setup s = setUp(new DlrtConfig(3, 0, false, true, false, true), eta);
-        DlrtLayer layer = s.layer();
-        DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.weightMatrix());
+        DlrtForm layer = s.layer();
+        DMatrixRMaj u = d(layer.u()), sm = d(layer.s()), v = d(layer.v()), w = d(layer.matrix());
         Tensor x = Tensor.randn(rng, BATCH, IN), r = Tensor.randn(rng, BATCH, OUT);
         DMatrixRMaj g = mul(t(d(r)), d(x));
 
         s.dlrt().trainStep(step(s, x, r));
+        assertSame(layer, s.layer(), "at fixed rank the form keeps its tensors: values change in place");
 
         DMatrixRMaj pu = projector(sub(mul(u, sm), scale(eta, mul(g, v))));
         DMatrixRMaj pv = projector(sub(mul(v, t(sm)), scale(eta, mul(t(g), u))));
         DMatrixRMaj want = sub(mul(mul(pu, w), pv), scale(eta, mul(mul(pu, g), pv)));
         assertEquals(3, layer.rank());
-        assertTrue(maxAbs(sub(d(layer.weightMatrix()), want)) < 2e-5 * (1 + maxAbs(want)),
-                "fixed-rank step differs by " + maxAbs(sub(d(layer.weightMatrix()), want)));
+        assertTrue(maxAbs(sub(d(layer.matrix()), want)) < 2e-5 * (1 + maxAbs(want)),
+                "fixed-rank step differs by " + maxAbs(sub(d(layer.matrix()), want)));
         assertOrthonormal(layer.u());
         assertOrthonormal(layer.v());
     }
@@ -146,23 +166,30 @@ class DlrtStepTest {
         double[] err = new double[2];
         for (int ref = 0; ref < 2; ref++) {
             Rng local = new Rng(9);
-            Sequential model = new Sequential(new Linear(IN, OUT, local));
-            DlrtLayer layer = DlrtLayer.fromWeight(model.getModule("0"), 2, false);
-            layer.prepareKL();
+            Linear lin = new Linear(IN, OUT, local);
+            WeightSlot slot = lin.weightSlot();
+            slot.setForm(DlrtForm.fromWeight(slot.geometry(), slot.matrix(), 2, false));
+            DlrtForm layer = slot.form(DlrtForm.class).prepareKL(slot);
             layer.k().value().copyFrom(Tensor.randn(local, OUT, 2)); // a K step that moves far
             layer.l().value().copyFrom(Tensor.randn(local, IN, 2));
-            layer.augment();
+            layer = layer.augment(slot);
             Tensor sTilde = Tensor.randn(local, 4, 4); // a dense S̃, far from diag(S, 0)
             layer.sHat().value().copyFrom(sTilde);
             DMatrixRMaj target = mul(mul(d(layer.uHat()), d(sTilde)), t(d(layer.vHat())));
-            layer.truncate(0, false, ref == 1); // τ = 0 keeps all 4 (= 2r <= max rank 5)
+            layer = layer.truncate(slot, 0, false, ref == 1); // τ = 0 keeps all 4 (= 2r <= max rank 5)
             assertEquals(4, layer.rank());
-            err[ref] = maxAbs(sub(d(layer.weightMatrix()), target)) / maxAbs(target);
+            assertSame(layer, slot.form(), "the rank change installed a new form");
+            assertArrayEquals(new int[] {OUT, 4}, lin.namedBuffers().get("u").shape(), "the layer registers the new U");
+            err[ref] = maxAbs(sub(d(layer.matrix()), target)) / maxAbs(target);
         }
         assertTrue(err[0] < 1e-5, "the correct update reconstructs Û S̃ V̂ᵀ, relative error " + err[0]);
         assertTrue(err[1] > 0.1, "the reference's transposed factor does not, relative error " + err[1]);
     }
 
+    /**
+     * DLRT carries its moments with {@code ParamState.rotated(left, right, SQUARED_ROTATION, shape)}: each moment
+     * T → left·T·rightᵀ, the second moment with element-wise squares, then cut or zero-padded to {@code shape}.
+     */
     @Test
     void momentsAreCarriedIntoTheNewBases() {
         // S̃'s first moment m in the coordinates (Û0, V̂0) moves to (Û1, V̂1): Û1·m'·V̂1ᵀ = P_Û1·(Û0·m·V̂0ᵀ)·P_V̂1
@@ -172,7 +199,7 @@ class DlrtStepTest {
         Tensor m = Tensor.randn(rng, a, b), v = Tensor.rand(rng, 0f, 1f, a, b);
         org.oialr.optim.ParamState st = new org.oialr.optim.ParamState().setStep(17).put("exp_avg", m).put("exp_avg_sq", v);
         Tensor left = org.oialr.engine.Linalg.matmul(u1.t(), u0), right = org.oialr.engine.Linalg.matmul(v1.t(), v0);
-        org.oialr.optim.ParamState moved = Dlrt.carried(st, left, right, a + 1, b - 1);
+        org.oialr.optim.ParamState moved = st.rotated(left, right, SQUARED, a + 1, b - 1);
         assertEquals(17, moved.step());
         DMatrixRMaj got = mul(mul(d(u1), d(moved.get("exp_avg"))), t(d(v1)));
         DMatrixRMaj want = mul(mul(projector(d(u1)), mul(mul(d(u0), d(m)), t(d(v0)))), projector(d(v1)));
@@ -191,9 +218,56 @@ class DlrtStepTest {
             }
         }
         // the reference keeps the moments in place, cut or padded
-        org.oialr.optim.ParamState kept = Dlrt.carried(st, null, null, a + 1, b - 1);
+        org.oialr.optim.ParamState kept = st.rotated(null, null, SQUARED, a + 1, b - 1);
         assertEquals(m.get(2, 1), kept.get("exp_avg").get(2, 1));
         assertEquals(0f, kept.get("exp_avg").get(a, 0));
+        assertEquals(v.get(2, 1), kept.get("exp_avg_sq").get(2, 1));
+        // one side only (K's and L's moments: their column side)
+        org.oialr.optim.ParamState oneSide = st.rotated(null, right, SQUARED, a, b - 1);
+        DMatrixRMaj want1 = mul(d(m), t(d(right)));
+        assertTrue(maxAbs(sub(d(oneSide.get("exp_avg")), want1)) < 1e-5);
+    }
+
+    /**
+     * The wiring of the moment rotations in a step (fixed rank, so no shape changes): K's moments move with
+     * V_nowᵀ·V_prev on their column side, L's with U_nowᵀ·U_prev, S̃'s with Û_nowᵀ·Û_prev on the left and V̂_nowᵀ·V̂_prev
+     * on the right; second moments with the squares. Plain SGD leaves the hand-made moments alone otherwise.
+     */
+    @Test
+    void eachStepCarriesTheOptimizerMomentsIntoTheNewBases() {
+        Setup s = setUp(new DlrtConfig(3, 0, false, true, false, true), 0.05);
+        Tensor x = Tensor.randn(rng, BATCH, IN), r = Tensor.randn(rng, BATCH, OUT);
+        s.dlrt().trainStep(step(s, x, r)); // step 1 (the integrator's parameters get their SGD state)
+        DlrtForm f = s.layer();
+        DMatrixRMaj uPrev = d(s.model().getBuffer("0.last_u")), vPrev = d(s.model().getBuffer("0.last_v"));
+        DMatrixRMaj uNow = d(f.u()), vNow = d(f.v()), uHat1 = d(f.uHat()), vHat1 = d(f.vHat());
+        Tensor mk = Tensor.randn(rng, OUT, 3), qk = Tensor.rand(rng, 0f, 1f, OUT, 3), ml = Tensor.randn(rng, IN, 3);
+        Tensor ms = Tensor.randn(rng, 3, 3), qs = Tensor.rand(rng, 0f, 1f, 3, 3);
+        s.opt().setState(f.k(), new org.oialr.optim.ParamState().setStep(1).put("momentum_buffer", mk.copy()).put("exp_avg_sq", qk.copy()));
+        s.opt().setState(f.l(), new org.oialr.optim.ParamState().setStep(1).put("momentum_buffer", ml.copy()));
+        s.opt().setState(f.sHat(), new org.oialr.optim.ParamState().setStep(1).put("momentum_buffer", ms.copy()).put("exp_avg_sq", qs.copy()));
+
+        s.dlrt().trainStep(step(s, x, r)); // step 2
+        assertSame(f, s.layer());
+        DMatrixRMaj rv = mul(t(vNow), vPrev), ru = mul(t(uNow), uPrev);
+        assertClose(mul(d(mk), t(rv)), s.opt().state(f.k()).get("momentum_buffer"), "K's first moment");
+        assertClose(mul(d(qk), t(squares(rv))), s.opt().state(f.k()).get("exp_avg_sq"), "K's second moment");
+        assertClose(mul(d(ml), t(ru)), s.opt().state(f.l()).get("momentum_buffer"), "L's first moment");
+        DMatrixRMaj rsu = mul(t(d(f.uHat())), uHat1), rsv = mul(t(d(f.vHat())), vHat1);
+        assertClose(mul(mul(rsu, d(ms)), t(rsv)), s.opt().state(f.sHat()).get("momentum_buffer"), "S̃'s first moment");
+        assertClose(mul(mul(squares(rsu), d(qs)), t(squares(rsv))), s.opt().state(f.sHat()).get("exp_avg_sq"), "S̃'s second moment");
+        assertEquals(2, s.opt().state(f.sHat()).step(), "the step count goes on");
+    }
+
+    private static DMatrixRMaj squares(DMatrixRMaj a) {
+        DMatrixRMaj c = a.copy();
+        for (int i = 0; i < c.data.length; i++) c.data[i] *= c.data[i];
+        return c;
+    }
+
+    private static void assertClose(DMatrixRMaj want, Tensor got, String what) {
+        double diff = maxAbs(sub(d(got), want));
+        assertTrue(diff < 1e-5 * (1 + maxAbs(want)), what + " differs by " + diff);
     }
 
     // ---------------------------------------------------------------- float64 helpers (EJML)
