@@ -70,17 +70,6 @@ final class RunOptions {
     @Option(names = "--quiet", description = "No progress bar")
     boolean quiet;
 
-    /** A number or a fraction "a/b". */
-    static double fraction(String option, String v) {
-        try {
-            int slash = v.indexOf('/');
-            if (slash < 0) return Double.parseDouble(v.trim());
-            return Double.parseDouble(v.substring(0, slash).trim()) / Double.parseDouble(v.substring(slash + 1).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be a number or a fraction like 1/3, got '" + v + "'");
-        }
-    }
-
     TrainConfig config() {
         return TrainConfig.builder().model(model).epochs(epochs).batchSize(batchSize).lr(lr).weightDecay(weightDecay)
                 .warmupEpochs(warmupEpochs).minLr(minLr).kDecay(kDecay).labelSmoothing(labelSmoothing).clipNorm(clipNorm).seed(seed)

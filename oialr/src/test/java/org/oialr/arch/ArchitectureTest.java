@@ -1,5 +1,7 @@
 package org.oialr.arch;
 
+import org.oialr.method.TrainingMethod;
+
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;

@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.lorita;
 
 /**
  * LoRITa (Zhang, Alkhouri and Wang, TMLR 2024; reference: XitongSystem/LoRITa). Each factored layer trains as a

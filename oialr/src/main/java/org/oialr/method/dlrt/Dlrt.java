@@ -1,4 +1,6 @@
-package org.oialr.peers;
+package org.oialr.method.dlrt;
+
+import org.oialr.method.FactorizingMethod;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +10,6 @@ import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightSlot;
 import org.oialr.optim.ParamState;
-import org.oialr.train.TrainConfig;
 
 /**
  * DLRT ({@link DlrtConfig}): every factored layer holds a {@link DlrtForm} and each optimizer step is one step of
@@ -37,12 +38,28 @@ import org.oialr.train.TrainConfig;
  * <p>The forms change in place: a rank change installs successor forms in the layers' slots ({@link DlrtForm}), and
  * the optimizer slots of K, L and S̃ follow with {@code Optimizer.transfer}; no module is replaced.
  */
-public final class Dlrt extends PeerMethod {
-    private DlrtConfig cfg;
+public final class Dlrt extends FactorizingMethod {
+    private final DlrtConfig cfg;
+
+    /** With the documented defaults, the head kept dense. */
+    public Dlrt() {
+        this(DlrtConfig.defaults(), true);
+    }
+
+    /** @param keepHead leave the model's last weight layer (the classifier head) dense */
+    public Dlrt(DlrtConfig config, boolean keepHead) {
+        super(keepHead);
+        this.cfg = java.util.Objects.requireNonNull(config, "DLRT config");
+    }
+
+    /** The method's settings. */
+    public DlrtConfig config() {
+        return cfg;
+    }
 
     @Override
     public String label() {
-        return TrainConfig.Method.DLRT.label();
+        return "DLRT";
     }
 
     /**
@@ -51,14 +68,18 @@ public final class Dlrt extends PeerMethod {
      */
     @Override
     protected WeightForm build(String path, WeightSlot slot) {
-        DlrtConfig c = config.peers().dlrt();
+        DlrtConfig c = cfg;
         if (!c.fixedRank() && slot.geometry().fullRank() < 2) return null; // no room for [K | U]
         return DlrtForm.fromWeight(slot.geometry(), slot.matrix(), c.rank(), c.fixedRank());
     }
 
+    /** A DLRT layer of the checkpoint's shapes (zero tensors), or the default for other forms. */
     @Override
-    protected void attached() {
-        cfg = config.peers().dlrt();
+    public org.oialr.nn.WeightForm restoreForm(String path, org.oialr.nn.LayerGeometry geometry, org.oialr.method.FormSpec spec) {
+        if (!DlrtForm.KIND.equals(spec.kind())) return super.restoreForm(path, geometry, spec);
+        java.util.Map<String, int[]> shapes = new java.util.LinkedHashMap<>();
+        for (org.oialr.method.FormSpec.FactorSpec f : spec.factors()) shapes.put(f.name(), f.shape());
+        return DlrtForm.zeros(geometry, cfg.fixedRank(), shapes);
     }
 
     @Override

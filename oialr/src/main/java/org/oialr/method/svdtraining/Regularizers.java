@@ -1,4 +1,6 @@
-package org.oialr.peers;
+package org.oialr.method.svdtraining;
+
+import org.oialr.lowrank.Mat;
 
 import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;

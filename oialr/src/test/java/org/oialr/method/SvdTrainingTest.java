@@ -1,4 +1,9 @@
-package org.oialr.peers;
+package org.oialr.method;
+
+import org.oialr.method.svdtraining.SvdTraining;
+import org.oialr.method.svdtraining.SvdTrainingConfig;
+import org.oialr.method.svdtraining.SvdPruning;
+import org.oialr.lowrank.Mat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +20,6 @@ import org.oialr.nn.Sequential;
 import org.oialr.optim.AdamW;
 import org.oialr.optim.ParamState;
 import org.oialr.train.TrainConfig;
-import org.oialr.train.TrainingMethod;
 
 /** SVD training's stages on one layer: the loss terms by stage, and pruning with the optimizer state of the kept ranks. */
 class SvdTrainingTest {

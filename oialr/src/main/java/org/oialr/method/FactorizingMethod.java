@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,20 +14,20 @@ import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightLayer;
 import org.oialr.nn.WeightSlot;
 import org.oialr.optim.Optimizer;
-import org.oialr.train.TrainConfig;
-import org.oialr.train.TrainingMethod;
 
 /**
- * What the peer methods share: at {@link #attach} every factorable layer ({@link #layersToFactor}) gets the
+ * A base for training methods that hold layers in a factored form from the start (the peer methods SVD training,
+ * LoRITa, DLRT and two-factor; OIALR converts later and has its own driver). What they share: at {@link #attach} every factorable layer ({@link #layersToFactor}) gets the
  * method's weight form in place ({@code layer.weightSlot().setForm(...)}; the layer object, and every reference a
  * model keeps to it, stays the same). The old form's parameters (the dense weight) leave the optimizer, the layer's
  * bias stays where it was (same group, same state), and the new form's parameters join one new parameter group with
  * the weight's options and the method's weight decay ({@link Optimizer#addGroupLike}).
  */
-public abstract class PeerMethod implements TrainingMethod {
+public abstract class FactorizingMethod implements TrainingMethod {
+    private final boolean keepHead;
     protected Module model;
     protected Optimizer optimizer;
-    protected TrainConfig config;
+    protected long seed;
     protected long totalSteps;
     protected int stepsPerEpoch;
     /** Paths of the factored layers, in module order. */
@@ -35,6 +35,16 @@ public abstract class PeerMethod implements TrainingMethod {
     /** The factored layers' weight slots, in the order of {@link #paths}. */
     protected final List<WeightSlot> slots = new ArrayList<>();
     protected long methodNanos;
+
+    /** @param keepHead leave the model's last weight layer (the classifier head) dense */
+    protected FactorizingMethod(boolean keepHead) {
+        this.keepHead = keepHead;
+    }
+
+    /** True when the model's last weight layer stays dense. */
+    public boolean keepHead() {
+        return keepHead;
+    }
 
     /**
      * Paths of the layers the peer methods factor, in module order: every {@link WeightLayer} (Linear, Conv2d, user
@@ -64,9 +74,9 @@ public abstract class PeerMethod implements TrainingMethod {
      */
     protected abstract WeightForm build(String path, WeightSlot slot);
 
-    /** Decoupled (AdamW) weight decay of the new parameters' group. */
-    protected double factorWeightDecay() {
-        return 0;
+    /** Decoupled (AdamW) weight decay of the new parameters' group; null keeps the dense weight's group's (the run's). */
+    protected Double factorWeightDecay() {
+        return 0.0;
     }
 
     /** Called at the end of {@link #attach}. */
@@ -77,13 +87,13 @@ public abstract class PeerMethod implements TrainingMethod {
     public void attach(Setup s) {
         model = s.model();
         optimizer = s.optimizer();
-        config = s.config();
+        seed = s.seed();
         totalSteps = s.totalSteps();
         stepsPerEpoch = s.stepsPerEpoch();
         long t0 = System.nanoTime();
         Parameter like = null;
         List<Parameter> newParams = new ArrayList<>(), leaving = new ArrayList<>();
-        for (String path : layersToFactor(model, config.peers().keepHead())) {
+        for (String path : layersToFactor(model, keepHead)) {
             WeightSlot slot = ((WeightLayer) model.getModule(path)).weightSlot();
             WeightForm form = build(path, slot);
             if (form == null) continue;
@@ -99,9 +109,10 @@ public abstract class PeerMethod implements TrainingMethod {
         }
         if (paths.isEmpty()) {
             throw new IllegalArgumentException(label() + ": this model has no weight layer to factor (a Linear, a Conv2d with one group or another"
-                    + " WeightLayer)" + (config.peers().keepHead() ? " besides its head (--no-peer-keep-head factors the head too)" : ""));
+                    + " WeightLayer)" + (keepHead ? " besides its head (--no-peer-keep-head factors the head too)" : ""));
         }
-        optimizer.addGroupLike(like, newParams, Map.of("weight_decay", factorWeightDecay()));
+        Double wd = factorWeightDecay();
+        optimizer.addGroupLike(like, newParams, wd == null ? Map.of() : Map.of("weight_decay", wd));
         for (Parameter p : leaving) optimizer.removeParameter(p);
         attached();
         methodNanos += System.nanoTime() - t0;

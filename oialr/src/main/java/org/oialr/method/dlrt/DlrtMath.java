@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.dlrt;
 
 import org.oialr.engine.Linalg;
 import org.oialr.engine.Tensor;

@@ -1,4 +1,8 @@
-package org.oialr.peers;
+package org.oialr.method.svdtraining;
+
+import org.oialr.lowrank.LowRankForms;
+import org.oialr.lowrank.Mat;
+import org.oialr.method.FactorizingMethod;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -10,7 +14,6 @@ import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightSlot;
 import org.oialr.optim.ParamState;
-import org.oialr.train.TrainConfig;
 
 /**
  * SVD training (Yang et al. 2020) with its four stages as one method ({@link SvdTrainingConfig}): every factored
@@ -19,17 +22,33 @@ import org.oialr.train.TrainConfig;
  * {@code sparsityStart} until pruning; at {@code pruneAt} each layer keeps the ranks that hold 1 − e of its energy
  * Σ s² (the rest are removed, their optimizer state with them), and training goes on as fine-tuning.
  */
-public final class SvdTraining extends PeerMethod {
-    private SvdTrainingConfig cfg;
+public final class SvdTraining extends FactorizingMethod {
+    private final SvdTrainingConfig cfg;
     private long sparsityStep;
     private long pruneStep;
     private long step;
     private boolean sparsityAnnounced;
     private boolean pruned;
 
+    /** With the documented defaults, the head kept dense. */
+    public SvdTraining() {
+        this(SvdTrainingConfig.defaults(), true);
+    }
+
+    /** @param keepHead leave the model's last weight layer (the classifier head) dense */
+    public SvdTraining(SvdTrainingConfig config, boolean keepHead) {
+        super(keepHead);
+        this.cfg = java.util.Objects.requireNonNull(config, "SVD training config");
+    }
+
+    /** The method's settings. */
+    public SvdTrainingConfig config() {
+        return cfg;
+    }
+
     @Override
     public String label() {
-        return TrainConfig.Method.SVD_TRAINING.label();
+        return "SVD training";
     }
 
     /** The thin SVD of the layer's W: U, s, Vᵀ at full rank. */
@@ -40,9 +59,24 @@ public final class SvdTraining extends PeerMethod {
 
     @Override
     protected void attached() {
-        cfg = config.peers().svd();
         sparsityStep = Math.round(cfg.sparsityStart() * totalSteps);
         pruneStep = Math.round(cfg.pruneAt() * totalSteps);
+    }
+
+    @Override
+    public Map<String, Object> saveState() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("step", step);
+        s.put("sparsityAnnounced", sparsityAnnounced);
+        s.put("pruned", pruned);
+        return s;
+    }
+
+    @Override
+    public void restoreState(Map<String, Object> state) {
+        step = ((Number) state.getOrDefault("step", 0)).longValue();
+        sparsityAnnounced = Boolean.TRUE.equals(state.get("sparsityAnnounced"));
+        pruned = Boolean.TRUE.equals(state.get("pruned"));
     }
 
     /** True while the sparsity term is in the loss (from sparsityStart until pruning). */

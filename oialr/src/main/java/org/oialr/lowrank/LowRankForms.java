@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.lowrank;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,6 @@
-package org.oialr.peers;
+package org.oialr.method.dlrt;
+
+import org.oialr.method.TrainingMethod;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +23,6 @@ import org.oialr.nn.Sequential;
 import org.oialr.nn.WeightSlot;
 import org.oialr.optim.SGD;
 import org.oialr.train.TrainConfig;
-import org.oialr.train.TrainingMethod;
 
 /**
  * One step of DLRT's K-L-S integrator on a small layer, against a direct float64 computation. The loss

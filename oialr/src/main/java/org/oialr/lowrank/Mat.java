@@ -1,15 +1,15 @@
-package org.oialr.peers;
+package org.oialr.lowrank;
 
 import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
 
 /** Small matrix helpers on 2-D tensors; every result is a new contiguous tensor, inputs are not modified. */
-final class Mat {
+public final class Mat {
     private Mat() {
     }
 
     /** Columns {@code idx} of m [rows, cols], in that order: [rows, idx.length]. */
-    static Tensor columns(Tensor m, int[] idx) {
+    public static Tensor columns(Tensor m, int[] idx) {
         Tensor c = m.contiguous();
         int rows = c.dim(0), cols = c.dim(1);
         Tensor out = Tensor.zeros(rows, idx.length);
@@ -22,12 +22,12 @@ final class Mat {
     }
 
     /** The first {@code n} columns of m. */
-    static Tensor leadingColumns(Tensor m, int n) {
+    public static Tensor leadingColumns(Tensor m, int n) {
         return columns(m, range(n));
     }
 
     /** Rows {@code idx} of m [rows, cols], in that order: [idx.length, cols]. */
-    static Tensor rows(Tensor m, int[] idx) {
+    public static Tensor rows(Tensor m, int[] idx) {
         Tensor c = m.contiguous();
         int cols = c.dim(1);
         Tensor out = Tensor.zeros(idx.length, cols);
@@ -36,7 +36,7 @@ final class Mat {
     }
 
     /** Elements {@code idx} of a vector. */
-    static Tensor elements(Tensor v, int[] idx) {
+    public static Tensor elements(Tensor v, int[] idx) {
         Tensor c = v.contiguous();
         Tensor out = Tensor.zeros(idx.length);
         for (int j = 0; j < idx.length; j++) out.data()[j] = c.data()[c.offset() + idx[j]];
@@ -44,7 +44,7 @@ final class Mat {
     }
 
     /** m [rows, c] followed by zero columns up to [rows, cols] (cols ≥ c). */
-    static Tensor padColumns(Tensor m, int cols) {
+    public static Tensor padColumns(Tensor m, int cols) {
         Tensor c = m.contiguous();
         int rows = c.dim(0), n = c.dim(1);
         if (cols < n) throw ShapeException.of("padColumns", "cannot pad " + n + " columns to " + cols, c.shape());
@@ -54,7 +54,7 @@ final class Mat {
     }
 
     /** [a | b]: the columns of a, then those of b (same number of rows). */
-    static Tensor hcat(Tensor a, Tensor b) {
+    public static Tensor hcat(Tensor a, Tensor b) {
         if (a.rank() != 2 || b.rank() != 2 || a.dim(0) != b.dim(0)) throw ShapeException.of("hcat", "need [n, p] and [n, q]", a.shape(), b.shape());
         Tensor ac = a.contiguous(), bc = b.contiguous();
         int n = a.dim(0), p = a.dim(1), q = b.dim(1);
@@ -67,20 +67,20 @@ final class Mat {
     }
 
     /** diag(v) [n, n] from the first n values. */
-    static Tensor diag(float[] v, int n) {
+    public static Tensor diag(float[] v, int n) {
         Tensor d = Tensor.zeros(n, n);
         for (int i = 0; i < n; i++) d.data()[i * n + i] = v[i];
         return d;
     }
 
-    static Tensor identity(int n) {
+    public static Tensor identity(int n) {
         Tensor d = Tensor.zeros(n, n);
         for (int i = 0; i < n; i++) d.data()[i * n + i] = 1f;
         return d;
     }
 
     /** m·diag(s): column j of m [rows, n] scaled by s[j]. */
-    static Tensor scaleColumns(Tensor m, float[] s) {
+    public static Tensor scaleColumns(Tensor m, float[] s) {
         Tensor out = m.contiguous().copy();
         int rows = out.dim(0), n = out.dim(1);
         for (int i = 0; i < rows; i++) for (int j = 0; j < n; j++) out.data()[i * n + j] *= s[j];
@@ -88,11 +88,11 @@ final class Mat {
     }
 
     /** The values of a tensor as a float array (a copy). */
-    static float[] values(Tensor t) {
+    public static float[] values(Tensor t) {
         return t.contiguous().toArray();
     }
 
-    static int[] range(int n) {
+    public static int[] range(int n) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) a[i] = i;
         return a;

@@ -1,4 +1,10 @@
-package org.oialr.peers;
+package org.oialr.method;
+
+import org.oialr.method.svdtraining.SvdTrainingConfig;
+import org.oialr.method.svdtraining.Regularizers;
+import org.oialr.method.dlrt.Dlrt;
+import org.oialr.method.dlrt.DlrtConfig;
+import org.oialr.method.twofactor.TwoFactorConfig;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

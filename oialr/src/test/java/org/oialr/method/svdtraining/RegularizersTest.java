@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.svdtraining;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

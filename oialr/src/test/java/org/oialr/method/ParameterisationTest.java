@@ -1,4 +1,8 @@
-package org.oialr.peers;
+package org.oialr.method;
+
+import org.oialr.method.dlrt.DlrtForm;
+import org.oialr.lowrank.LowRankForms;
+import org.oialr.lowrank.Mat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -243,8 +247,8 @@ class ParameterisationTest {
         e = assertThrows(IllegalArgumentException.class, () -> LowRankForms.twoFactor(gg, Tensor.zeros(4, 2), Tensor.zeros(2, 18)));
         assertTrue(e.getMessage().contains("2 groups"), e.getMessage());
         Sequential m = new Sequential(grouped, new Linear(4, 4, rng), new Linear(4, 2, rng));
-        assertEquals(List.of("1"), PeerMethod.layersToFactor(m, true), "the grouped conv is skipped and the head kept");
-        assertEquals(List.of("1", "2"), PeerMethod.layersToFactor(m, false));
+        assertEquals(List.of("1"), FactorizingMethod.layersToFactor(m, true), "the grouped conv is skipped and the head kept");
+        assertEquals(List.of("1", "2"), FactorizingMethod.layersToFactor(m, false));
         // the layer checks its input whatever the form
         dense.weightSlot().setForm(LowRankForms.svdOf(g, dense.weightSlot().matrix()));
         e = assertThrows(Exception.class, () -> dense.forward(Tensor.zeros(2, 5)));

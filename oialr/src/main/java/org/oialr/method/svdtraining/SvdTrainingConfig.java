@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.svdtraining;
 
 /**
  * SVD training (Yang et al., CVPR-W 2020; reference: yanghr/SVD_Prune_EDLCV). Each factored layer is

@@ -1,4 +1,8 @@
-package org.oialr.peers;
+package org.oialr.method.lorita;
+
+import org.oialr.lowrank.LowRankForms;
+import org.oialr.lowrank.Mat;
+import org.oialr.method.FactorizingMethod;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +19,6 @@ import org.oialr.nn.LayerGeometry;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightSlot;
-import org.oialr.train.TrainConfig;
 
 /**
  * LoRITa ({@link LoritaConfig}): every factored layer trains as a product of N factors ({@link LowRankForms#lorita},
@@ -25,26 +28,53 @@ import org.oialr.train.TrainConfig;
  * thin factors ({@link LowRankForms#twoFactor}, A = U_r·√Σ_r, B = √Σ_r·V_rᵀ) or, when that is not smaller, as a
  * dense weight holding the rank-r matrix ({@link DenseForm}).
  */
-public final class Lorita extends PeerMethod {
-    private LoritaConfig cfg;
+public final class Lorita extends FactorizingMethod {
+    private final LoritaConfig cfg;
     private Rng rng;
     private boolean collapsed;
 
+    /** With the documented defaults, the head kept dense. */
+    public Lorita() {
+        this(LoritaConfig.defaults(), true);
+    }
+
+    /** @param keepHead leave the model's last weight layer (the classifier head) dense */
+    public Lorita(LoritaConfig config, boolean keepHead) {
+        super(keepHead);
+        this.cfg = java.util.Objects.requireNonNull(config, "LoRITa config");
+    }
+
+    /** The method's settings. */
+    public LoritaConfig config() {
+        return cfg;
+    }
+
     @Override
     public String label() {
-        return TrainConfig.Method.LORITA.label();
+        return "LoRITa";
     }
 
     /** N factors freshly initialised ({@link LowRankForms#loritaInit}); the layer's weight is not used. */
     @Override
     protected WeightForm build(String path, WeightSlot slot) {
-        if (rng == null) rng = new Rng(config.seed()).split();
-        return LowRankForms.loritaInit(slot.geometry(), config.peers().lorita().factors(), rng);
+        if (rng == null) rng = new Rng(seed).split();
+        return LowRankForms.loritaInit(slot.geometry(), cfg.factors(), rng);
     }
 
     @Override
-    protected void attached() {
-        cfg = config.peers().lorita();
+    public Map<String, Object> saveState() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("collapsed", collapsed);
+        s.put("cutRanks", cutRanks);
+        return s;
+    }
+
+    @Override
+    public void restoreState(Map<String, Object> state) {
+        collapsed = Boolean.TRUE.equals(state.get("collapsed"));
+        Map<String, Integer> r = new LinkedHashMap<>();
+        if (state.get("cutRanks") instanceof Map<?, ?> m) m.forEach((k, v) -> r.put((String) k, ((Number) v).intValue()));
+        cutRanks = r;
     }
 
     /** Adds λ·F_i to each factor's gradient (coupled L2, the reference's weight decay). */

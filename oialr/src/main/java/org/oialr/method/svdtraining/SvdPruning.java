@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.svdtraining;
 
 import java.util.Arrays;
 

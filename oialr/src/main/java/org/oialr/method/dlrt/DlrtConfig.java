@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.dlrt;
 
 /**
  * DLRT (Schotthöfer, Zangrando, Kusch, Ceruti and Tudisco, NeurIPS 2022; reference: COMPiLELab/DLRT-Net). Each

@@ -1,4 +1,15 @@
-package org.oialr.peers;
+package org.oialr.method;
+
+import org.oialr.method.svdtraining.SvdTraining;
+import org.oialr.method.svdtraining.SvdTrainingConfig;
+import org.oialr.method.lorita.Lorita;
+import org.oialr.method.lorita.LoritaConfig;
+import org.oialr.method.dlrt.Dlrt;
+import org.oialr.method.dlrt.DlrtConfig;
+import org.oialr.method.dlrt.DlrtForm;
+import org.oialr.method.twofactor.TwoFactor;
+import org.oialr.method.twofactor.TwoFactorConfig;
+import org.oialr.lowrank.LowRankForms;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +32,6 @@ import org.oialr.nn.Parameter;
 import org.oialr.optim.AdamW;
 import org.oialr.optim.Optimizer;
 import org.oialr.train.TrainConfig;
-import org.oialr.train.TrainingMethod;
 
 /**
  * The peer methods change the layers' weight forms in place, so a user model that keeps its layers in Java fields
@@ -86,9 +96,9 @@ class FieldModelTest {
             List<java.util.Map<String, Integer>> ranks) {
     }
 
-    private static Run train(Module model, Supplier<PeerMethod> make, PeerConfig peers) {
+    private static Run train(Module model, Supplier<FactorizingMethod> make, PeerConfig peers) {
         Optimizer opt = new AdamW(model.parameters(), 3e-3);
-        PeerMethod method = make.get();
+        FactorizingMethod method = make.get();
         TrainConfig cfg = TrainConfig.builder()
                 .method(java.util.Arrays.stream(TrainConfig.Method.values()).filter(m -> m.label().equals(method.label())).findFirst().orElseThrow()).peers(peers).seed(5).build();
         method.attach(new TrainingMethod.Setup(model, opt, cfg, STEPS, EXAMPLES / BATCH));
@@ -181,7 +191,7 @@ class FieldModelTest {
     }
 
     /** Trains both networks with the method; returns the field network's run. */
-    private static Run check(Supplier<PeerMethod> make, PeerConfig peers, String kind) {
+    private static Run check(Supplier<FactorizingMethod> make, PeerConfig peers, String kind) {
         FieldNet field = new FieldNet(new Rng(9));
         LookupNet lookup = new LookupNet(new Rng(9));
         Linear fc1 = field.fc1, fc2 = field.fc2, fc3 = field.fc3;

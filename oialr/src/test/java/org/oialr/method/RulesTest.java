@@ -1,4 +1,8 @@
-package org.oialr.peers;
+package org.oialr.method;
+
+import org.oialr.method.svdtraining.SvdPruning;
+import org.oialr.method.lorita.LoritaCut;
+import org.oialr.method.dlrt.DlrtMath;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

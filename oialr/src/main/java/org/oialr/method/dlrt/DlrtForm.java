@@ -1,4 +1,6 @@
-package org.oialr.peers;
+package org.oialr.method.dlrt;
+
+import org.oialr.lowrank.Mat;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -121,6 +123,22 @@ public final class DlrtForm extends WeightForm {
         f.klRotations = klRotations;
         f.sRotations = sRotations;
         return f;
+    }
+
+    /**
+     * A form with zero tensors of the given shapes (by name: u, s, v, k, l, s_hat, last_u, last_v, last_u_hat,
+     * last_v_hat), for a checkpoint's values to fill.
+     */
+    public static DlrtForm zeros(LayerGeometry g, boolean fixedRank, java.util.Map<String, int[]> shapes) {
+        java.util.function.Function<String, Tensor> z = n -> {
+            int[] sh = shapes.get(n);
+            if (sh == null) throw new IllegalArgumentException("DLRT (" + g + "): the checkpoint has no '" + n + "' for this layer");
+            return Tensor.zeros(sh);
+        };
+        int r = shapes.containsKey("s") ? shapes.get("s")[0] : -1;
+        if (r < 1 || r > maxRank(g, fixedRank)) throw new IllegalArgumentException("DLRT (" + g + "): the checkpoint's rank " + r + " is outside [1, " + maxRank(g, fixedRank) + "]");
+        return new DlrtForm(g, fixedRank, z.apply("u"), z.apply("s"), z.apply("v"), new Parameter("k", z.apply("k")), new Parameter("l", z.apply("l")),
+                new Parameter("s_hat", z.apply("s_hat")), z.apply("last_u"), z.apply("last_v"), z.apply("last_u_hat"), z.apply("last_v_hat"));
     }
 
     private static int aug(int r, boolean fixedRank) {

@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.lorita;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.oialr.peers;
+package org.oialr.method.twofactor;
 
 /**
  * The plain two-factor low-rank baseline: W = A·B with A [out, r] and B [r, fan-in] both trained at a fixed
