@@ -53,6 +53,11 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code (0 ok, 1 run failed, 2 bad usage or input). */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line with every registered method's options added to train and compare. */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         // every registered training method adds its own options to train and compare
         for (String sub : List.of("train", "compare")) {
@@ -89,7 +94,7 @@ public final class Main implements Runnable {
             ex.printStackTrace(err);
             return 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     /** A command that holds the parsed option objects of the training methods. */

@@ -40,7 +40,7 @@ class MainTest {
         assertTrue(m.err().contains("unknown model 'resnet'"), m.err());
         Outcome meth = run("train", "--method", "lora");
         assertEquals(2, meth.code());
-        assertTrue(meth.err().contains("--method must be full or oialr"), meth.err());
+        assertTrue(meth.err().contains("no training method named 'lora'; known: full, oialr"), meth.err());
     }
 
     @Test

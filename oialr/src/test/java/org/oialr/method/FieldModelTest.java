@@ -31,7 +31,6 @@ import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.optim.AdamW;
 import org.oialr.optim.Optimizer;
-import org.oialr.train.TrainConfig;
 
 /**
  * The peer methods change the layers' weight forms in place, so a user model that keeps its layers in Java fields
@@ -96,12 +95,10 @@ class FieldModelTest {
             List<java.util.Map<String, Integer>> ranks) {
     }
 
-    private static Run train(Module model, Supplier<FactorizingMethod> make, PeerConfig peers) {
+    private static Run train(Module model, Supplier<FactorizingMethod> make) {
         Optimizer opt = new AdamW(model.parameters(), 3e-3);
         FactorizingMethod method = make.get();
-        TrainConfig cfg = TrainConfig.builder()
-                .method(java.util.Arrays.stream(TrainConfig.Method.values()).filter(m -> m.label().equals(method.label())).findFirst().orElseThrow()).peers(peers).seed(5).build();
-        method.attach(new TrainingMethod.Setup(model, opt, cfg, STEPS, EXAMPLES / BATCH));
+        method.attach(new TrainingMethod.Setup(model, opt, STEPS, EXAMPLES / BATCH, 5));
         List<String> start = kinds(model);
         int[] bits = new int[STEPS];
         List<java.util.Map<String, Integer>> ranks = new java.util.ArrayList<>();
@@ -191,11 +188,11 @@ class FieldModelTest {
     }
 
     /** Trains both networks with the method; returns the field network's run. */
-    private static Run check(Supplier<FactorizingMethod> make, PeerConfig peers, String kind) {
+    private static Run check(Supplier<FactorizingMethod> make, String kind) {
         FieldNet field = new FieldNet(new Rng(9));
         LookupNet lookup = new LookupNet(new Rng(9));
         Linear fc1 = field.fc1, fc2 = field.fc2, fc3 = field.fc3;
-        Run a = train(field, make, peers), b = train(lookup, make, peers);
+        Run a = train(field, make), b = train(lookup, make);
         String what = kind + ": ";
         assertEquals(List.of("fc1", "fc2"), a.factored(), what + "every Linear but the head");
         assertEquals(List.of(kind, kind, "dense"), a.kindsAtStart(), what + "the field model's layers hold the method's form");
@@ -215,23 +212,23 @@ class FieldModelTest {
 
     @Test
     void twoFactor() {
-        check(TwoFactor::new, PeerConfig.defaults().withTwoFactor(new TwoFactorConfig(4)), LowRankForms.TWO_FACTOR);
+        check(() -> new TwoFactor(new TwoFactorConfig(4), true), LowRankForms.TWO_FACTOR);
     }
 
     @Test
     void svdTrainingThroughPruning() {
         // 30 steps: sparsity from step 10, pruning at step 20, then fine-tuning
-        Run r = check(SvdTraining::new, PeerConfig.defaults().withSvd(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.L1, 0.05, 1.0, 0.2, 1.0 / 3,
-                2.0 / 3)), LowRankForms.SVD);
+        Run r = check(() -> new SvdTraining(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.L1, 0.05, 1.0, 0.2, 1.0 / 3, 2.0 / 3), true),
+                LowRankForms.SVD);
         java.util.Map<String, Integer> last = r.ranks().get(STEPS - 1);
         assertTrue(last.get("fc1") < 12 && last.get("fc2") < 12, "pruning removed ranks: " + last);
     }
 
     @Test
     void loritaThroughTheCut() {
-        check(Lorita::new, PeerConfig.defaults(), LowRankForms.LORITA);
+        check(Lorita::new, LowRankForms.LORITA);
         FieldNet field = new FieldNet(new Rng(9));
-        Run a = train(field, Lorita::new, PeerConfig.defaults().withLorita(new LoritaConfig(3, 1e-4, LoritaConfig.Cut.LOCAL, 0.25, 1, 0.01)));
+        Run a = train(field, () -> new Lorita(new LoritaConfig(3, 1e-4, LoritaConfig.Cut.LOCAL, 0.25, 1, 0.01), true));
         assertEquals(List.of("ab", "ab", "dense"), a.kindsAtEnd(), "a quarter of the ranks is deployed as two factors");
         assertEquals(3, field.fc1.weightSlot().form().rank());
     }
@@ -239,8 +236,8 @@ class FieldModelTest {
     @Test
     void dlrtAdaptiveAndFixedRank() {
         // from rank 2 with τ = 0 the ranks grow to the cap: new K, L, S̃ parameters and new forms along the way
-        Run r = check(Dlrt::new, PeerConfig.defaults().withDlrt(new DlrtConfig(2, 0, false, false, false, true)), DlrtForm.KIND);
+        Run r = check(() -> new Dlrt(new DlrtConfig(2, 0, false, false, false, true), true), DlrtForm.KIND);
         assertTrue(r.ranks().stream().map(m -> m.get("fc1")).distinct().count() > 1, "the ranks changed: " + r.ranks());
-        check(Dlrt::new, PeerConfig.defaults().withDlrt(new DlrtConfig(3, 0, false, true, false, true)), DlrtForm.KIND);
+        check(() -> new Dlrt(new DlrtConfig(3, 0, false, true, false, true), true), DlrtForm.KIND);
     }
 }

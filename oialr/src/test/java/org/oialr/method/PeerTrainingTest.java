@@ -1,6 +1,9 @@
 package org.oialr.method;
 
+import org.oialr.method.lorita.Lorita;
+import org.oialr.method.svdtraining.SvdTraining;
 import org.oialr.method.svdtraining.SvdTrainingConfig;
+import org.oialr.method.twofactor.TwoFactor;
 import org.oialr.method.svdtraining.Regularizers;
 import org.oialr.method.dlrt.Dlrt;
 import org.oialr.method.dlrt.DlrtConfig;
@@ -26,6 +29,7 @@ import org.oialr.nn.FactoredForm;
 import org.oialr.nn.Linear;
 import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightLayer;
+import org.oialr.train.ModelZoo;
 import org.oialr.train.RunResult;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
@@ -44,17 +48,22 @@ class PeerTrainingTest {
         data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
     }
 
-    private static TrainConfig.Builder small(TrainConfig.Method m) {
-        return TrainConfig.builder().model("mlp").method(m).epochs(3).trainLimit(2000).testLimit(1000).stabilityEvery(0).lr(3e-3).warmupEpochs(0);
+    private static TrainConfig.Builder small() {
+        return TrainConfig.builder().model("mlp").epochs(3).trainLimit(2000).testLimit(1000).stabilityEvery(0).lr(3e-3).warmupEpochs(0);
     }
 
-    private static RunResult run(TrainConfig c, Path out) throws IOException {
-        return new Trainer(c, data.train(), data.heldOut(), out).run();
+    static Trainer trainer(TrainConfig c, TrainingMethod m, Path out) {
+        return Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).method(m).train(data.train()).test(data.heldOut())
+                .outDir(out).build();
+    }
+
+    private static RunResult run(TrainConfig c, TrainingMethod m, Path out) throws IOException {
+        return trainer(c, m, out).run();
     }
 
     @Test
     void twoFactorLearnsWithTheHandCountedParameters(@TempDir Path dir) throws IOException {
-        RunResult r = run(small(TrainConfig.Method.TWO_FACTOR).peers(PeerConfig.defaults().withTwoFactor(new TwoFactorConfig(20))).build(), dir);
+        RunResult r = run(small().build(), new TwoFactor(new TwoFactorConfig(20), true), dir);
         assertTrue(r.last().testTop1() > 0.55, "top-1 " + r.last().testTop1());
         assertEquals(Map.of("1", 20, "3", 20), r.ranks());
         // A, B of 784->512 and 512->512 at rank 20, their biases, and the dense head 512->10
@@ -62,16 +71,15 @@ class PeerTrainingTest {
         assertEquals(want, r.trainableParameters());
         assertEquals(100.0 * want / 669_706, r.trainablePercent(), 1e-9);
         assertEquals(r.trainableParameters(), r.totalParameters(), "no frozen factors");
-        assertFalse(Files.exists(dir.resolve(Trainer.CHECKPOINT)), "peer runs keep no checkpoint");
+        assertTrue(Files.exists(dir.resolve(Trainer.CHECKPOINT)), "peer runs checkpoint too");
         assertTrue(Files.size(dir.resolve("metrics.csv")) > 0 && Files.size(dir.resolve("summary.json")) > 0);
     }
 
     @Test
     void svdTrainingGoesThroughItsStagesAndLearns() throws IOException {
         // 16 steps/epoch, 48 steps: sparsity from step 16, pruning at step 32, then fine-tuning
-        TrainConfig c = small(TrainConfig.Method.SVD_TRAINING).peers(PeerConfig.defaults().withSvd(
-                new SvdTrainingConfig(SvdTrainingConfig.Sparsity.HOYER, 0.01, 1.0, 0.05, 1.0 / 3, 2.0 / 3))).build();
-        Trainer t = new Trainer(c, data.train(), data.heldOut(), null);
+        Trainer t = trainer(small().build(), new SvdTraining(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.HOYER, 0.01, 1.0, 0.05, 1.0 / 3, 2.0 / 3), true),
+                null);
         RunResult r = t.run();
         assertTrue(r.last().testTop1() > 0.6, "top-1 " + r.last().testTop1());
         assertEquals(2, r.events().size(), r.events().toString());
@@ -88,7 +96,7 @@ class PeerTrainingTest {
 
     @Test
     void loritaLearnsThenCollapsesAndCuts() throws IOException {
-        Trainer t = new Trainer(small(TrainConfig.Method.LORITA).build(), data.train(), data.heldOut(), null);
+        Trainer t = trainer(small().build(), new Lorita(), null);
         RunResult r = t.run();
         assertTrue(r.last().testTop1() > 0.6, "top-1 after the cut " + r.last().testTop1());
         assertEquals(1, r.events().size());
@@ -109,8 +117,7 @@ class PeerTrainingTest {
 
     @Test
     void dlrtLearnsWithAdaptiveRanks() throws IOException {
-        TrainConfig c = small(TrainConfig.Method.DLRT).peers(PeerConfig.defaults().withDlrt(new DlrtConfig(16, 0.1, false, false, false, true))).build();
-        RunResult r = run(c, null);
+        RunResult r = run(small().build(), new Dlrt(new DlrtConfig(16, 0.1, false, false, false, true), true), null);
         assertTrue(r.last().testTop1() > 0.5, "top-1 " + r.last().testTop1());
         for (int rank : r.ranks().values()) assertTrue(rank >= 2 && rank <= 32, "rank " + rank + " outside [2, 2·16]");
         assertTrue(r.methodSeconds() > 0);
@@ -118,31 +125,21 @@ class PeerTrainingTest {
 
     @Test
     void dlrtAtFixedRankLearnsOnTheCnn() throws IOException {
-        TrainConfig c = TrainConfig.builder().model("cnn").method(TrainConfig.Method.DLRT).epochs(2).trainLimit(1000).testLimit(500)
-                .stabilityEvery(0).lr(3e-3).warmupEpochs(0).peers(PeerConfig.defaults().withDlrt(new DlrtConfig(8, 0, false, true, false, true))).build();
-        RunResult r = run(c, null);
+        TrainConfig c = TrainConfig.builder().model("cnn").epochs(2).trainLimit(1000).testLimit(500)
+                .stabilityEvery(0).lr(3e-3).warmupEpochs(0).build();
+        RunResult r = run(c, new Dlrt(new DlrtConfig(8, 0, false, true, false, true), true), null);
         assertTrue(r.last().testTop1() > 0.4, "top-1 " + r.last().testTop1());
         // conv1 (32 x 9) is capped at its full rank 9 -> 8 fits; conv2 (64 x 288) and fc (128 x 3136) at 8
         assertEquals(Map.of("1", 8, "4", 8, "8", 8), r.ranks());
     }
 
     @Test
-    void peerRunsCannotResume(@TempDir Path dir) throws IOException {
-        TrainConfig c = small(TrainConfig.Method.TWO_FACTOR).epochs(1).trainLimit(300).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Trainer(c, data.train(), data.heldOut(), null).resume(dir.resolve(Trainer.CHECKPOINT)));
-        assertTrue(e.getMessage().contains("full and oialr runs only") && e.getMessage().contains("two-factor"), e.getMessage());
-    }
-
-    @Test
     void aModelWithNothingToFactorIsAClearError() {
-        TrainConfig c = TrainConfig.builder().model("mlp").method(TrainConfig.Method.DLRT).epochs(1).trainLimit(100).testLimit(100)
-                .peers(PeerConfig.defaults()).build();
-        // a fake config cannot build a one-layer zoo model, so use the method directly on a head-only model
+        // the method directly on a head-only model
         org.oialr.nn.Sequential oneLayer = new org.oialr.nn.Sequential(new Linear(4, 3, new org.oialr.engine.Rng(1)));
         Dlrt d = new Dlrt();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.attach(
-                new org.oialr.train.TrainingMethod.Setup(oneLayer, new org.oialr.optim.AdamW(oneLayer.parameters(), 1e-3), c, 10, 10)));
+                new TrainingMethod.Setup(oneLayer, new org.oialr.optim.AdamW(oneLayer.parameters(), 1e-3), 10, 10, 1)));
         assertTrue(e.getMessage().contains("no weight layer to factor") && e.getMessage().contains("besides its head"), e.getMessage());
     }
 }

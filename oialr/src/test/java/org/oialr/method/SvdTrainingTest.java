@@ -19,7 +19,6 @@ import org.oialr.nn.Parameter;
 import org.oialr.nn.Sequential;
 import org.oialr.optim.AdamW;
 import org.oialr.optim.ParamState;
-import org.oialr.train.TrainConfig;
 
 /** SVD training's stages on one layer: the loss terms by stage, and pruning with the optimizer state of the kept ranks. */
 class SvdTrainingTest {
@@ -30,10 +29,8 @@ class SvdTrainingTest {
         Sequential model = new Sequential(new Linear(6, 5, rng));
         AdamW opt = new AdamW(model.parameters(), 1e-2);
         // 12 steps: sparsity (L1, λ_s = 0.5) from step 4, pruning with e = 0.3 at step 8; λ_o = 2
-        TrainConfig cfg = TrainConfig.builder().method(TrainConfig.Method.SVD_TRAINING).peers(PeerConfig.defaults().withKeepHead(false)
-                .withSvd(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.L1, 0.5, 2.0, 0.3, 1.0 / 3, 2.0 / 3))).build();
-        SvdTraining m = new SvdTraining();
-        m.attach(new TrainingMethod.Setup(model, opt, cfg, 12, 4));
+        SvdTraining m = new SvdTraining(new SvdTrainingConfig(SvdTrainingConfig.Sparsity.L1, 0.5, 2.0, 0.3, 1.0 / 3, 2.0 / 3), false);
+        m.attach(new TrainingMethod.Setup(model, opt, 12, 4, 42));
         Linear lin = (Linear) model.getModule("0");
         FactoredForm l = lin.weightSlot().form(FactoredForm.class);
         assertEquals("svd", l.kind());

@@ -16,10 +16,10 @@ import org.oialr.train.report.Plots;
 /** The comparison table in Markdown and CSV, and the accuracy-vs-trainable plot. */
 class ResultsTableTest {
 
-    private static RunResult result(TrainConfig.Method m, double top1, long trainable, long total, Map<String, Integer> ranks) {
-        TrainConfig c = TrainConfig.builder().method(m).epochs(1).build();
+    private static RunResult result(String name, String label, double top1, long trainable, long total, Map<String, Integer> ranks) {
+        TrainConfig c = TrainConfig.builder().epochs(1).build();
         EpochMetrics e = new EpochMetrics(0, 10, 1e-3, 0.5, 0.8, 0.4, top1, 0.99, 100.0 * trainable / 1000, 100.0 * total / 1000, trainable, 2.0, ranks);
-        return new RunResult(c.model(), c.method().cliName(), c.method().label(), c, List.of(e), 2.0, 2.5, 0.5, 1000, trainable, total, Math.max(trainable, 1500), ranks, List.of());
+        return new RunResult(c.model(), name, label, c, List.of(e), 2.0, 2.5, 0.5, 1000, trainable, total, Math.max(trainable, 1500), ranks, List.of());
     }
 
     private static Map<String, Integer> ordered() {
@@ -31,8 +31,8 @@ class ResultsTableTest {
 
     @Test
     void tableCsvAndPlotHoldEveryRun(@TempDir Path dir) throws IOException {
-        List<RunResult> runs = List.of(result(TrainConfig.Method.FULL, 0.9, 1000, 1000, Map.of()),
-                result(TrainConfig.Method.DLRT, 0.885, 250, 250, ordered()));
+        List<RunResult> runs = List.of(result("full", "full-rank", 0.9, 1000, 1000, Map.of()),
+                result("dlrt", "DLRT", 0.885, 250, 250, ordered()));
         String md = ResultsTable.markdown(runs);
         assertTrue(md.contains("| full-rank | mlp | 0.4000 | 90.00 | 99.00 | 2.0 | 100.0 | 1,000 | 100.0 | 150.0 | - |"), md);
         assertTrue(md.contains("| DLRT | mlp | 0.4000 | 88.50 | 99.00 | 2.0 | 25.0 | 250 | 25.0 | 150.0 | 1=12, 3=9 |"), md);

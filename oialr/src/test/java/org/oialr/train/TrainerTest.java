@@ -198,16 +198,16 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("after OIALR changed a layer's weight form"), e.getMessage());
     }
 
-    /** 784-64-10 with its layers in fields; optionally an extra registered layer that forward never calls. */
+    /** 784-128-10 with its layers in fields; optionally an extra registered layer that forward never calls. */
     static final class FieldNet extends org.oialr.nn.Module {
         final Linear fc1;
         final Linear fc2;
         org.oialr.nn.Parameter bypass;
 
         FieldNet(org.oialr.engine.Rng rng, boolean unused) {
-            fc1 = registerModule("fc1", new Linear(784, 64, rng));
-            fc2 = registerModule("fc2", new Linear(64, 10, rng));
-            if (unused) registerModule("unused", new Linear(64, 64, false, rng));
+            fc1 = registerModule("fc1", new Linear(784, 128, rng));
+            fc2 = registerModule("fc2", new Linear(128, 10, rng));
+            if (unused) registerModule("unused", new Linear(128, 128, false, rng));
         }
 
         @Override

@@ -417,7 +417,7 @@ public final class DlrtForm extends WeightForm {
      * The K-L forward of a Linear: y = (x·V)·Kᵀ [..., out] (= x·Wᵀ while K = U·S). Backward with dy: ∂K = dyᵀ·(x·V),
      * ∂L = xᵀ·(dy·U) (= Gᵀ·U, G = dyᵀ·x), ∂x = (dy·K)·Vᵀ. U and V are constants.
      */
-    static Var klLinear(Var x, Var k, Var l, Tensor u, Tensor v) {
+    public static Var klLinear(Var x, Var k, Var l, Tensor u, Tensor v) {
         int in = v.dim(0), out = u.dim(0), r = v.dim(1);
         Tensor x2 = x.value().contiguous().reshape(-1, in);
         int rows = x2.dim(0);
@@ -441,7 +441,7 @@ public final class DlrtForm extends WeightForm {
     }
 
     /** The K-L weight of a Conv2d: W = K·Vᵀ [out, fanIn]; backward with G = ∂/∂W: ∂K = G·V, ∂L = Gᵀ·U. */
-    static Var klWeight(Var k, Var l, Tensor u, Tensor v) {
+    public static Var klWeight(Var k, Var l, Tensor u, Tensor v) {
         Tensor w = Linalg.matmul(k.value(), v.t(), Workspace.allocUninitialized(u.dim(0), v.dim(0)), 1f, 0f);
         return Var.result("dlrtKLWeight", w, g -> {
             if (k.requiresGrad()) Linalg.matmul(g, v, k.gradBuffer(), 1f, 1f);

@@ -100,7 +100,8 @@ public final class Lorita extends FactorizingMethod {
     /**
      * Collapse, cut, deploy; returns the event line. Each layer first holds its collapsed product W = F_N·…·F_1 as a
      * dense weight (the global sweep writes the cut matrices into it), then its rank-r cut as an "ab" form or a dense
-     * weight. The layers' biases stay as they are; the factors leave the model (the optimizer keeps them: training is over).
+     * weight. The layers' biases stay as they are; the factors leave the model and the optimizer, whose factor group now holds the
+     * deployed tensors (fresh state).
      */
     @Override
     public String finish(Finish f) {
@@ -109,13 +110,19 @@ public final class Lorita extends FactorizingMethod {
         LayerGeometry[] geometries = new LayerGeometry[n];
         Backend.Svd[] svd = new Backend.Svd[n];
         DenseForm[] dense = new DenseForm[n];
+        org.oialr.nn.Parameter like = null;
+        List<org.oialr.nn.Parameter> leaving = new ArrayList<>(), fresh = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             WeightSlot slot = slots.get(i);
             geometries[i] = slot.geometry();
             Tensor w = slot.matrix();
             svd[i] = Linalg.svd(w);
             dense[i] = DenseForm.ofMatrix(geometries[i], w);
-            slot.setForm(dense[i]);
+            for (org.oialr.nn.Parameter p : slot.setForm(dense[i]).parameters()) {
+                if (!optimizer.contains(p)) continue;
+                if (like == null) like = p;
+                leaving.add(p);
+            }
         }
         collapsed = true;
         int[] ranks = new int[n];
@@ -151,8 +158,12 @@ public final class Lorita extends FactorizingMethod {
                     ? LowRankForms.twoFactor(g, svd[i], r)
                     : DenseForm.ofMatrix(g, LowRankForms.truncated(svd[i], r));
             slots.get(i).setForm(deployed);
+            fresh.addAll(deployed.parameters());
             out.put(paths.get(i), r);
         }
+        // the deployed factors take the factors' optimizer group (fresh state), so that the optimizer holds what the model trains
+        optimizer.addGroupLike(like, fresh, Map.of());
+        for (org.oialr.nn.Parameter p : leaving) optimizer.removeParameter(p);
         cutRanks = out;
         methodNanos += System.nanoTime() - t0;
         return String.format(Locale.ROOT, "collapsed %d products of %d factors and cut by SVD: %s; ranks %s (%.1f s)", n, cfg.factors(), how, out,

@@ -22,7 +22,6 @@ import org.oialr.nn.Parameter;
 import org.oialr.nn.Sequential;
 import org.oialr.nn.WeightSlot;
 import org.oialr.optim.SGD;
-import org.oialr.train.TrainConfig;
 
 /**
  * One step of DLRT's K-L-S integrator on a small layer, against a direct float64 computation. The loss
@@ -49,10 +48,8 @@ class DlrtStepTest {
     private Setup setUp(DlrtConfig c, double eta) {
         Sequential model = new Sequential(new Linear(IN, OUT, rng));
         SGD opt = new SGD(model.parameters(), eta);
-        TrainConfig cfg = TrainConfig.builder().method(TrainConfig.Method.DLRT)
-                .peers(PeerConfig.defaults().withKeepHead(false).withDlrt(c)).build();
-        Dlrt d = new Dlrt();
-        d.attach(new TrainingMethod.Setup(model, opt, cfg, 10, 10));
+        Dlrt d = new Dlrt(c, false);
+        d.attach(new TrainingMethod.Setup(model, opt, 10, 10, 42));
         return new Setup(model, opt, d, (Linear) model.getModule("0"));
     }
 
