@@ -25,24 +25,26 @@ import org.oialr.train.Trainer;
  * <pre>{@code ./oialr.sh example field-model     # or: java -cp ... org.oialr.examples.FieldModelExample}</pre>
  */
 public final class FieldModelExample {
-    /** conv 1→16 3×3, ReLU, 2×2 max-pool, then 3136→256→10 with ReLU. */
+    /** Two 3×3 convolutions (1→16→32, each with ReLU and 2×2 max-pooling), then 1568→256→10 with ReLU. */
     public static final class SmallNet extends Module {
-        final Conv2d conv;
+        final Conv2d conv1;
+        final Conv2d conv2;
         final Linear fc1;
         final Linear head;
 
         public SmallNet(long seed) {
             Rng rng = new Rng(seed);
-            conv = registerModule("conv", new Conv2d(1, 16, 3, 1, 1, rng));
-            fc1 = registerModule("fc1", new Linear(16 * 14 * 14, 256, rng));
+            conv1 = registerModule("conv1", new Conv2d(1, 16, 3, 1, 1, rng));
+            conv2 = registerModule("conv2", new Conv2d(16, 32, 3, 1, 1, rng));
+            fc1 = registerModule("fc1", new Linear(32 * 7 * 7, 256, rng));
             head = registerModule("head", new Linear(256, 10, rng));
         }
 
         @Override
         public Var forward(Var x) {
-            Var h = F.maxPool2d(F.relu(conv.forward(F.reshape(x, x.dim(0), 1, 28, 28))), 2, 2);
-            h = F.relu(fc1.forward(F.reshape(h, h.dim(0), 16 * 14 * 14)));
-            return head.forward(h);
+            Var h = F.maxPool2d(F.relu(conv1.forward(F.reshape(x, x.dim(0), 1, 28, 28))), 2, 2);
+            h = F.maxPool2d(F.relu(conv2.forward(h)), 2, 2);
+            return head.forward(F.relu(fc1.forward(F.reshape(h, h.dim(0), 32 * 7 * 7))));
         }
     }
 
