@@ -163,7 +163,7 @@ public class FactoredForm extends WeightForm {
             Var filters;
             if (last.role() == Factor.Role.MATRIX) {
                 filters = F.reshape(last.var(), r, g.in(), g.kernel(), g.kernel());
-            } else if (!last.trainable()) {
+            } else if (!last.var().requiresGrad()) {
                 Tensor b = Workspace.allocUninitialized(r, g.fanIn()).copyFrom(last.value().t());
                 filters = Var.constant(b.reshape(r, g.in(), g.kernel(), g.kernel()));
             } else {

@@ -378,7 +378,7 @@ public abstract class Module {
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("loadStateDict into " + describe() + ": " + String.join("; ", problems)
-                    + ". Load a state dict saved from the same architecture (replace layers first if it was saved after a low-rank transition)");
+                    + ". Load a state dict saved from the same architecture (a state dict saved after a low-rank method changed weight forms needs the same forms installed first: restore a run through Trainer.resume)");
         }
         for (Map.Entry<String, Tensor> e : mine.entrySet()) e.getValue().copyFrom(state.get(e.getKey()));
     }
