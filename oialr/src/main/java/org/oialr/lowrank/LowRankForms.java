@@ -18,7 +18,7 @@ import org.oialr.nn.LayerGeometry;
  * holds the forward and its cost model for Linear and Conv2d geometries) for a layer whose matrix is
  * W [out, fanIn] ({@link LayerGeometry}). Every factory keeps the tensors it is given (no copy) and checks their
  * shapes; install the result with {@code layer.weightSlot().setForm(form)}. The layer's bias stays the layer's.
- * DLRT's form needs modes and is {@link DlrtForm}.
+ * DLRT's form needs modes and is {@code org.oialr.method.dlrt.DlrtForm}.
  */
 public final class LowRankForms {
     /** Kind of the two-factor form W = A·B. */
