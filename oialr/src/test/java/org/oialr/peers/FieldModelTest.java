@@ -89,8 +89,8 @@ class FieldModelTest {
     private static Run train(Module model, Supplier<PeerMethod> make, PeerConfig peers) {
         Optimizer opt = new AdamW(model.parameters(), 3e-3);
         PeerMethod method = make.get();
-        TrainConfig cfg = TrainConfig.builder()
-                .method(java.util.Arrays.stream(TrainConfig.Method.values()).filter(m -> m.label().equals(method.label())).findFirst().orElseThrow()).peers(peers).seed(5).build();
+        TrainConfig.Method which = java.util.Arrays.stream(TrainConfig.Method.values()).filter(m -> m.label().equals(method.label())).findFirst().orElseThrow();
+        TrainConfig cfg = TrainConfig.builder().method(which).peers(peers).seed(5).build();
         method.attach(new TrainingMethod.Setup(model, opt, cfg, STEPS, EXAMPLES / BATCH));
         List<String> start = kinds(model);
         int[] bits = new int[STEPS];
