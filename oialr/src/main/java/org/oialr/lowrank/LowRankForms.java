@@ -12,6 +12,7 @@ import org.oialr.nn.Factor;
 import org.oialr.nn.FactoredForm;
 import org.oialr.nn.Init;
 import org.oialr.nn.LayerGeometry;
+import org.oialr.nn.Parameter;
 
 /**
  * The peer methods' weight forms that are plain products of trainable factors, each a {@link FactoredForm} (which
@@ -154,7 +155,7 @@ public final class LowRankForms {
     }
 
     /** LoRITa's factor F_{i+1} (i 0-based) of a form made by {@link #lorita}. */
-    public static org.oialr.nn.Parameter loritaFactor(FactoredForm form, int i) {
+    public static Parameter loritaFactor(FactoredForm form, int i) {
         return form.factor("f" + (i + 1)).parameter();
     }
 }

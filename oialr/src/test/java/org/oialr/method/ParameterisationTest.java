@@ -237,7 +237,7 @@ class ParameterisationTest {
         assertTrue(e.getMessage().contains("need U [3, r], s [r], Vᵀ [r, 4]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> LowRankForms.lorita(g, new Tensor[] {Tensor.zeros(3, 4), Tensor.zeros(4, 4)}));
         assertTrue(e.getMessage().contains("factor f2 must be [3, 3]"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new DlrtForm(g, Tensor.zeros(3, 2), Tensor.zeros(2, 2), Tensor.zeros(4, 2), false));
+        e = assertThrows(IllegalArgumentException.class, () -> DlrtForm.of(g, Tensor.zeros(3, 2), Tensor.zeros(2, 2), Tensor.zeros(4, 2), false));
         assertTrue(e.getMessage().contains("1 <= r <= 1"), e.getMessage());
         // a grouped convolution is not factored: the peers skip it, and a form for it is refused
         Conv2d grouped = new Conv2d(4, 4, 3, 1, 1, 2, true, rng);

@@ -3,7 +3,10 @@ package org.oialr.method.dlrt;
 import org.oialr.method.FactorizingMethod;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.oialr.engine.Parallel;
 import org.oialr.engine.Tensor;
 import org.oialr.nn.Parameter;
@@ -119,7 +122,7 @@ public final class Dlrt extends FactorizingMethod {
                 carry(s0[i], augmented[i].sHat(), rot == null ? null : rot[0], rot == null ? null : rot[1]);
             }
             methodNanos += System.nanoTime() - t0;
-            java.util.Set<Parameter> klSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<Parameter> klSet = Collections.newSetFromMap(new IdentityHashMap<>());
             klSet.addAll(kl);
             List<Parameter> rest = new ArrayList<>();
             for (Parameter p : st.optimizer().parameters()) if (!klSet.contains(p)) rest.add(p);
@@ -131,7 +134,9 @@ public final class Dlrt extends FactorizingMethod {
             // 3. truncation
             t0 = System.nanoTime();
             Parallel.forRange(n, 1, (a, b) -> {
-                for (int i = a; i < b; i++) slots.get(i).form(DlrtForm.class).truncate(slots.get(i), cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
+                for (int i = a; i < b; i++) {
+                    slots.get(i).form(DlrtForm.class).truncate(slots.get(i), cfg.tau(), cfg.absoluteTau(), cfg.referenceVUpdate());
+                }
             });
             methodNanos += System.nanoTime() - t0;
             return loss;

@@ -79,17 +79,20 @@ public final class DlrtForm extends WeightForm {
     private Tensor[] sRotations;
 
     /**
-     * W = U·S·Vᵀ with fresh integrator parameters: K = U·S, L = V·Sᵀ, S̃ = 0.
+     * W = U·S·Vᵀ with fresh integrator parameters: K = U·S, L = V·Sᵀ, S̃ = 0; the previous bases are U and V (copies;
+     * the hat bases zero-padded to the augmented width).
      *
      * @param u         [out, r] with orthonormal columns (kept, not copied)
      * @param s         [r, r] (kept)
      * @param v         [fanIn, r] with orthonormal columns (kept)
      * @param fixedRank fixed-rank integrator (no augmentation, no truncation); 1 ≤ r ≤ {@link #maxRank}
      */
-    public DlrtForm(LayerGeometry geometry, Tensor u, Tensor s, Tensor v, boolean fixedRank) {
-        this(geometry, fixedRank, checked(geometry, u, s, v, fixedRank), s, v, new Parameter("k", Linalg.matmul(u, s)),
-                new Parameter("l", Linalg.matmul(v, s.t())), new Parameter("s_hat", Tensor.zeros(aug(s.dim(0), fixedRank), aug(s.dim(0), fixedRank))),
-                u.contiguous().copy(), v.contiguous().copy(), Mat.padColumns(u, aug(s.dim(0), fixedRank)), Mat.padColumns(v, aug(s.dim(0), fixedRank)));
+    public static DlrtForm of(LayerGeometry geometry, Tensor u, Tensor s, Tensor v, boolean fixedRank) {
+        check(geometry, u, s, v, fixedRank);
+        int aug = fixedRank ? s.dim(0) : 2 * s.dim(0);
+        return new DlrtForm(geometry, fixedRank, u, s, v, new Parameter("k", Linalg.matmul(u, s)), new Parameter("l", Linalg.matmul(v, s.t())),
+                new Parameter("s_hat", Tensor.zeros(aug, aug)), u.contiguous().copy(), v.contiguous().copy(), Mat.padColumns(u, aug),
+                Mat.padColumns(v, aug));
     }
 
     private DlrtForm(LayerGeometry geometry, boolean fixedRank, Tensor u, Tensor s, Tensor v, Parameter k, Parameter l, Parameter sHat,
@@ -141,11 +144,7 @@ public final class DlrtForm extends WeightForm {
                 new Parameter("s_hat", z.apply("s_hat")), z.apply("last_u"), z.apply("last_v"), z.apply("last_u_hat"), z.apply("last_v_hat"));
     }
 
-    private static int aug(int r, boolean fixedRank) {
-        return fixedRank ? r : 2 * r;
-    }
-
-    private static Tensor checked(LayerGeometry g, Tensor u, Tensor s, Tensor v, boolean fixedRank) {
+    private static void check(LayerGeometry g, Tensor u, Tensor s, Tensor v, boolean fixedRank) {
         if (!g.factorable()) {
             throw new IllegalArgumentException("DLRT (" + g + "): a convolution with " + g.groups() + " groups cannot be factored; leave the layer dense");
         }
@@ -156,7 +155,6 @@ public final class DlrtForm extends WeightForm {
                     + (fixedRank ? "" : " (half the short side, so that [K | U] fits)") + ", got " + Arrays.toString(u.shape()) + ", "
                     + Arrays.toString(s.shape()) + ", " + Arrays.toString(v.shape()));
         }
-        return u;
     }
 
     /** The largest rank: min(out, fanIn) at fixed rank, ⌊min(out, fanIn)/2⌋ (so that [K | U] fits) when adaptive. */
@@ -171,7 +169,7 @@ public final class DlrtForm extends WeightForm {
     public static DlrtForm fromWeight(LayerGeometry g, Tensor w2d, int rank, boolean fixedRank) {
         int r = Math.max(1, Math.min(rank < 0 ? Integer.MAX_VALUE : rank, maxRank(g, fixedRank)));
         Backend.Svd svd = Linalg.svd(w2d);
-        return new DlrtForm(g, Mat.leadingColumns(svd.u(), r), Mat.diag(Mat.values(svd.s()), r), Mat.leadingColumns(svd.v(), r), fixedRank);
+        return of(g, Mat.leadingColumns(svd.u(), r), Mat.diag(Mat.values(svd.s()), r), Mat.leadingColumns(svd.v(), r), fixedRank);
     }
 
     // ---------------------------------------------------------------- accessors
