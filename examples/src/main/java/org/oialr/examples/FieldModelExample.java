@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.engine.Rng;
@@ -53,7 +54,7 @@ public final class FieldModelExample {
 
     /** Trains {@link SmallNet} with OIALR on the first {@code trainExamples} Fashion-MNIST images; returns the result. */
     public static RunResult run(int trainExamples, int testExamples, int epochs) throws IOException {
-        Split data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
+        Split<ArrayDataset> data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
         SmallNet net = new SmallNet(7);
         TrainConfig settings = TrainConfig.builder().epochs(epochs).batchSize(64).trainLimit(trainExamples).testLimit(testExamples).build();
         OialrConfig oialr = OialrConfig.builder().keepLastLayer(true).build(); // transition after a third of the run, updates every epoch

@@ -3,6 +3,7 @@ package org.oialr.examples;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.method.oialr.OialrConfig;
@@ -21,7 +22,7 @@ public final class LibraryQuickStart {
     }
 
     public static RunResult run(int epochs, int trainExamples, Path out) throws IOException {
-        Split data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);       // apt-get install dataset-fashion-mnist
+        Split<ArrayDataset> data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR); // apt-get install dataset-fashion-mnist
         Module mlp = Models.mlp(784, new int[] {512, 512}, 10, 42);
         Trainer trainer = Trainer.builder()
                 .model(mlp).modelName("mlp")

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.method.TrainingMethod;
@@ -30,7 +31,7 @@ class ExamplesTest {
 
     @Test
     void customMethodTrainsOnlySingularValues() throws Exception {
-        Split data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
+        Split<ArrayDataset> data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
         TrainingMethod method = new SingularValuesOnly(40);
         RunResult r = Trainer.builder().model(Models.mlp(784, new int[] {256, 256}, 10, 1)).train(data.train()).test(data.heldOut())
                 .config(TrainConfig.builder().epochs(2).batchSize(64).trainLimit(3000).testLimit(1000).build()).method(method).build().run();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.DataFileException;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
@@ -118,7 +119,7 @@ public final class Main implements Runnable {
         }
     }
 
-    static Split loadData(RunOptions o) throws IOException {
+    static Split<ArrayDataset> loadData(RunOptions o) throws IOException {
         return FashionMnist.loadNormalized(FashionMnist.dir(o.data));
     }
 
@@ -128,7 +129,7 @@ public final class Main implements Runnable {
         return Path.of("runs", stamp + "-" + o.model + "-" + command);
     }
 
-    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, Split data, Path out, Path resume) throws IOException {
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, Split<ArrayDataset> data, Path out, Path resume) throws IOException {
         Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).modelName(c.model()).method(method)
                 .train(data.train()).test(data.heldOut()).outDir(out).build();
         if (!o.quiet) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
@@ -165,7 +166,7 @@ public final class Main implements Runnable {
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
                 if (o.out == null) o.out = ckpt.toAbsolutePath().getParent();
             }
-            Split data = loadData(o);
+            Split<ArrayDataset> data = loadData(o);
             Path out = outDir(o, "train");
             RunResult r = train(o, o.config(), m, data, out, ckpt);
             System.out.print(ResultsTable.markdown(List.of(r)));
@@ -203,7 +204,7 @@ public final class Main implements Runnable {
             setUp(o);
             TrainConfig c = o.config();
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
-            Split data = loadData(o);
+            Split<ArrayDataset> data = loadData(o);
             Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
             for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));

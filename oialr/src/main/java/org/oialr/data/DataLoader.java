@@ -14,13 +14,18 @@ import org.oialr.engine.Tensor;
  * for (int e = 0; e < epochs; e++) {
  *     for (DataLoader.Batch b : loader.epoch(e)) {
  *         Tensor x = b.x();        // [b.size(), C, H, W] (or [b.size(), F]); reshape(b.size(), -1) to flatten
- *         int[] y = b.labels();    // length b.size()
+ *         int[] y = b.labels();    // classification: length b.size()
+ *         // regression: Tensor t = b.targets();  // [b.size(), ...targetShape]
  *     }
  * }
  * }</pre>
  *
- * <p><b>Buffers.</b> Every full batch is written into the same {@link Batch} object, whose tensor has shape
- * {@code [batchSize, ...sampleShape]}; the last, partial batch of an epoch (when {@code dropLast} is off and
+ * <p>Examples and targets are read with {@link Dataset#copyExample} and {@link Dataset#copyTarget} straight into the
+ * batch buffers, and labels with {@link Dataset#label} (checked against {@code [0, numClasses())}), so any
+ * implementation of {@link Dataset} works.
+ *
+ * <p><b>Buffers.</b> Every full batch is written into the same {@link Batch} object, whose tensors have shape
+ * {@code [batchSize, ...sampleShape]} (and {@code [batchSize, ...targetShape]}); the last, partial batch of an epoch (when {@code dropLast} is off and
  * {@code batchSize} does not divide N) uses a second {@code Batch} of shape {@code [N % batchSize, ...]},
  * allocated once. A batch's contents are therefore valid only until the next call to {@code next()}; copy
  * them to keep them. The steady state allocates no arrays.
@@ -34,8 +39,8 @@ import org.oialr.engine.Tensor;
 public final class DataLoader {
 
     /**
-     * Simple image augmentation for {@code [C, H, W]} (or {@code [H, W]}) examples, applied independently per
-     * example: a random crop of the image zero-padded by {@code padding} pixels on every side (a shift by
+     * Simple image augmentation for {@code [C, H, W]} (or {@code [H, W]}) examples of a classification set, applied
+     * independently per example: a random crop of the image zero-padded by {@code padding} pixels on every side (a shift by
      * {@code dx, dy} uniform in {@code [-padding, padding]}, keeping the size), then, when {@code flip}, a
      * horizontal mirror with probability 1/2. "Zero" is a raw black pixel: for a normalised data set the
      * padding takes each channel's normalised value of 0, {@code -mean[c] / std[c]}.
@@ -47,23 +52,27 @@ public final class DataLoader {
     }
 
     /**
-     * One batch: {@link #x()} {@code [size, ...sampleShape]}, {@link #labels()} and the data-set
-     * {@link #indices()} of its examples, both of length {@link #size()}. Reused by the loader (see the class
+     * One batch: {@link #x()} {@code [size, ...sampleShape]}; the targets, {@link #labels()} (length {@link #size()})
+     * for a classification set or {@link #targets()} {@code [size, ...targetShape]} for a regression set; and the
+     * data-set {@link #indices()} of its examples, length {@link #size()}. Reused by the loader (see the class
      * documentation).
      */
     public static final class Batch {
         private final Tensor x;
-        private final int[] labels;
+        private final int[] labels;    // classification; null for regression
+        private final Tensor targets;  // regression; null for classification
         private final int[] indices;
+        private final int size;
+        private final Dataset dataset;
         private int epoch;
         private int index;
 
-        private Batch(int size, int[] sampleShape) {
-            int[] s = new int[sampleShape.length + 1];
-            s[0] = size;
-            System.arraycopy(sampleShape, 0, s, 1, sampleShape.length);
-            this.x = Tensor.zeros(s);
-            this.labels = new int[size];
+        private Batch(int size, int[] sampleShape, Dataset dataset, int[] targetShape) {
+            this.size = size;
+            this.dataset = dataset;
+            this.x = Tensor.zeros(prepend(size, sampleShape));
+            this.labels = targetShape.length == 0 ? new int[size] : null;
+            this.targets = targetShape.length == 0 ? null : Tensor.zeros(prepend(size, targetShape));
             this.indices = new int[size];
         }
 
@@ -72,9 +81,41 @@ public final class DataLoader {
             return x;
         }
 
-        /** Labels of the examples, length {@link #size()}. */
+        /** True for a batch of a classification set (it has {@link #labels()}), false for regression ({@link #targets()}). */
+        public boolean hasLabels() {
+            return labels != null;
+        }
+
+        /**
+         * Labels of the examples, length {@link #size()}; the loader overwrites them on the next batch.
+         *
+         * @throws IllegalStateException for a batch of a regression set (it has {@link #targets()} instead)
+         */
         public int[] labels() {
+            if (labels == null) {
+                throw new IllegalStateException("Batch.labels(): data set '" + dataset.name() + "' is a regression set with "
+                        + Shapes.targets(dataset) + " and no class labels; read batch.targets() instead (e.g. Loss.mse())");
+            }
             return labels;
+        }
+
+        /**
+         * Float targets of the examples, shape {@code [size(), ...targetShape]}; the loader overwrites them on the next
+         * batch.
+         *
+         * @throws IllegalStateException for a batch of a classification set (it has {@link #labels()} instead)
+         */
+        public Tensor targets() {
+            if (targets == null) {
+                throw new IllegalStateException("Batch.targets(): data set '" + dataset.name() + "' is a classification set with "
+                        + Shapes.targets(dataset) + " and no float targets; read batch.labels() instead (e.g. Loss.crossEntropy(...))");
+            }
+            return targets;
+        }
+
+        /** The data set the batch comes from (for messages). */
+        public Dataset dataset() {
+            return dataset;
         }
 
         /** Indices of the examples in the data set, length {@link #size()}. */
@@ -84,7 +125,7 @@ public final class DataLoader {
 
         /** Number of examples in this batch: the batch size, or less for the last partial batch. */
         public int size() {
-            return labels.length;
+            return size;
         }
 
         /** Index of this batch within its epoch, from 0. */
@@ -148,13 +189,21 @@ public final class DataLoader {
     private final boolean dropLast;
     private final Augmentation augmentation;
     private final int[] perm;
+    private final int[] sampleShape;
+    private final int sampleSize;
+    private final int[] targetShape;
+    private final int targetSize;
+    private final float[] scratch;
     private final Batch full;
     private Batch partial;
     private final float[] padValue;
     private final int height, width;
     private int generation;
 
-    /** Starts the options for batches of {@code batchSize} examples of {@code dataset}. */
+    /**
+     * Starts the options for batches of {@code batchSize} examples of {@code dataset} ({@link Dataset#check}ed when
+     * the loader is built).
+     */
     public static Builder builder(Dataset dataset, int batchSize) {
         return new Builder(dataset, batchSize);
     }
@@ -167,13 +216,24 @@ public final class DataLoader {
         this.dropLast = b.dropLast;
         this.augmentation = b.augmentation;
         if (batchSize < 1) throw new IllegalArgumentException("DataLoader: batch size must be >= 1, got " + batchSize);
+        Dataset.check(dataset);
         int[] shape = dataset.sampleShape();
+        this.sampleShape = shape.clone();
+        this.sampleSize = Shapes.size(shape, dataset.name(), "sampleShape()");
+        this.targetShape = dataset.isClassification() ? new int[0] : dataset.targetShape();
+        this.targetSize = dataset.isClassification() ? 0 : Shapes.size(targetShape, dataset.name(), "targetShape()");
         if (augmentation != null && shape.length < 2) {
             throw new IllegalArgumentException("DataLoader: augmentation needs image examples [C, H, W] or [H, W], data set '"
                     + dataset.name() + "' has examples of shape " + Arrays.toString(shape) + "; drop the augmentation");
         }
+        if (augmentation != null && !dataset.isClassification()) {
+            throw new IllegalArgumentException("DataLoader: augmentation shifts and mirrors images of a classification set, data set '"
+                    + dataset.name() + "' is a regression set (" + Shapes.targets(dataset) + ") whose targets would not move with the "
+                    + "image; drop the augmentation (TrainConfig augment(false))");
+        }
         this.perm = new int[dataset.size()];
-        this.full = new Batch(batchSize, shape);
+        this.scratch = augmentation == null ? null : new float[sampleSize];
+        this.full = new Batch(batchSize, shape, dataset, targetShape);
         this.height = shape.length >= 2 ? shape[shape.length - 2] : 1;
         this.width = shape[shape.length - 1];
         int c = dataset.channels();
@@ -259,23 +319,35 @@ public final class DataLoader {
     }
 
     private Batch partial(int size) {
-        if (partial == null) partial = new Batch(size, dataset.sampleShape());
+        if (partial == null) partial = new Batch(size, sampleShape, dataset, targetShape);
         return partial;
+    }
+
+    private static int[] prepend(int n, int[] shape) {
+        int[] s = new int[shape.length + 1];
+        s[0] = n;
+        System.arraycopy(shape, 0, s, 1, shape.length);
+        return s;
     }
 
     private void fill(Batch batch, int start, int epoch, int b) {
         batch.epoch = epoch;
         batch.index = b;
-        int ss = dataset.sampleSize();
-        float[] src = dataset.features();
+        int ss = sampleSize, ts = targetSize;
         float[] dst = batch.x.data();
+        float[] tdst = batch.targets == null ? null : batch.targets.data();
         Rng rng = augmentation == null ? null : new Rng(mix(mix(seed, epoch) ^ 0x5DEECE66DL, b));
         for (int j = 0; j < batch.size(); j++) {
             int i = perm[start + j];
             batch.indices[j] = i;
-            batch.labels[j] = dataset.label(i);
-            if (rng == null) System.arraycopy(src, i * ss, dst, j * ss, ss);
-            else augment(src, i * ss, dst, j * ss, rng);
+            if (batch.labels != null) batch.labels[j] = Shapes.label(dataset, i);
+            else dataset.copyTarget(i, tdst, j * ts);
+            if (rng == null) {
+                dataset.copyExample(i, dst, j * ss);
+            } else {
+                dataset.copyExample(i, scratch, 0);
+                augment(scratch, 0, dst, j * ss, rng);
+            }
         }
     }
 

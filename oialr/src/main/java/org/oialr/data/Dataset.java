@@ -1,200 +1,224 @@
 package org.oialr.data;
 
 import java.util.Arrays;
-import org.oialr.engine.Rng;
 import org.oialr.engine.Tensor;
 
 /**
- * An in-memory labelled data set: {@code N} examples of one shape (for example {@code [C, H, W]} images or
- * {@code [F]} feature vectors) stored back to back in one {@code float[]} of shape {@code [N, ...sampleShape]},
- * and one class label in {@code 0..numClasses-1} per example.
+ * A data set the trainer can take: {@link #size()} examples of one shape ({@link #sampleShape()}, for example
+ * {@code [C, H, W]} images or {@code [F]} feature vectors), each with a target that is either
  *
- * <p>The arrays are owned by the data set and shared with callers without copying (they are large);
- * only {@link #normalize} modifies the features, in place and once.
+ * <ul>
+ *   <li>a class label in {@code [0, numClasses())}: a classification set, {@link #numClasses()} {@code > 0},
+ *       {@link #label(int)}; or</li>
+ *   <li>a float vector of shape {@link #targetShape()} (e.g. {@code [1]} for one value per example): a regression
+ *       set, {@link #numClasses()} {@code == 0}, {@link #copyTarget}.</li>
+ * </ul>
+ *
+ * <p>Implement it for your own data: the examples may live anywhere, be read lazily or be computed on the fly; the
+ * {@link DataLoader} asks for them one at a time through {@link #copyExample} and {@link #copyTarget}, writing them
+ * straight into its batch buffers. {@link ArrayDataset} is the in-memory implementation (the IDX and Fashion-MNIST
+ * readers return it); {@link ArrayDataset#copyOf} loads any data set into memory.
+ *
+ * <pre>{@code
+ * Dataset noisyLine = new Dataset() {
+ *     public int size() { return 10_000; }
+ *     public int[] sampleShape() { return new int[] {1}; }
+ *     public int numClasses() { return 0; }                       // regression
+ *     public int[] targetShape() { return new int[] {1}; }
+ *     public void copyExample(int i, float[] dst, int offset) { dst[offset] = i / 10_000f; }
+ *     public void copyTarget(int i, float[] dst, int offset) { dst[offset] = 3 * i / 10_000f + 1; }
+ * };
+ * }</pre>
+ *
+ * <p>Calls come from one thread at a time; an implementation must return the same values for the same index every
+ * time (runs are reproducible and resumable only then). {@link #check} verifies the declarations; the trainer and the
+ * data loader call it.
  */
-public final class Dataset {
-    private final String name;
-    private final float[] features;
-    private final int[] sampleShape;
-    private final int sampleSize;
-    private final int[] labels;
-    private final int numClasses;
-    private Normalization normalization;
+public interface Dataset {
 
-    /**
-     * @param name        shown in messages and logs
-     * @param features    {@code labels.length * prod(sampleShape)} values, example {@code i} at
-     *                    {@code [i * sampleSize, (i + 1) * sampleSize)}; not copied
-     * @param sampleShape shape of one example, rank 1 ({@code [F]}) to 3 ({@code [C, H, W]})
-     * @param labels      one label per example, each in {@code [0, numClasses)}; not copied
-     * @param numClasses  number of classes
-     */
-    public Dataset(String name, float[] features, int[] sampleShape, int[] labels, int numClasses) {
-        this.name = name;
-        this.features = features;
-        this.sampleShape = sampleShape.clone();
-        this.labels = labels;
-        this.numClasses = numClasses;
-        if (sampleShape.length < 1 || sampleShape.length > 3) {
-            throw new IllegalArgumentException("Dataset '" + name + "': example shape " + Arrays.toString(sampleShape)
-                    + " must have rank 1 ([F]), 2 ([H, W]) or 3 ([C, H, W])");
-        }
-        long ss = 1;
-        for (int d : sampleShape) {
-            if (d <= 0) throw new IllegalArgumentException("Dataset '" + name + "': example shape " + Arrays.toString(sampleShape) + " has a non-positive dimension");
-            ss *= d;
-        }
-        this.sampleSize = (int) ss;
-        if ((long) labels.length * ss != features.length) {
-            throw new IllegalArgumentException("Dataset '" + name + "': " + labels.length + " labels and example shape "
-                    + Arrays.toString(sampleShape) + " need " + (labels.length * ss) + " feature values, got " + features.length);
-        }
-        if (numClasses < 1) throw new IllegalArgumentException("Dataset '" + name + "': numClasses must be >= 1, got " + numClasses);
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] < 0 || labels[i] >= numClasses) {
-                throw new IllegalArgumentException("Dataset '" + name + "': label " + labels[i] + " of example " + i
-                        + " is outside [0, " + numClasses + ")");
-            }
-        }
-    }
-
-    public String name() {
-        return name;
+    /** Shown in messages, logs and the names of subsets; default: the class's simple name. */
+    default String name() {
+        String s = getClass().getSimpleName();
+        return s.isEmpty() ? "dataset" : s;
     }
 
     /** Number of examples N. */
-    public int size() {
-        return labels.length;
-    }
+    int size();
 
-    /** Shape of one example, e.g. {@code [1, 28, 28]}. */
-    public int[] sampleShape() {
-        return sampleShape.clone();
-    }
+    /**
+     * Shape of one example, e.g. {@code [1, 28, 28]} or {@code [F]}: rank 1 or more, every dimension positive. A
+     * fresh array (callers may keep or modify it).
+     */
+    int[] sampleShape();
 
     /** Values per example: the product of {@link #sampleShape()}. */
-    public int sampleSize() {
-        return sampleSize;
+    default int sampleSize() {
+        return Shapes.size(sampleShape(), name(), "sampleShape()");
     }
 
     /** Channels for normalisation and augmentation: {@code C} of a {@code [C, H, W]} example, else 1. */
-    public int channels() {
-        return sampleShape.length == 3 ? sampleShape[0] : 1;
-    }
-
-    public int numClasses() {
-        return numClasses;
-    }
-
-    /** The backing feature array {@code [N, ...sampleShape]} (not a copy; do not modify). */
-    public float[] features() {
-        return features;
-    }
-
-    /** The backing label array (not a copy; do not modify). */
-    public int[] labels() {
-        return labels;
-    }
-
-    public int label(int i) {
-        return labels[i];
-    }
-
-    /** Example {@code i} as a view of shape {@link #sampleShape()} (shares storage). */
-    public Tensor example(int i) {
-        if (i < 0 || i >= size()) throw new IndexOutOfBoundsException("example " + i + " of data set '" + name + "' with " + size() + " examples");
-        return Tensor.wrap(features, i * sampleSize, sampleShape);
-    }
-
-    /** All features as a view of shape {@code [N, ...sampleShape]} (shares storage). */
-    public Tensor asTensor() {
-        int[] s = new int[sampleShape.length + 1];
-        s[0] = size();
-        System.arraycopy(sampleShape, 0, s, 1, sampleShape.length);
-        return Tensor.wrap(features, 0, s);
-    }
-
-    /** Number of examples of each class, indexed by label. */
-    public int[] classCounts() {
-        int[] counts = new int[numClasses];
-        for (int l : labels) counts[l]++;
-        return counts;
-    }
-
-    /** The normalisation applied by {@link #normalize}, or null while the features are raw. */
-    public Normalization normalization() {
-        return normalization;
+    default int channels() {
+        int[] s = sampleShape();
+        return s.length == 3 ? s[0] : 1;
     }
 
     /**
-     * Standardises the features in place, {@code x = (x - mean[c]) / std[c]} per channel, and remembers
-     * {@code n}. Compute {@code n} on the training set ({@link Normalization#fit}) and apply it to every split.
-     *
-     * @return this
-     * @throws IllegalStateException when this data set is already normalised
+     * Writes example {@code i} ({@code 0 <= i < size()}) into {@code dst[offset, offset + sampleSize())}, in
+     * row-major order of {@link #sampleShape()}. Modifies only that range of {@code dst}, never this data set.
      */
-    public Dataset normalize(Normalization n) {
-        if (normalization != null) {
-            throw new IllegalStateException("Dataset '" + name + "' is already normalised with " + normalization + "; normalise once");
-        }
-        if (n.channels() != channels()) {
-            throw new IllegalArgumentException("Dataset '" + name + "' has " + channels() + " channels, the normalisation has " + n.channels());
-        }
-        int plane = sampleSize / channels();
-        float[] mean = n.mean(), std = n.std();
-        for (int i = 0; i < size(); i++) {
-            for (int c = 0; c < mean.length; c++) {
-                float m = mean[c], inv = 1f / std[c];
-                for (int p = i * sampleSize + c * plane, end = p + plane; p < end; p++) features[p] = (features[p] - m) * inv;
-            }
-        }
-        normalization = n;
-        return this;
+    void copyExample(int i, float[] dst, int offset);
+
+    /** Number of classes of a classification set ({@code > 0}); 0 for a regression set (float targets). */
+    int numClasses();
+
+    /** True when the targets are class labels ({@link #numClasses()} {@code > 0}). */
+    default boolean isClassification() {
+        return numClasses() > 0;
     }
 
-    /** A copy of the first {@code n} examples (all of them when {@code n >= size()}), named {@code name[:n]}. */
-    public Dataset subset(int n) {
+    /**
+     * The class label of example {@code i}, in {@code [0, numClasses())}. Implement it for a classification set;
+     * the default throws (a regression set has no labels).
+     */
+    default int label(int i) {
+        throw new UnsupportedOperationException("Dataset '" + name() + "' has no class labels (numClasses() is " + numClasses()
+                + "); a classification set returns numClasses() > 0 and implements label(i)");
+    }
+
+    /**
+     * Shape of one example's float target, e.g. {@code [1]} or {@code [3]}, for a regression set; empty (the
+     * default) for a classification set. A fresh array.
+     */
+    default int[] targetShape() {
+        return new int[0];
+    }
+
+    /** Values per target: the product of {@link #targetShape()}, 0 for a classification set. */
+    default int targetSize() {
+        int[] t = targetShape();
+        return t == null || t.length == 0 ? 0 : Shapes.size(t, name(), "targetShape()");
+    }
+
+    /**
+     * Writes the float target of example {@code i} into {@code dst[offset, offset + targetSize())}, in row-major
+     * order of {@link #targetShape()}. Implement it for a regression set; the default throws (a classification set
+     * has labels instead). Modifies only that range of {@code dst}.
+     */
+    default void copyTarget(int i, float[] dst, int offset) {
+        throw new UnsupportedOperationException("Dataset '" + name() + "' has no float targets (targetShape() is empty); a regression "
+                + "set returns numClasses() 0 and a targetShape(), and implements copyTarget(i, dst, offset)");
+    }
+
+    /**
+     * The per-channel normalisation already applied to the examples, or null (the default) for raw values. The
+     * {@link DataLoader} pads augmented images with the normalised value of a raw 0.
+     */
+    default Normalization normalization() {
+        return null;
+    }
+
+    /** Example {@code i} as a tensor of shape {@link #sampleShape()}: a new copy ({@link ArrayDataset}: a view). */
+    default Tensor example(int i) {
+        checkIndex(i);
+        Tensor t = Tensor.zeros(sampleShape());
+        copyExample(i, t.data(), 0);
+        return t;
+    }
+
+    /** The float target of example {@code i} as a tensor of shape {@link #targetShape()}: a new copy. */
+    default Tensor target(int i) {
+        checkIndex(i);
+        if (isClassification()) {
+            throw new UnsupportedOperationException("Dataset '" + name() + "' is a classification set (" + numClasses()
+                    + " classes): it has labels (label(i)), no float targets");
+        }
+        Tensor t = Tensor.zeros(targetShape());
+        copyTarget(i, t.data(), 0);
+        return t;
+    }
+
+    /** Number of examples of each class, indexed by label; reads every label. Needs a classification set. */
+    default int[] classCounts() {
+        if (!isClassification()) {
+            throw new UnsupportedOperationException("classCounts: data set '" + name() + "' is a regression set (float targets of shape "
+                    + Arrays.toString(targetShape()) + "); it has no classes");
+        }
+        int[] counts = new int[numClasses()];
+        for (int i = 0; i < size(); i++) counts[Shapes.label(this, i)]++;
+        return counts;
+    }
+
+    /**
+     * The first {@code n} examples (all of them when {@code n >= size()}), named {@code name[:n]}. The default is
+     * a view that reads through this data set ({@link ArrayDataset} copies).
+     */
+    default Dataset subset(int n) {
         if (n < 0) throw new IllegalArgumentException("subset: n must be >= 0, got " + n);
         int k = Math.min(n, size());
         int[] idx = new int[k];
         for (int i = 0; i < k; i++) idx[i] = i;
-        return select(idx, name + "[:" + k + "]");
-    }
-
-    /** A copy of the examples at {@code indices}, in that order; keeps the normalisation state. */
-    public Dataset select(int[] indices, String newName) {
-        float[] f = new float[indices.length * sampleSize];
-        int[] l = new int[indices.length];
-        for (int j = 0; j < indices.length; j++) {
-            int i = indices[j];
-            if (i < 0 || i >= size()) throw new IndexOutOfBoundsException("select: index " + i + " of data set '" + name + "' with " + size() + " examples");
-            System.arraycopy(features, i * sampleSize, f, j * sampleSize, sampleSize);
-            l[j] = labels[i];
-        }
-        Dataset d = new Dataset(newName, f, sampleShape, l, numClasses);
-        d.normalization = normalization;
-        return d;
+        return select(idx, name() + "[:" + k + "]");
     }
 
     /**
-     * Splits the examples at random (seeded, reproducible) into a first part of {@code firstSize} examples and
-     * the rest, for example a training and a validation set. Both are copies.
+     * The examples at {@code indices}, in that order, named {@code newName}. The default is a view that reads
+     * through this data set ({@link ArrayDataset} copies); {@code indices} is copied.
+     *
+     * @throws IndexOutOfBoundsException naming an index outside {@code [0, size())}
      */
-    public Split split(int firstSize, long seed) {
-        if (firstSize < 0 || firstSize > size()) {
-            throw new IllegalArgumentException("split: first part of " + firstSize + " examples does not fit data set '" + name
-                    + "' with " + size());
-        }
-        int[] perm = new int[size()];
-        for (int i = 0; i < perm.length; i++) perm[i] = i;
-        new Rng(seed).shuffle(perm);
-        return new Split(select(Arrays.copyOfRange(perm, 0, firstSize), name + "-train"),
-                select(Arrays.copyOfRange(perm, firstSize, perm.length), name + "-heldout"));
+    default Dataset select(int[] indices, String newName) {
+        return new SelectedDataset(this, indices, newName);
     }
 
-    @Override
-    public String toString() {
-        return "Dataset[" + name + ", " + size() + " x " + Arrays.toString(sampleShape) + ", " + numClasses + " classes"
-                + (normalization != null ? ", normalised" : "") + "]";
+    /**
+     * Splits the examples at random (seeded, reproducible) into a first part of {@code firstSize} examples and the
+     * rest, named {@code name-train} and {@code name-heldout}: for example a training and a validation set. Both
+     * parts come from {@link #select} (views by default, copies for {@link ArrayDataset}).
+     */
+    default Split<? extends Dataset> split(int firstSize, long seed) {
+        int[][] parts = Shapes.splitIndices(this, firstSize, seed);
+        return new Split<>(select(parts[0], name() + "-train"), select(parts[1], name() + "-heldout"));
+    }
+
+    /**
+     * Verifies what {@code d} declares: a non-negative size, an example shape of rank 1 or more with positive
+     * dimensions, and exactly one kind of target (class labels with {@code numClasses() > 0} and an empty target
+     * shape, or float targets with {@code numClasses() == 0} and a target shape with positive dimensions). Reads no
+     * example.
+     *
+     * @throws IllegalArgumentException naming the data set, what is wrong and how to fix it
+     */
+    static void check(Dataset d) {
+        if (d == null) throw new IllegalArgumentException("data set is null");
+        String name = d.name();
+        if (d.size() < 0) throw new IllegalArgumentException("Dataset '" + name + "': size() is " + d.size() + "; return the number of examples (>= 0)");
+        int[] shape = d.sampleShape();
+        if (shape == null || shape.length == 0) {
+            throw new IllegalArgumentException("Dataset '" + name + "': sampleShape() is " + Arrays.toString(shape)
+                    + "; return the shape of one example, e.g. [F] for F features or [C, H, W] for images");
+        }
+        Shapes.size(shape, name, "sampleShape()");
+        int classes = d.numClasses();
+        int[] target = d.targetShape();
+        boolean hasTarget = target != null && target.length > 0;
+        if (classes < 0) {
+            throw new IllegalArgumentException("Dataset '" + name + "': numClasses() is " + classes
+                    + "; return the number of classes, or 0 for a regression set with float targets");
+        }
+        if (classes > 0 && hasTarget) {
+            throw new IllegalArgumentException("Dataset '" + name + "' declares both " + classes + " classes and float targets of shape "
+                    + Arrays.toString(target) + "; a data set has one kind of target: return numClasses() 0 for float targets (regression), "
+                    + "or an empty targetShape() for class labels (classification)");
+        }
+        if (classes == 0 && !hasTarget) {
+            throw new IllegalArgumentException("Dataset '" + name + "' has neither class labels (numClasses() is 0) nor float targets "
+                    + "(targetShape() is empty); for classification return numClasses() > 0 and implement label(i), for regression return "
+                    + "targetShape() (e.g. [1] for one value per example) and implement copyTarget(i, dst, offset)");
+        }
+        if (hasTarget) Shapes.size(target, name, "targetShape()");
+    }
+
+    private void checkIndex(int i) {
+        if (i < 0 || i >= size()) throw new IndexOutOfBoundsException("example " + i + " of data set '" + name() + "' with " + size() + " examples");
     }
 }

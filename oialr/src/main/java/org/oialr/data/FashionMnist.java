@@ -37,7 +37,7 @@ public final class FashionMnist {
      *
      * @throws DataFileException naming the missing or damaged file and how to install it
      */
-    public static Dataset load(Path dir, boolean train) throws DataFileException {
+    public static ArrayDataset load(Path dir, boolean train) throws DataFileException {
         return MnistFormat.load(dir, train, "fashion-mnist", NUM_CLASSES, FIX);
     }
 
@@ -45,10 +45,10 @@ public final class FashionMnist {
      * Both splits, each standardised with the training set's mean and std ({@code (p/255 - mean) / std};
      * about 0.286 and 0.353 for the real files).
      */
-    public static Split loadNormalized(Path dir) throws DataFileException {
-        Dataset train = load(dir, true);
-        Dataset test = load(dir, false);
+    public static Split<ArrayDataset> loadNormalized(Path dir) throws DataFileException {
+        ArrayDataset train = load(dir, true);
+        ArrayDataset test = load(dir, false);
         Normalization n = Normalization.fit(train);
-        return new Split(train.normalize(n), test.normalize(n));
+        return new Split<>(train.normalize(n), test.normalize(n));
     }
 }

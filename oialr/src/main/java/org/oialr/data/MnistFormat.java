@@ -38,7 +38,7 @@ public final class MnistFormat {
     }
 
     /** Loads the training ({@code train-*}) or test ({@code t10k-*}) split from {@code dir}. */
-    public static Dataset load(Path dir, boolean train, String name, int numClasses, String fix) throws DataFileException {
+    public static ArrayDataset load(Path dir, boolean train, String name, int numClasses, String fix) throws DataFileException {
         String prefix = train ? "train" : "t10k";
         Path images = find(dir, prefix + "-images-idx3-ubyte", fix);
         Path labels = find(dir, prefix + "-labels-idx1-ubyte", fix);
@@ -52,7 +52,7 @@ public final class MnistFormat {
      * @throws DataFileException naming the file at fault when a file is missing or damaged, the ranks are wrong,
      *     the counts differ or a label is outside {@code [0, numClasses)}
      */
-    public static Dataset load(Path images, Path labels, String name, int numClasses, String fix) throws DataFileException {
+    public static ArrayDataset load(Path images, Path labels, String name, int numClasses, String fix) throws DataFileException {
         Idx.UByteArray img = Idx.read(images, fix);
         Idx.UByteArray lab = Idx.read(labels, fix);
         if (img.dims().length != 3) {
@@ -76,6 +76,6 @@ public final class MnistFormat {
         byte[] px = img.values();
         float[] f = new float[px.length];
         for (int i = 0; i < px.length; i++) f[i] = (px[i] & 0xFF) / 255f;
-        return new Dataset(name, f, new int[] {1, h, w}, l, numClasses);
+        return new ArrayDataset(name, f, new int[] {1, h, w}, l, numClasses);
     }
 }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Per-channel standardisation {@code x' = (x - mean[c]) / std[c]}, with statistics computed on a training set
- * ({@link #fit}) and applied unchanged to every other split ({@link Dataset#normalize}).
+ * ({@link #fit}) and applied unchanged to every other split ({@link ArrayDataset#normalize}).
  *
  * <p>A channel is dimension 0 of a {@code [C, H, W]} example; any other example shape has a single channel.
  *
@@ -27,16 +27,18 @@ public record Normalization(float[] mean, float[] std) {
     }
 
     /**
-     * Mean and population standard deviation of each channel over all examples and positions of {@code d},
-     * accumulated in float64. A constant channel (std 0) gets std 1 so that it maps to 0 instead of NaN.
+     * Mean and population standard deviation of each channel over all examples and positions of {@code d} (read
+     * one at a time through {@link Dataset#copyExample}; {@code d} is not modified), accumulated in float64. A
+     * constant channel (std 0) gets std 1 so that it maps to 0 instead of NaN.
      */
     public static Normalization fit(Dataset d) {
         int channels = d.channels();
         int plane = d.sampleSize() / channels;
-        float[] x = d.features();
+        float[] x = new float[d.sampleSize()];
         double[] sum = new double[channels], sumSq = new double[channels];
         for (int i = 0; i < d.size(); i++) {
-            int base = i * d.sampleSize();
+            d.copyExample(i, x, 0);
+            int base = 0;
             for (int c = 0; c < channels; c++) {
                 double s = 0, s2 = 0;
                 for (int p = base + c * plane, end = p + plane; p < end; p++) {

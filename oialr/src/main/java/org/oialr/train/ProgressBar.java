@@ -61,6 +61,12 @@ public final class ProgressBar implements TrainListener {
 
     @Override
     public void onEpoch(EpochMetrics m) {
+        if (Double.isNaN(m.testTop1())) { // regression
+            out.printf(Locale.ROOT, "%s%s epoch %d/%d: train loss %.4f, test loss %.4f, MSE %.4g, MAE %.4g, trainable %.1f%%, %.1fs%s%n",
+                    live ? "\r" : "", label, m.epoch() + 1, epochs, m.trainLoss(), m.testLoss(), m.testMse(), m.testMae(),
+                    m.trainablePercent(), m.trainSeconds(), live ? " ".repeat(20) : "");
+            return;
+        }
         out.printf(Locale.ROOT, "%s%s epoch %d/%d: train loss %.4f, test loss %.4f, top-1 %.2f%%, top-5 %.2f%%, trainable %.1f%%, %.1fs%s%n",
                 live ? "\r" : "", label, m.epoch() + 1, epochs, m.trainLoss(), m.testLoss(), 100 * m.testTop1(), 100 * m.testTop5(),
                 m.trainablePercent(), m.trainSeconds(), live ? " ".repeat(20) : "");

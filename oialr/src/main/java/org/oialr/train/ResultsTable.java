@@ -15,6 +15,10 @@ import org.oialr.train.report.Plots;
  * The comparison table of runs (the paper's columns: loss, top-1, top-5, time to train, compression, trainable
  * parameters, plus the peak trainable share and the final ranks) in Markdown and CSV, and the plot of accuracy
  * against trainable parameters.
+ *
+ * <p>Regression runs ({@link EpochMetrics#isRegression()}) have no top-1 or top-5: the Markdown table shows "-" there
+ * and, when the list holds a regression run, adds test MSE and MAE columns; the CSV then has the
+ * {@link #REGRESSION_CSV_COLUMNS} (NaN where a value does not apply); the plot leaves them out.
  */
 public final class ResultsTable {
     /** Columns of {@link #writeCsv}. */
@@ -22,17 +26,32 @@ public final class ResultsTable {
             "train_seconds", "method_seconds", "compression_percent", "trainable_parameters", "trainable_percent",
             "peak_trainable_parameters", "peak_trainable_percent", "original_parameters", "ranks");
 
+    /** Columns of {@link #writeCsv} when a run is a regression run: {@link #CSV_COLUMNS}, then test MSE and MAE. */
+    public static final List<String> REGRESSION_CSV_COLUMNS;
+
+    static {
+        List<String> c = new ArrayList<>(CSV_COLUMNS);
+        c.add("test_mse");
+        c.add("test_mae");
+        REGRESSION_CSV_COLUMNS = List.copyOf(c);
+    }
+
     private ResultsTable() {
     }
 
+    /** The table in Markdown, one row per run, and a line on each method's own work. */
     public static String markdown(List<RunResult> runs) {
+        boolean regression = anyRegression(runs);
         StringBuilder sb = new StringBuilder();
-        sb.append("| method | model | test loss | top-1 (%) | top-5 (%) | time to train (s) | compression (%) | trainable params | trainable (%) | peak trainable (%) | final ranks |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| method | model | test loss | top-1 (%) | top-5 (%) | ").append(regression ? "test MSE | test MAE | " : "")
+                .append("time to train (s) | compression (%) | trainable params | trainable (%) | peak trainable (%) | final ranks |\n");
+        sb.append("|---|---|---|---|---|").append(regression ? "---|---|" : "").append("---|---|---|---|---|---|\n");
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.2f | %.2f | %.1f | %.1f | %,d | %.1f | %.1f | %s |%n", r.method(),
-                    r.model(), m.testLoss(), 100 * m.testTop1(), 100 * m.testTop5(), r.trainSeconds(),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %s | %s | ", r.method(), r.model(), m.testLoss(),
+                    orDash("%.2f", 100 * m.testTop1()), orDash("%.2f", 100 * m.testTop5())));
+            if (regression) sb.append(orDash("%.4g", m.testMse())).append(" | ").append(orDash("%.4g", m.testMae())).append(" | ");
+            sb.append(String.format(Locale.ROOT, "%.1f | %.1f | %,d | %.1f | %.1f | %s |%n", r.trainSeconds(),
                     r.compressionPercent(), r.trainableParameters(), r.trainablePercent(), r.peakTrainablePercent(), ranks(r.ranks())));
         }
         for (RunResult r : runs) {
@@ -47,28 +66,51 @@ public final class ResultsTable {
         return sb.toString();
     }
 
+    /** {@code v} formatted with {@code format}, or "-" when it is NaN (a metric that does not apply to the run). */
+    private static String orDash(String format, double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
+    }
+
+    private static boolean anyRegression(List<RunResult> runs) {
+        for (RunResult r : runs) if (!r.history().isEmpty() && r.last().isRegression()) return true;
+        return false;
+    }
+
     /** "path=rank, ..." or "-" for a dense model. */
     static String ranks(Map<String, Integer> ranks) {
         if (ranks.isEmpty()) return "-";
         return ranks.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
     }
 
-    /** One row per run, columns {@link #CSV_COLUMNS}. */
+    /**
+     * One row per run, columns {@link #CSV_COLUMNS}, or {@link #REGRESSION_CSV_COLUMNS} when a run is a regression run
+     * (NaN for a metric that does not apply).
+     */
     public static void writeCsv(Path file, List<RunResult> runs) throws IOException {
-        CsvLog csv = CsvLog.create(file, CSV_COLUMNS);
+        boolean regression = anyRegression(runs);
+        CsvLog csv = CsvLog.create(file, regression ? REGRESSION_CSV_COLUMNS : CSV_COLUMNS);
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
-            csv.append(r.methodName(), r.model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
+            List<Object> row = new ArrayList<>(List.of(r.methodName(), r.model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
                     fmt(m.testTop5()), fmt(r.trainSeconds()), fmt(r.methodSeconds()), fmt(r.compressionPercent()), r.trainableParameters(),
                     fmt(r.trainablePercent()), r.peakTrainableParameters(), fmt(r.peakTrainablePercent()), r.originalParameters(),
-                    ranks(r.ranks()).replace(", ", ";"));
+                    ranks(r.ranks()).replace(", ", ";")));
+            if (regression) {
+                row.add(fmt(m.testMse()));
+                row.add(fmt(m.testMae()));
+            }
+            csv.append(row.toArray());
         }
     }
 
-    /** Test top-1 (%) against the trainable parameters at the end of each run, one labelled point per method. */
+    /**
+     * Test top-1 (%) against the trainable parameters at the end of each run, one labelled point per method;
+     * regression runs (no top-1) are left out.
+     */
     public static JFreeChart accuracyVsTrainable(List<RunResult> runs) {
         List<Plots.Series> points = new ArrayList<>();
         for (RunResult r : runs) {
+            if (Double.isNaN(r.last().testTop1())) continue;
             points.add(new Plots.Series(r.method(), new double[] {r.trainableParameters()}, new double[] {100 * r.last().testTop1()}));
         }
         String model = runs.isEmpty() ? "" : runs.get(0).model();

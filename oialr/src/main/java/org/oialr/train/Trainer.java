@@ -29,12 +29,22 @@ import org.oialr.train.report.Plots;
 
 /**
  * Trains a model on a data set with a {@link TrainingMethod} (full-rank, OIALR, a peer method, or your own), built
- * with {@link #builder()}: any {@link Module}, train and test {@link Dataset}s, a {@link Loss} (default: cross-entropy
- * with the config's label smoothing), an {@link OptimizerFactory} (default: AdamW with the config's learning rate and
- * weight decay, betas 0.9/0.999, eps 1e-8), a {@link ScheduleFactory} (default: warm-up then cosine decay, stepped
- * per optimizer step), listeners, evaluation (loss, top-1, top-5) after every epoch, Stability records, and, given an
- * output directory, a per-epoch CSV, a JSON summary, PNG plots and atomically written checkpoints that
- * {@link #resume} continues from (every method, at any epoch end).
+ * with {@link #builder()}: any {@link Module}, train and test {@link Dataset}s (your own implementations or
+ * {@link org.oialr.data.ArrayDataset}s; classification or regression), a {@link Loss} (default: cross-entropy with the
+ * config's label smoothing for a classification set, {@link Loss#mse()} for a regression set), an
+ * {@link OptimizerFactory} (default: AdamW with the config's learning rate and weight decay, betas 0.9/0.999, eps 1e-8),
+ * a {@link ScheduleFactory} (default: warm-up then cosine decay, stepped per optimizer step), listeners, evaluation
+ * after every epoch, Stability records, and, given an output directory, a per-epoch CSV, a JSON summary, PNG plots
+ * and atomically written checkpoints that {@link #resume} continues from (every method, at any epoch end).
+ *
+ * <p><b>Classification or regression.</b> The training set decides: with class labels
+ * ({@link Dataset#numClasses()} {@code > 0}) the model outputs logits {@code [B, classes]}, the trainer counts the
+ * training top-1, and the evaluation reports the test cross-entropy without label smoothing, top-1 and top-5. With
+ * float targets ({@link Dataset#targetShape()}) the model outputs {@code [B, ...targetShape]}, the training top-1 and the
+ * test top-1/top-5 are NaN, and the evaluation reports the run's loss, MSE and MAE on the test set
+ * ({@link EpochMetrics#testMse()}, {@link EpochMetrics#testMae()}; the CSV gets {@code test_mse} and {@code test_mae}
+ * columns). Train and test set must agree in example shape and kind of target; the loss must fit the data
+ * ({@link Loss#validate}). Augmentation ({@link TrainConfig#augment()}) is for image classification only.
  *
  * <p>No silent no-learning: after every step the trainer checks that each parameter the optimizer trains received a
  * gradient. A parameter that gets none right after the method changed a layer's form, or for
@@ -47,6 +57,7 @@ public final class Trainer {
     public static final String CHECKPOINT = "checkpoint.bin";
     private static final List<String> CSV_COLUMNS = List.of("epoch", "step", "lr", "train_loss", "train_top1", "test_loss",
             "test_top1", "test_top5", "trainable_percent", "compression_percent", "trainable_parameters", "train_seconds", "ranks");
+    private static final List<String> REGRESSION_CSV_COLUMNS = concat(CSV_COLUMNS, List.of("test_mse", "test_mae"));
 
     private final TrainConfig config;
     private final Dataset train;
@@ -60,6 +71,7 @@ public final class Trainer {
     private final ScheduleFactory scheduleFactory;
     private final String modelName;
     private final int noGradientSteps;
+    private final boolean classification;
 
     // run state
     private Module model;
@@ -87,6 +99,10 @@ public final class Trainer {
     private Trainer(Builder b) {
         if (b.model == null) throw new IllegalArgumentException("Trainer: set the model (builder().model(...))");
         if (b.train == null || b.test == null) throw new IllegalArgumentException("Trainer: set the training and the test data (builder().train(...).test(...))");
+        Dataset.check(b.train);
+        Dataset.check(b.test);
+        checkCompatible(b.train, b.test);
+        this.classification = b.train.isClassification();
         this.config = b.config;
         this.train = config.trainLimit() > 0 && config.trainLimit() < b.train.size() ? b.train.subset(config.trainLimit()) : b.train;
         this.test = config.testLimit() > 0 && config.testLimit() < b.test.size() ? b.test.subset(config.testLimit()) : b.test;
@@ -95,12 +111,47 @@ public final class Trainer {
         this.outDir = b.outDir;
         this.modelSource = b.model;
         this.methodSource = b.method != null ? b.method : () -> org.oialr.method.MethodRegistry.create("full");
-        this.loss = b.loss != null ? b.loss : Loss.crossEntropy(config.labelSmoothing());
+        this.loss = b.loss != null ? b.loss : classification ? Loss.crossEntropy(config.labelSmoothing()) : Loss.mse();
+        loss.validate(train);
+        if (config.augment() && !classification) {
+            throw new IllegalArgumentException("Trainer: augmentation (TrainConfig augment) shifts and mirrors images of a classification set; "
+                    + "the training data '" + train.name() + "' is a regression set whose targets would not move with the image; "
+                    + "build the config with augment(false)");
+        }
         this.optimizerFactory = b.optimizer != null ? b.optimizer : OptimizerFactory.adamW(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay());
         this.scheduleFactory = b.schedule != null ? b.schedule : ScheduleFactory.warmupCosine(config.warmupEpochs(), config.minLr(), config.kDecay());
         this.modelName = b.modelName != null ? b.modelName : config.model();
         this.noGradientSteps = b.noGradientSteps;
         this.listeners.addAll(b.listeners);
+    }
+
+    /** Train and test set must have the same example shape and the same kind of target. */
+    private static void checkCompatible(Dataset train, Dataset test) {
+        if (!java.util.Arrays.equals(train.sampleShape(), test.sampleShape())) {
+            throw new IllegalArgumentException("Trainer: the training examples ('" + train.name() + "') have shape "
+                    + java.util.Arrays.toString(train.sampleShape()) + ", the test examples ('" + test.name() + "') "
+                    + java.util.Arrays.toString(test.sampleShape()) + "; give both data sets the shape the model takes");
+        }
+        if (train.isClassification() != test.isClassification()
+                || !train.isClassification() && !java.util.Arrays.equals(train.targetShape(), test.targetShape())) {
+            throw new IllegalArgumentException("Trainer: the training data '" + train.name() + "' has " + targets(train) + ", the test data '"
+                    + test.name() + "' has " + targets(test) + "; evaluate on a test set with the same kind of target");
+        }
+    }
+
+    private static String targets(Dataset d) {
+        return d.isClassification() ? "class labels (" + d.numClasses() + " classes)"
+                : "float targets of shape " + java.util.Arrays.toString(d.targetShape());
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
+
+    private List<String> csvColumns() {
+        return classification ? CSV_COLUMNS : REGRESSION_CSV_COLUMNS;
     }
 
     /** A trainer for your own model and data; see {@link Builder}. */
@@ -111,7 +162,9 @@ public final class Trainer {
     /**
      * Settings of a {@link Trainer}. Required: {@link #model}, {@link #train}, {@link #test}. Everything else has a
      * default: the run settings of {@link TrainConfig#builder()} (15 epochs, batch 128, ...), the full-rank method (from the registry),
-     * cross-entropy, AdamW and warm-up + cosine decay from those settings.
+     * cross-entropy (classification) or MSE (regression), AdamW and warm-up + cosine decay from those settings.
+     * {@link #build()} checks the data sets ({@link Dataset#check}, same example shape and kind of target) and the loss
+     * against them ({@link Loss#validate}), throwing an {@link IllegalArgumentException} that names the problem.
      */
     public static final class Builder {
         private TrainConfig config = TrainConfig.builder().build();
@@ -161,16 +214,19 @@ public final class Trainer {
             return this;
         }
 
+        /** The data to train on (read, never modified; {@link TrainConfig#trainLimit()} takes its first examples). */
         public Builder train(Dataset d) {
             train = java.util.Objects.requireNonNull(d, "training data");
             return this;
         }
 
+        /** The data evaluated after every epoch: same example shape and kind of target as the training data. */
         public Builder test(Dataset d) {
             test = java.util.Objects.requireNonNull(d, "test data");
             return this;
         }
 
+        /** The training objective (default: cross-entropy with the config's label smoothing, or MSE for regression). */
         public Builder loss(Loss l) {
             loss = java.util.Objects.requireNonNull(l, "loss");
             return this;
@@ -246,7 +302,7 @@ public final class Trainer {
         trainNanos += attachNanos; // the method's set-up (e.g. the peers' SVDs of the initial weights) is training time
         if (outDir != null) {
             Files.createDirectories(outDir);
-            csv = CsvLog.create(outDir.resolve("metrics.csv"), CSV_COLUMNS);
+            csv = CsvLog.create(outDir.resolve("metrics.csv"), csvColumns());
         }
         return loop();
     }
@@ -259,7 +315,7 @@ public final class Trainer {
         if (outDir != null) {
             Files.createDirectories(outDir);
             Path file = outDir.resolve("metrics.csv");
-            csv = Files.exists(file) ? CsvLog.resume(file, CSV_COLUMNS, history.size()) : CsvLog.create(file, CSV_COLUMNS);
+            csv = Files.exists(file) ? CsvLog.resume(file, csvColumns(), history.size()) : CsvLog.create(file, csvColumns());
         }
         lastCheckpoint = checkpoint;
         firstEpoch = meta.epochsDone();
@@ -327,13 +383,14 @@ public final class Trainer {
                 if (event != null) fire(step, event);
             }
             trainNanos += System.nanoTime() - t0;
-            Metrics.Eval ev = Metrics.evaluate(model, evalLoader);
+            // classification: cross-entropy without smoothing, top-1, top-5; regression: the run's loss, MSE, MAE
+            Metrics.Eval ev = classification ? Metrics.evaluate(model, evalLoader) : Metrics.evaluate(model, evalLoader, loss);
             peakTrainable = Math.max(peakTrainable, method.trainableParameters());
-            EpochMetrics m = new EpochMetrics(epoch, step, schedule.lastLr()[0], lossSum / seen, (double) correct / seen,
-                    ev.loss(), ev.top1(), ev.top5(), trainablePercent(), compressionPercent(), method.trainableParameters(),
-                    trainNanos / 1e9, method.ranks());
+            EpochMetrics m = new EpochMetrics(epoch, step, schedule.lastLr()[0], lossSum / seen,
+                    classification ? (double) correct / seen : Double.NaN, ev.loss(), ev.top1(), ev.top5(), ev.mse(), ev.mae(),
+                    trainablePercent(), compressionPercent(), method.trainableParameters(), trainNanos / 1e9, method.ranks());
             history.add(m);
-            if (csv != null) csv.append(csvRow(m));
+            if (csv != null) csv.append(csvRow(m, classification));
             if (outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
                 lastCheckpoint = outDir.resolve(CHECKPOINT);
                 Checkpoint.save(lastCheckpoint, this, epoch + 1);
@@ -448,7 +505,7 @@ public final class Trainer {
                     if (!Float.isFinite(l.item())) throw diverged(epoch, l.item());
                 }
                 l.backward();
-                if (!counted) {
+                if (!counted && classification) {
                     correct = Metrics.topK(logits.value(), batch.labels(), 1);
                     counted = true;
                 }
@@ -479,6 +536,11 @@ public final class Trainer {
 
         @Override
         public double validationTop1() {
+            if (!classification) {
+                throw new IllegalStateException(method.label() + " validates on top-1 accuracy at the end of training, which needs class labels; "
+                        + "the training data '" + train.name() + "' is a regression set (" + targets(train) + "); choose a setting of "
+                        + method.label() + " that does not validate on accuracy (e.g. LoRITa's local cut), or another method");
+            }
             if (valLoader == null) {
                 Dataset v = train.size() > SIZE ? train.subset(SIZE) : train;
                 valLoader = DataLoader.builder(v, Math.min(1000, v.size())).build();
@@ -492,10 +554,15 @@ public final class Trainer {
         }
     }
 
-    private static Object[] csvRow(EpochMetrics m) {
-        return new Object[] {m.epoch() + 1, m.step(), fmt(m.lr()), fmt(m.trainLoss()), fmt(m.trainTop1()), fmt(m.testLoss()),
+    private static Object[] csvRow(EpochMetrics m, boolean classification) {
+        Object[] row = {m.epoch() + 1, m.step(), fmt(m.lr()), fmt(m.trainLoss()), fmt(m.trainTop1()), fmt(m.testLoss()),
                 fmt(m.testTop1()), fmt(m.testTop5()), fmt(m.trainablePercent()), fmt(m.compressionPercent()),
                 m.trainableParameters(), fmt(m.trainSeconds()), m.ranks().toString().replace(",", ";")};
+        if (classification) return row;
+        Object[] more = java.util.Arrays.copyOf(row, row.length + 2);
+        more[row.length] = fmt(m.testMse());
+        more[row.length + 1] = fmt(m.testMae());
+        return more;
     }
 
     private static String fmt(double v) {
@@ -504,14 +571,14 @@ public final class Trainer {
 
     private void writeReports(RunResult r) throws IOException {
         Json.write(outDir.resolve("summary.json"), r);
-        double[] x = new double[history.size()], top1 = new double[x.length], trainable = new double[x.length];
+        double[] x = new double[history.size()], quality = new double[x.length], trainable = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             x[i] = history.get(i).epoch() + 1;
-            top1[i] = 100 * history.get(i).testTop1();
+            quality[i] = classification ? 100 * history.get(i).testTop1() : history.get(i).testLoss();
             trainable[i] = history.get(i).trainablePercent();
         }
-        Plots.savePng(Plots.lineChart(modelName + " / " + method.label(), "epoch", "test top-1 (%)",
-                List.of(new Plots.Series("top-1", x, top1)), "trainable parameters (%)",
+        Plots.savePng(Plots.lineChart(modelName + " / " + method.label(), "epoch", classification ? "test top-1 (%)" : "test loss",
+                List.of(new Plots.Series(classification ? "top-1" : "test loss", x, quality)), "trainable parameters (%)",
                 List.of(new Plots.Series("trainable %", x, trainable))), outDir.resolve("training.png"), 900, 540);
         if (tracker != null && !tracker.steps().isEmpty()) {
             double[] cols = tracker.steps().stream().mapToDouble(Long::doubleValue).toArray();
@@ -561,7 +628,14 @@ public final class Trainer {
         this.step = step;
         this.trainNanos = (long) (trainSeconds * 1e9);
         history.clear();
-        history.addAll(past);
+        for (EpochMetrics m : past) {
+            // a checkpoint written before regression support has no test MSE/MAE (read as 0): NaN, as for a new classification run
+            if (classification && m.testMse() == 0 && m.testMae() == 0) {
+                m = new EpochMetrics(m.epoch(), m.step(), m.lr(), m.trainLoss(), m.trainTop1(), m.testLoss(), m.testTop1(), m.testTop5(),
+                        m.trainablePercent(), m.compressionPercent(), m.trainableParameters(), m.trainSeconds(), m.ranks());
+            }
+            history.add(m);
+        }
         schedule.setStep(step);
     }
 

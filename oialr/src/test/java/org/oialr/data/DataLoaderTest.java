@@ -21,7 +21,7 @@ import org.oialr.engine.Tensor;
 class DataLoaderTest {
 
     /** n examples of shape [c, h, w]; example i has values in (i, i + 1) so its index can be read back; label i % 7. */
-    private static Dataset indexed(int n, int c, int h, int w) {
+    private static ArrayDataset indexed(int n, int c, int h, int w) {
         int ss = c * h * w;
         float[] f = new float[n * ss];
         Random r = new Random(11);
@@ -30,7 +30,7 @@ class DataLoaderTest {
         }
         int[] l = new int[n];
         for (int i = 0; i < n; i++) l[i] = i % 7;
-        return new Dataset("indexed", f, new int[] {c, h, w}, l, 7);
+        return new ArrayDataset("indexed", f, new int[] {c, h, w}, l, 7);
     }
 
     /** The dataset indices of every batch of an epoch, copied. */
@@ -46,7 +46,7 @@ class DataLoaderTest {
 
     @Test
     void everyExampleOncePerEpochWithMatchingFeaturesAndLabels() {
-        Dataset d = indexed(103, 1, 2, 3);
+        ArrayDataset d = indexed(103, 1, 2, 3);
         DataLoader loader = DataLoader.builder(d, 16).shuffle(5).build();
         assertEquals(7, loader.batchesPerEpoch());
         assertEquals(103, loader.examplesPerEpoch());
@@ -93,7 +93,7 @@ class DataLoaderTest {
 
     @Test
     void shuffleIsReproduciblePerSeedAndDiffersPerEpochAndSeed() {
-        Dataset d = indexed(50, 1, 1, 1);
+        ArrayDataset d = indexed(50, 1, 1, 1);
         DataLoader a = DataLoader.builder(d, 8).shuffle(123).build();
         DataLoader b = DataLoader.builder(d, 8).shuffle(123).build();
         DataLoader c = DataLoader.builder(d, 8).shuffle(124).build();
@@ -135,7 +135,7 @@ class DataLoaderTest {
 
     @Test
     void steadyStateAllocatesNoBatchSizedArrays() {
-        Dataset d = indexed(1000, 1, 28, 28);
+        ArrayDataset d = indexed(1000, 1, 28, 28);
         DataLoader loader = DataLoader.builder(d, 100).shuffle(3).augment(new Augmentation(2, true)).build();
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
@@ -153,7 +153,7 @@ class DataLoaderTest {
 
     @Test
     void resumingMidEpochGivesTheSameBatches() {
-        Dataset d = indexed(40, 1, 4, 4);
+        ArrayDataset d = indexed(40, 1, 4, 4);
         DataLoader a = DataLoader.builder(d, 6).shuffle(9).augment(new Augmentation(1, true)).build();
         DataLoader b = DataLoader.builder(d, 6).shuffle(9).augment(new Augmentation(1, true)).build();
         List<float[]> full = new ArrayList<>();
@@ -194,7 +194,7 @@ class DataLoaderTest {
     }
 
     /** Checks every augmented example equals one crop/flip of its source; returns which (dy, dx, flip) occurred. */
-    private static boolean[][][] checkAugmentation(Dataset d, DataLoader loader, int p, float[] padByChannel) {
+    private static boolean[][][] checkAugmentation(ArrayDataset d, DataLoader loader, int p, float[] padByChannel) {
         int[] s = d.sampleShape();
         int c = s[0], h = s[1], w = s[2], ss = d.sampleSize();
         boolean[][][] used = new boolean[2 * p + 1][2 * p + 1][2];
@@ -234,7 +234,7 @@ class DataLoaderTest {
 
     @Test
     void augmentationIsARandomZeroPaddedCropAndFlip() {
-        Dataset d = indexed(60, 2, 5, 6);
+        ArrayDataset d = indexed(60, 2, 5, 6);
         int p = 2;
         DataLoader loader = DataLoader.builder(d, 16).shuffle(7).augment(new Augmentation(p, true)).build();
         boolean[][][] used = checkAugmentation(d, loader, p, new float[] {0f, 0f});
@@ -246,7 +246,7 @@ class DataLoaderTest {
 
     @Test
     void paddingOfANormalisedDataSetIsTheNormalisedBlackPixel() {
-        Dataset d = indexed(20, 2, 4, 4);
+        ArrayDataset d = indexed(20, 2, 4, 4);
         Normalization n = new Normalization(new float[] {0.5f, 0.25f}, new float[] {2f, 0.5f});
         d.normalize(n);
         DataLoader loader = DataLoader.builder(d, 5).shuffle(1).augment(new Augmentation(3, false)).build();
@@ -255,7 +255,7 @@ class DataLoaderTest {
 
     @Test
     void augmentationIsReproduciblePerSeed() {
-        Dataset d = indexed(30, 1, 6, 6);
+        ArrayDataset d = indexed(30, 1, 6, 6);
         DataLoader a = DataLoader.builder(d, 10).shuffle(4).augment(new Augmentation(2, true)).build();
         DataLoader b = DataLoader.builder(d, 10).shuffle(4).augment(new Augmentation(2, true)).build();
         DataLoader c = DataLoader.builder(d, 10).shuffle(5).augment(new Augmentation(2, true)).build();
@@ -270,7 +270,7 @@ class DataLoaderTest {
 
     @Test
     void augmentationNeedsImages() {
-        Dataset flat = new Dataset("flat", new float[12], new int[] {4}, new int[3], 1);
+        ArrayDataset flat = new ArrayDataset("flat", new float[12], new int[] {4}, new int[3], 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DataLoader.builder(flat, 2).augment(new Augmentation(1, true)).build());
         assertTrue(e.getMessage().contains("augmentation needs image examples"), e.getMessage());
@@ -279,7 +279,7 @@ class DataLoaderTest {
 
     @Test
     void flatExamplesGiveTwoDimensionalBatches() {
-        Dataset flat = new Dataset("flat", new float[12], new int[] {4}, new int[3], 1);
+        ArrayDataset flat = new ArrayDataset("flat", new float[12], new int[] {4}, new int[3], 1);
         Batch b = DataLoader.builder(flat, 2).build().epoch(0).next();
         assertArrayEquals(new int[] {2, 4}, b.x().shape());
     }
@@ -288,5 +288,131 @@ class DataLoaderTest {
     void badBatchSizeIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DataLoader.builder(indexed(3, 1, 1, 1), 0).build());
         assertTrue(e.getMessage().contains("batch size must be >= 1"), e.getMessage());
+    }
+
+    /** The classification set of {@link #indexed}, computed on the fly instead of stored. */
+    private static Dataset lazyIndexed(ArrayDataset stored) {
+        return new Dataset() {
+            @Override
+            public int size() {
+                return stored.size();
+            }
+
+            @Override
+            public int[] sampleShape() {
+                return stored.sampleShape();
+            }
+
+            @Override
+            public void copyExample(int i, float[] dst, int offset) {
+                float[] f = stored.example(i).toArray();
+                System.arraycopy(f, 0, dst, offset, f.length);
+            }
+
+            @Override
+            public int numClasses() {
+                return stored.numClasses();
+            }
+
+            @Override
+            public int label(int i) {
+                return stored.label(i);
+            }
+        };
+    }
+
+    @Test
+    void aUserDataSetGivesExactlyTheBatchesOfItsInMemoryCopy() {
+        ArrayDataset stored = indexed(37, 2, 4, 4);
+        Dataset lazy = lazyIndexed(stored);
+        DataLoader a = DataLoader.builder(stored, 8).shuffle(3).augment(new Augmentation(1, true)).build();
+        DataLoader b = DataLoader.builder(lazy, 8).shuffle(3).augment(new Augmentation(1, true)).build();
+        DataLoader.Epoch eb = b.epoch(2);
+        for (Batch x : a.epoch(2)) {
+            Batch y = eb.next();
+            assertArrayEquals(x.x().toArray(), y.x().toArray(), 0f);
+            assertArrayEquals(x.labels(), y.labels());
+            assertArrayEquals(x.indices(), y.indices());
+        }
+        assertFalse(eb.hasNext());
+    }
+
+    @Test
+    void regressionBatchesCarryTheFloatTargets() {
+        int n = 11;
+        float[] f = new float[n * 3], t = new float[n * 2];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < 3; j++) f[i * 3 + j] = i + j / 10f;
+            t[i * 2] = 2 * i;
+            t[i * 2 + 1] = -i;
+        }
+        ArrayDataset d = ArrayDataset.regression("reg", f, new int[] {3}, t, new int[] {2});
+        DataLoader loader = DataLoader.builder(d, 4).shuffle(1).build();
+        int seen = 0;
+        for (Batch b : loader.epoch(0)) {
+            assertFalse(b.hasLabels());
+            assertArrayEquals(new int[] {b.size(), 3}, b.x().shape());
+            assertArrayEquals(new int[] {b.size(), 2}, b.targets().shape());
+            for (int j = 0; j < b.size(); j++) {
+                int i = b.indices()[j];
+                assertEquals(i, b.x().get(j, 0), 0f);
+                assertEquals(2 * i, b.targets().get(j, 0), 0f);
+                assertEquals(-i, b.targets().get(j, 1), 0f);
+            }
+            seen += b.size();
+            IllegalStateException e = assertThrows(IllegalStateException.class, b::labels);
+            assertTrue(e.getMessage().contains("'reg' is a regression set") && e.getMessage().contains("targets()"), e.getMessage());
+        }
+        assertEquals(n, seen);
+        Batch c = DataLoader.builder(indexed(3, 1, 1, 1), 3).build().epoch(0).next();
+        assertTrue(c.hasLabels());
+        IllegalStateException e = assertThrows(IllegalStateException.class, c::targets);
+        assertTrue(e.getMessage().contains("classification set") && e.getMessage().contains("labels()"), e.getMessage());
+    }
+
+    @Test
+    void augmentingARegressionSetIsRejected() {
+        ArrayDataset d = ArrayDataset.regression("reg-images", new float[2 * 16], new int[] {1, 4, 4}, new float[2], new int[] {1});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DataLoader.builder(d, 2).augment(new Augmentation(1, true)).build());
+        assertTrue(e.getMessage().contains("regression set") && e.getMessage().contains("drop the augmentation"), e.getMessage());
+    }
+
+    @Test
+    void aLabelOutsideTheClassesOfAUserDataSetIsNamed() {
+        Dataset bad = new Dataset() {
+            @Override
+            public String name() {
+                return "bad-labels";
+            }
+
+            @Override
+            public int size() {
+                return 4;
+            }
+
+            @Override
+            public int[] sampleShape() {
+                return new int[] {1};
+            }
+
+            @Override
+            public void copyExample(int i, float[] dst, int offset) {
+                dst[offset] = i;
+            }
+
+            @Override
+            public int numClasses() {
+                return 2;
+            }
+
+            @Override
+            public int label(int i) {
+                return i; // 2 and 3 are out of range
+            }
+        };
+        DataLoader loader = DataLoader.builder(bad, 4).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loader.epoch(0).next());
+        assertTrue(e.getMessage().contains("'bad-labels': label 2 of example 2 is outside [0, 2)"), e.getMessage());
     }
 }

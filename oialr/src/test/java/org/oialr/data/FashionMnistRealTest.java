@@ -16,8 +16,8 @@ class FashionMnistRealTest {
 
     @Test
     void realFilesHaveTheKnownCountsAndStatistics() throws IOException {
-        Split s = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
-        Dataset train = s.train(), test = s.heldOut();
+        Split<ArrayDataset> s = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
+        ArrayDataset train = s.train(), test = s.heldOut();
         assertEquals(60000, train.size());
         assertEquals(10000, test.size());
         assertArrayEquals(new int[] {1, 28, 28}, train.sampleShape());

@@ -34,8 +34,8 @@ class MnistFormatTest {
     void loadsGzippedAndRawSplits() throws IOException {
         writeSplit("train", 12, 5, 4, true, "-");
         writeSplit("t10k", 3, 5, 4, false, "-");
-        Dataset train = FashionMnist.load(dir, true);
-        Dataset test = FashionMnist.load(dir, false);
+        ArrayDataset train = FashionMnist.load(dir, true);
+        ArrayDataset test = FashionMnist.load(dir, false);
         assertEquals(12, train.size());
         assertEquals(3, test.size());
         assertArrayEquals(new int[] {1, 5, 4}, train.sampleShape());

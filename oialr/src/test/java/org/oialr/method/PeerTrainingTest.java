@@ -21,6 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.autodiff.Var;
@@ -41,7 +42,7 @@ import org.oialr.train.Trainer;
  * the trainer's own end-to-end tests.
  */
 class PeerTrainingTest {
-    private static Split data;
+    private static Split<ArrayDataset> data;
 
     @BeforeAll
     static void load() throws IOException {

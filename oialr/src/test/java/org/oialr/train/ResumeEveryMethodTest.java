@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.method.TrainingMethod;
@@ -37,7 +38,7 @@ import org.oialr.method.twofactor.TwoFactorConfig;
  * Fashion-MNIST images, batch 100 (10 steps an epoch).
  */
 class ResumeEveryMethodTest {
-    private static Split data;
+    private static Split<ArrayDataset> data;
 
     @BeforeAll
     static void load() throws IOException {

@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
 import org.oialr.method.TrainingMethod;
@@ -28,7 +29,7 @@ import org.oialr.train.report.CsvLog;
  * these tests fail, not skip, without them).
  */
 class TrainerTest {
-    private static Split data;
+    private static Split<ArrayDataset> data;
 
     /** The command line's run: the zoo model {@code c.model()} with {@code method}. */
     static Trainer trainer(TrainConfig c, TrainingMethod method, Path out) {
