@@ -16,7 +16,7 @@ import org.oialr.optim.Optimizer;
  * and later hooks, and takes part in every step through the hooks below (all optional but the counts).
  *
  * <p>Per optimizer step the trainer calls {@link #beforeStep}, then {@link #trainStep}; the default step is
- * {@link Step#standard()}: forward, cross-entropy (+ {@link #extraLoss()}), backward, {@link #afterBackward()},
+ * {@link Step#standard()}: forward, the run's loss (+ {@link #extraLoss()}), backward, {@link #afterBackward()},
  * gradient clipping, one optimizer step. After the last epoch's steps, before its evaluation, it calls
  * {@link #finish}.
  */
@@ -38,7 +38,7 @@ public interface TrainingMethod {
         /**
          * Forward on the batch, the run's loss plus the method's
          * {@link TrainingMethod#extraLoss()}, backward; gradients accumulate into the parameters' buffers
-         * (zero them first). Counts the batch's top-1 hits once per step. Returns the run's loss alone.
+         * (zero them first). Counts the batch's top-1 hits once per step (classification data). Returns the run's loss alone.
          *
          * Throws the trainer's divergence error when the loss is not finite.
          */
@@ -53,7 +53,10 @@ public interface TrainingMethod {
 
     /** What {@link #finish} may use. */
     interface Finish {
-        /** Top-1 accuracy of the model as it is now on the method's validation examples (the first N training examples). */
+        /**
+         * Top-1 accuracy of the model as it is now on the method's validation examples (the first N training examples);
+         * classification data only (it throws, naming the problem, on a regression run).
+         */
         double validationTop1();
 
         /** How many examples {@link #validationTop1()} uses. */
@@ -85,7 +88,7 @@ public interface TrainingMethod {
     default void afterBackward() {
     }
 
-    /** One optimizer step; returns the batch's cross-entropy. DLRT replaces it with its K-L-S integrator. */
+    /** One optimizer step; returns the batch's loss. DLRT replaces it with its K-L-S integrator. */
     default float trainStep(Step step) {
         return step.standard();
     }
