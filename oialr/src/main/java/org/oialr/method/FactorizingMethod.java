@@ -1,13 +1,11 @@
 package org.oialr.method;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.oialr.engine.Tensor;
+import org.oialr.lowrank.LayerSelection;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
@@ -52,21 +50,9 @@ public abstract class FactorizingMethod implements TrainingMethod {
      * without the model's last WeightLayer (the head) when {@code keepHead}.
      */
     public static List<String> layersToFactor(Module model, boolean keepHead) {
-        List<String> out = new ArrayList<>();
-        Set<Module> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Module last = null;
-        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
-            Module m = e.getValue();
-            if (!(m instanceof WeightLayer wl)) continue;
-            last = m;
-            if (wl.weightSlot().geometry().factorable() && seen.add(m)) out.add(e.getKey());
-        }
-        if (keepHead && last != null) {
-            Module head = last;
-            out.removeIf(p -> model.getModule(p) == head);
-        }
-        return out;
+        return LayerSelection.eligible(model, Float.POSITIVE_INFINITY, false, keepHead);
     }
+
 
     /**
      * The method's form for the layer at {@code path} (its current W is {@code slot.matrix()}, its geometry

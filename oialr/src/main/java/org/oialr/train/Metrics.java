@@ -85,13 +85,12 @@ public final class Metrics {
             for (DataLoader.Batch b : loader.epoch(0)) {
                 try (Workspace ws = Workspace.open()) {
                     Var out = model.forward(Var.constant(b.x()));
+                    if (!classification) requireTargetShape("evaluation", out.value(), b);
+                    lossSum += (double) loss.compute(out, b).item() * b.size();
                     if (classification) {
-                        lossSum += (double) loss.compute(out, b).item() * b.size();
                         top1 += topK(out.value(), b.labels(), 1);
                         top5 += topK(out.value(), b.labels(), Math.min(5, out.dim(1)));
                     } else {
-                        requireTargetShape("evaluation", out.value(), b);
-                        lossSum += (double) loss.compute(out, b).item() * b.size();
                         Tensor o = out.value().contiguous(), t = b.targets();
                         float[] od = o.data(), td = t.data();
                         int oo = o.offset(), to = t.offset(), k = o.numel();

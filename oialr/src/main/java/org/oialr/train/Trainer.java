@@ -20,6 +20,7 @@ import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
 import org.oialr.nn.WeightLayer;
+import org.oialr.nn.WeightSlot;
 import org.oialr.optim.LrSchedule;
 import org.oialr.optim.Optimizer;
 import org.oialr.optim.ClipGrad;
@@ -94,7 +95,8 @@ public final class Trainer {
     private CsvLog csv;
     private Path lastCheckpoint;
     private final java.util.IdentityHashMap<Parameter, Integer> missedSteps = new java.util.IdentityHashMap<>();
-    private List<WeightForm> formsSeen = List.of();
+    private List<WeightSlot> slots = List.of();
+    private WeightForm[] formsSeen = new WeightForm[0];
 
     private Trainer(Builder b) {
         if (b.model == null) throw new IllegalArgumentException("Trainer: set the model (builder().model(...))");
@@ -343,7 +345,9 @@ public final class Trainer {
         List<String> tracked = method.stabilityLayers();
         tracker = config.stabilityEvery() == 0 || tracked.isEmpty() ? null : new StabilityTracker(model, tracked);
         stepContext = new StepContext();
-        formsSeen = forms();
+        slots = weightSlots();
+        formsSeen = new WeightForm[slots.size()];
+        for (int i = 0; i < formsSeen.length; i++) formsSeen[i] = slots.get(i).form();
     }
 
     private int stabilityInterval() {
@@ -403,10 +407,10 @@ public final class Trainer {
         return result;
     }
 
-    /** The current form of every weight layer, in module order. */
-    private List<WeightForm> forms() {
-        List<WeightForm> out = new ArrayList<>();
-        for (Module m : model.namedModules().values()) if (m instanceof WeightLayer w) out.add(w.weightSlot().form());
+    /** The weight slots of the model's layers (methods change forms in them, never the layers), in module order. */
+    private List<WeightSlot> weightSlots() {
+        List<WeightSlot> out = new ArrayList<>();
+        for (Module m : model.namedModules().values()) if (m instanceof WeightLayer w) out.add(w.weightSlot());
         return out;
     }
 
@@ -415,10 +419,14 @@ public final class Trainer {
      * changed a form in it (this step or the one before), else within {@link Builder#noGradientSteps} steps.
      */
     private void checkGradients() {
-        List<WeightForm> now = forms();
-        boolean changed = now.size() != formsSeen.size();
-        for (int i = 0; !changed && i < now.size(); i++) changed = now.get(i) != formsSeen.get(i);
-        formsSeen = now;
+        boolean changed = false;
+        for (int i = 0; i < slots.size(); i++) {
+            WeightForm now = slots.get(i).form();
+            if (now != formsSeen[i]) {
+                changed = true;
+                formsSeen[i] = now;
+            }
+        }
         for (Parameter p : optimizer.parameters()) {
             if (p.gradArrived()) {
                 missedSteps.remove(p);
