@@ -1,6 +1,6 @@
 package org.oialr.bench;
 
-import com.google.gson.GsonBuilder;
+import org.oialr.io.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
@@ -31,6 +31,6 @@ public final class BenchEnv {
         env.put("vectorBits", Backends.vectorApiAvailable() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0);
         env.put("threads", Parallel.threads());
         env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(env));
+        System.out.println(Json.write(env));
     }
 }

@@ -28,7 +28,7 @@ import org.oialr.train.NoGradientException;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
 import org.oialr.train.TrainingDivergedException;
-import org.oialr.train.report.Json;
+import org.oialr.io.Json;
 import org.oialr.train.report.Plots;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -210,7 +210,7 @@ public final class Main implements Runnable {
             for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));
             String table = ResultsTable.markdown(results);
             Files.createDirectories(out);
-            org.oialr.train.io.AtomicFiles.writeString(out.resolve("results.md"), table);
+            org.oialr.io.AtomicFiles.writeString(out.resolve("results.md"), table);
             Json.write(out.resolve("results.json"), results);
             ResultsTable.writeCsv(out.resolve("results.csv"), results);
             Plots.savePng(ResultsTable.accuracyVsTrainable(results), out.resolve("accuracy-vs-trainable.png"), 900, 560);

@@ -17,8 +17,8 @@ import org.oialr.nn.WeightSlot;
 import org.oialr.optim.Optimizer;
 import org.oialr.optim.ParamGroup;
 import org.oialr.optim.ParamState;
-import org.oialr.train.io.TensorStore;
-import org.oialr.train.report.Json;
+import org.oialr.io.TensorStore;
+import org.oialr.io.Json;
 
 /**
  * A run's checkpoint, for every training method: one {@link TensorStore} file (written atomically, so a crash
@@ -82,7 +82,7 @@ final class Checkpoint {
         TrainingMethod method = t.method();
         Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
                 steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
-        TensorStore.save(file, tensors, Json.toJson(meta));
+        TensorStore.save(file, tensors, Json.write(meta));
     }
 
     /** Restores {@code t} (freshly set up with the same settings and method) from {@code file}. */
@@ -90,7 +90,7 @@ final class Checkpoint {
         TensorStore.Contents c = TensorStore.load(file);
         Meta meta;
         try {
-            meta = Json.fromJson(c.metadata(), Meta.class);
+            meta = Json.parse(c.metadata(), Meta.class);
         } catch (RuntimeException e) {
             throw new IOException(file + ": checkpoint metadata is not valid JSON (" + e.getMessage() + ")", e);
         }

@@ -25,7 +25,7 @@ import org.oialr.optim.LrSchedule;
 import org.oialr.optim.Optimizer;
 import org.oialr.optim.ClipGrad;
 import org.oialr.train.report.CsvLog;
-import org.oialr.train.report.Json;
+import org.oialr.io.Json;
 import org.oialr.train.report.Plots;
 
 /**

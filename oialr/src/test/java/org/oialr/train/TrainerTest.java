@@ -20,8 +20,8 @@ import org.oialr.method.oialr.OialrConfig;
 import org.oialr.method.oialr.OialrMethod;
 import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Linear;
-import org.oialr.train.io.CorruptFileException;
-import org.oialr.train.io.TensorStore;
+import org.oialr.io.CorruptFileException;
+import org.oialr.io.TensorStore;
 import org.oialr.train.report.CsvLog;
 
 /**

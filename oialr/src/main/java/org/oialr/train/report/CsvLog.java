@@ -9,8 +9,8 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import org.oialr.train.io.AtomicFiles;
-import org.oialr.train.io.CorruptFileException;
+import org.oialr.io.AtomicFiles;
+import org.oialr.io.CorruptFileException;
 
 /**
  * A CSV table with one row per epoch (RFC 4180: comma-separated, fields with a comma, quote or line break

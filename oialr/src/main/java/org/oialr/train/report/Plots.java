@@ -24,7 +24,7 @@ import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.oialr.train.io.AtomicFiles;
+import org.oialr.io.AtomicFiles;
 
 /**
  * PNG plots of a training run with JFreeChart, rendered headless: line charts (for example top-1 accuracy on

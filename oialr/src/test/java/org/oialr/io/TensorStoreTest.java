@@ -1,4 +1,4 @@
-package org.oialr.train.io;
+package org.oialr.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.oialr.train.io;
+package org.oialr.io;
 
 import java.io.IOException;
 
