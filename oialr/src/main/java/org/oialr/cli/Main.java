@@ -162,7 +162,7 @@ public final class Main implements Runnable {
             setUp(o);
             Path ckpt = null;
             if (resume != null) {
-                ckpt = Files.isDirectory(resume) ? resume.resolve(Trainer.CHECKPOINT) : resume;
+                ckpt = Files.isDirectory(resume) ? Trainer.checkpointIn(resume) : resume;
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
                 if (o.out == null) o.out = ckpt.toAbsolutePath().getParent();
             }

@@ -198,7 +198,9 @@ public final class Json {
     // ------------------------------------------------------------------ parsing
 
     /**
-     * Parses one JSON value (RFC 8259) into the tree described above.
+     * Parses one JSON value (RFC 8259) into the tree described above. The non-standard tokens {@code NaN},
+     * {@code Infinity} and {@code -Infinity} (written by Gson, Python's {@code json} and earlier versions of this
+     * library) are read as the doubles they name.
      *
      * @throws IllegalArgumentException naming the line and column of the first error
      */
@@ -271,7 +273,10 @@ public final class Json {
                 case 't': return literal("true", Boolean.TRUE);
                 case 'f': return literal("false", Boolean.FALSE);
                 case 'n': return literal("null", null);
+                case 'N': return literal("NaN", Double.NaN);
+                case 'I': return literal("Infinity", Double.POSITIVE_INFINITY);
                 default:
+                    if (s.startsWith("-Infinity", pos)) return literal("-Infinity", Double.NEGATIVE_INFINITY);
                     if (c == '-' || (c >= '0' && c <= '9')) return number();
                     throw error("unexpected character '" + c + "'");
             }

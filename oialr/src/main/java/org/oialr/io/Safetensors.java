@@ -25,7 +25,8 @@ import org.oialr.engine.Tensor;
  * optional {@code "__metadata__"} map of strings, then the raw little-endian data, offsets relative to its start.
  *
  * <p>Writing stores float32 ({@code F32}) tensors in the given order, atomically ({@link AtomicFiles}: a crash
- * mid-write leaves the previous file), and records the CRC32 of the data in the metadata under {@link #CRC_KEY};
+ * mid-write leaves the previous file), and records under {@link #CRC_KEY} in the metadata a CRC32 of the data, the
+ * tensors' names and shapes and the other metadata;
  * reading verifies it where present, so damage after writing is caught (other producers' files have no CRC and are
  * read as they are). Reading accepts {@code F32}, {@code F64}, {@code F16} and {@code BF16} (converted to float32),
  * and integer types {@code I64}, {@code I32}, {@code I16}, {@code I8}, {@code U8} and {@code BOOL} (converted to
@@ -84,6 +85,9 @@ public final class Safetensors {
         CRC32 crc = new CRC32();
         ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         for (Tensor t : contiguous.values()) encode(t, buf, b -> crc.update(b.array(), 0, b.position()));
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        contiguous.forEach((k, v) -> shapes.put(k, v.shape()));
+        describe(crc, shapes, metadata);
         Map<String, Object> header = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(CRC_KEY, String.format(Locale.ROOT, "%08x", crc.getValue()));
@@ -109,6 +113,16 @@ public final class Safetensors {
             ByteBuffer out = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
             for (Tensor t : contiguous.values()) encode(t, out, b -> os.write(b.array(), 0, b.position()));
         });
+    }
+
+    /** Adds the tensors' names and shapes and the metadata (but the CRC itself) to {@code crc}: the header is covered too. */
+    private static void describe(CRC32 crc, Map<String, int[]> shapes, Map<String, String> metadata) {
+        StringBuilder sb = new StringBuilder();
+        shapes.forEach((k, v) -> sb.append(k).append('\0').append(Arrays.toString(v)).append('\0'));
+        metadata.forEach((k, v) -> {
+            if (!k.equals(CRC_KEY)) sb.append(k).append('\0').append(v).append('\0');
+        });
+        crc.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static void encode(Tensor t, ByteBuffer buf, IOConsumer<ByteBuffer> sink) throws IOException {
@@ -172,6 +186,9 @@ public final class Safetensors {
                 }
                 tensors.put(e.name, Tensor.of(values, e.shape));
             }
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            for (Entry e : h.entries) shapes.put(e.name, e.shape);
+            describe(crc, shapes, h.metadata);
             String stored = h.metadata.get(CRC_KEY);
             if (stored != null && !stored.equals(String.format(Locale.ROOT, "%08x", crc.getValue()))) {
                 throw new CorruptFileException(file, String.format(Locale.ROOT, "corrupt: CRC32 mismatch (stored %s, computed %08x); the file was"

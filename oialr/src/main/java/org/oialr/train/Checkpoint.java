@@ -1,6 +1,9 @@
 package org.oialr.train;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -18,23 +21,31 @@ import org.oialr.optim.Optimizer;
 import org.oialr.optim.ParamGroup;
 import org.oialr.optim.ParamState;
 import org.oialr.io.TensorStore;
+import org.oialr.io.CorruptFileException;
 import org.oialr.io.Json;
+import org.oialr.io.Safetensors;
 
 /**
- * A run's checkpoint, for every training method: one {@link TensorStore} file (written atomically, so a crash
- * mid-write leaves the previous checkpoint intact) with the model's parameters and buffers ("model.*", factored forms
+ * A run's checkpoint, for every training method: one safetensors file ({@link Safetensors}: written atomically, so
+ * a crash mid-write leaves the previous checkpoint intact, with a CRC32 of the data checked on loading) with the model's parameters and buffers ("model.*", factored forms
  * included), the optimizer's moments ("optim.&lt;parameter path&gt;.&lt;moment&gt;"), and JSON metadata: the run
  * settings, the method's name and its own state ({@link TrainingMethod#saveState()}), the weight form of every
  * {@link WeightLayer} ({@link FormSpec}), the optimizer's parameter groups (parameter paths and options) and step
- * counts, progress, the metric history and Stability records.
+ * counts, progress, the metric history and Stability records; that state is the JSON string under the metadata key
+ * {@value #KEY_STATE}. Format-2 checkpoints (the library's earlier {@link TensorStore} file, {@code checkpoint.bin})
+ * still load.
  *
  * <p>Restoring rebuilds the run as it was: a freshly built model and attached method get back the checkpoint's forms
  * ({@link TrainingMethod#restoreForm}), tensors, optimizer groups and state, and the method's state; a resumed run then
  * reproduces the uninterrupted one to the last digit.
  */
 final class Checkpoint {
-    static final String FORMAT = "oialr-checkpoint/2";
+    static final String FORMAT = "oialr-checkpoint/3";
+    /** Format 2: the same state in the library's own tensor file ({@link TensorStore}); still read. */
+    private static final String FORMAT_2 = "oialr-checkpoint/2";
     private static final String FORMAT_1 = "oialr-checkpoint/1";
+    static final String KEY_FORMAT = "oialr.format";
+    static final String KEY_STATE = "oialr.state";
 
     private Checkpoint() {
     }
@@ -82,23 +93,48 @@ final class Checkpoint {
         TrainingMethod method = t.method();
         Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
                 steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
-        TensorStore.save(file, tensors, Json.write(meta));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(KEY_FORMAT, FORMAT);
+        metadata.put(KEY_STATE, Json.writeCompact(meta));
+        Safetensors.save(file, tensors, metadata);
+    }
+
+    /** True when {@code file} starts like a format-2 checkpoint ({@link TensorStore}'s magic). */
+    private static boolean isTensorStore(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(8);
+            return new String(head, StandardCharsets.US_ASCII).equals("OIALR-TS");
+        }
     }
 
     /** Restores {@code t} (freshly set up with the same settings and method) from {@code file}. */
     static Meta load(Path file, Trainer t) throws IOException {
-        TensorStore.Contents c = TensorStore.load(file);
+        Map<String, Tensor> stored;
+        String stateJson;
+        if (isTensorStore(file)) {
+            TensorStore.Contents old = TensorStore.load(file);
+            stored = old.tensors();
+            stateJson = old.metadata();
+        } else {
+            Safetensors.Contents c = Safetensors.load(file);
+            if (!FORMAT.equals(c.metadata().get(KEY_FORMAT)) || !c.metadata().containsKey(KEY_STATE)) {
+                throw new CorruptFileException(file, "a safetensors file but not an OIALR checkpoint (" + KEY_FORMAT + " is "
+                        + c.metadata().getOrDefault(KEY_FORMAT, "missing") + ", expected " + FORMAT + ")");
+            }
+            stored = c.tensors();
+            stateJson = c.metadata().get(KEY_STATE);
+        }
         Meta meta;
         try {
-            meta = Json.parse(c.metadata(), Meta.class);
+            meta = Json.parse(stateJson, Meta.class);
         } catch (RuntimeException e) {
-            throw new IOException(file + ": checkpoint metadata is not valid JSON (" + e.getMessage() + ")", e);
+            throw new CorruptFileException(file, "checkpoint state is not valid (" + e.getMessage() + ")");
         }
         if (meta != null && FORMAT_1.equals(meta.format())) {
             throw new IllegalArgumentException(file + ": this checkpoint was written by oialr 0.1 (" + FORMAT_1 + "), before layers kept their "
                     + "identity across weight forms; resume it with that version (git checkout 0da6333) or start the run again");
         }
-        if (meta == null || !FORMAT.equals(meta.format())) {
+        if (meta == null || !(FORMAT.equals(meta.format()) || FORMAT_2.equals(meta.format()))) {
             throw new IOException(file + ": not an OIALR checkpoint (format " + (meta == null ? "missing" : meta.format()) + ", expected " + FORMAT + ")");
         }
         TrainingMethod method = t.method();
@@ -120,7 +156,7 @@ final class Checkpoint {
         }
         // 2. the tensors
         Map<String, Tensor> state = new LinkedHashMap<>();
-        c.tensors().forEach((k, v) -> {
+        stored.forEach((k, v) -> {
             if (k.startsWith("model.")) state.put(k.substring("model.".length()), v);
         });
         model.loadStateDict(state);
@@ -137,7 +173,7 @@ final class Checkpoint {
         for (Map.Entry<String, Long> e : meta.optimizerSteps().entrySet()) {
             ParamState ps = new ParamState().setStep(e.getValue());
             String prefix = "optim." + e.getKey() + ".";
-            c.tensors().forEach((k, v) -> {
+            stored.forEach((k, v) -> {
                 if (k.startsWith(prefix) && k.indexOf('.', prefix.length()) < 0) ps.put(k.substring(prefix.length()), v);
             });
             opt.setState(model.getParameter(e.getKey()), ps);

@@ -22,6 +22,14 @@ public final class ModelZoo {
         }
     }
 
+    /** Temporary: the Fashion-MNIST shapes only (replaced by the data-shaped zoo). */
+    public static Module build(String name, int[] sampleShape, int numClasses, long seed) {
+        if (!java.util.Arrays.equals(sampleShape, new int[] {1, 28, 28}) || numClasses != 10) {
+            throw new IllegalArgumentException("the zoo builds 1x28x28 inputs and 10 classes only");
+        }
+        return build(name, seed);
+    }
+
     public static void check(String name) {
         if (!NAMES.contains(name)) throw new IllegalArgumentException("unknown model '" + name + "': choose one of " + NAMES);
     }

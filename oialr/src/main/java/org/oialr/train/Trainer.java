@@ -55,7 +55,9 @@ import org.oialr.train.report.Plots;
  * Runs are reproducible for a given seed and thread count.
  */
 public final class Trainer {
-    public static final String CHECKPOINT = "checkpoint.bin";
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+    /** The checkpoint's name before format 3 (still resumed). */
+    public static final String OLD_CHECKPOINT = "checkpoint.bin";
     private static final List<String> CSV_COLUMNS = List.of("epoch", "step", "lr", "train_loss", "train_top1", "test_loss",
             "test_top1", "test_top5", "trainable_percent", "compression_percent", "trainable_parameters", "train_seconds", "ranks");
     private static final List<String> REGRESSION_CSV_COLUMNS = concat(CSV_COLUMNS, List.of("test_mse", "test_mae"));
@@ -307,6 +309,15 @@ public final class Trainer {
             csv = CsvLog.create(outDir.resolve("metrics.csv"), csvColumns());
         }
         return loop();
+    }
+
+    /**
+     * The checkpoint file of run directory {@code dir}: {@value #CHECKPOINT}, or an earlier version's
+     * {@value #OLD_CHECKPOINT} when only that exists.
+     */
+    public static Path checkpointIn(Path dir) {
+        Path now = dir.resolve(CHECKPOINT), old = dir.resolve(OLD_CHECKPOINT);
+        return !Files.exists(now) && Files.exists(old) ? old : now;
     }
 
     /** Continues the run saved in {@code checkpoint} (written by a run with the same settings and method). */

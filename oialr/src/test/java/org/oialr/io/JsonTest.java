@@ -87,7 +87,8 @@ class JsonTest {
         assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\": 1} x"));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\": 1, \"a\": 2}"));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("01"));
-        assertThrows(IllegalArgumentException.class, () -> Json.parse("NaN"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("NaNa"));
+        assertEquals(List.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1L), Json.parse("[NaN, Infinity, -Infinity, -1]"));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("\"\\x\""));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("[".repeat(1000)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"epochs\": 2.5}", Summary.class));

@@ -109,6 +109,11 @@ class SafetensorsTest {
         byte[] flipped = bytes.clone();
         flipped[flipped.length - 2] ^= 0x10;
         expect(copy("flipped.safetensors", flipped, flipped.length), "CRC32 mismatch");
+        Path named = dir.resolve("named.safetensors");
+        Safetensors.save(named, Map.of("w", Tensor.of(new float[] {1, 2}, 2)), Map.of("state", "{\"epochs\":3}"));
+        String text = new String(Files.readAllBytes(named), StandardCharsets.ISO_8859_1);
+        Files.write(named, text.replace("\\\"epochs\\\":3", "\\\"epochs\\\":4").getBytes(StandardCharsets.ISO_8859_1));
+        expect(named, "CRC32 mismatch");  // the metadata is covered too
 
         expect(write("hugeheader.safetensors", ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40).array()),
                 "header length 1099511627776 is outside");

@@ -21,7 +21,7 @@ import org.oialr.method.oialr.OialrMethod;
 import org.oialr.lowrank.UsvForm;
 import org.oialr.nn.Linear;
 import org.oialr.io.CorruptFileException;
-import org.oialr.io.TensorStore;
+import org.oialr.io.Safetensors;
 import org.oialr.train.report.CsvLog;
 
 /**
@@ -106,7 +106,7 @@ class TrainerTest {
         });
         assertThrows(IllegalStateException.class, crashing::run);
         // the checkpoint holds low-rank shapes
-        TensorStore.Contents ck = TensorStore.load(part.resolve(Trainer.CHECKPOINT));
+        Safetensors.Contents ck = Safetensors.load(part.resolve(Trainer.CHECKPOINT));
         assertTrue(ck.get("model.1.s").dim(0) < 512 || ck.get("model.3.s").dim(0) < 512, "ranks were cut before the crash");
         RunResult resumed = trainer(c, oialr(oc), part).resume(part.resolve(Trainer.CHECKPOINT));
 
@@ -115,6 +115,32 @@ class TrainerTest {
         assertEquals(whole.last().testTop1(), resumed.last().testTop1(), 0.0);
         assertEquals(3, resumed.history().size());
         assertEquals(4, CsvLog.read(part.resolve("metrics.csv")).size(), "header + 3 epochs, none duplicated");
+    }
+
+    /** A format-2 checkpoint (checkpoint.bin, the library's earlier tensor file, Gson's NaN tokens) still resumes bit for bit. */
+    @Test
+    void aFormatTwoCheckpointStillResumes(@TempDir Path dir) throws IOException {
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(2).batchSize(100).trainLimit(600).testLimit(200).stabilityEvery(0).build();
+        OialrConfig oc = OialrConfig.builder().layerFraction(1f).sigmaCutoff(0.3f).build();
+        RunResult whole = trainer(c, oialr(oc), dir.resolve("whole")).run();
+        Path part = dir.resolve("part");
+        Trainer crashing = trainer(c, oialr(oc), part).listen(new TrainListener() {
+            @Override
+            public void onEpoch(EpochMetrics m) {
+                if (m.epoch() == 0) throw new IllegalStateException("simulated crash after epoch 1");
+            }
+        });
+        assertThrows(IllegalStateException.class, crashing::run);
+        Safetensors.Contents now = Safetensors.load(part.resolve(Trainer.CHECKPOINT));
+        String state = now.metadata().get("oialr.state").replace("\"format\":\"oialr-checkpoint/3\"", "\"format\":\"oialr-checkpoint/2\"")
+                .replace("null", "NaN");
+        assertTrue(state.contains("oialr-checkpoint/2") && state.contains("NaN"), state);
+        org.oialr.io.TensorStore.save(part.resolve(Trainer.OLD_CHECKPOINT), now.tensors(), state);
+        Files.delete(part.resolve(Trainer.CHECKPOINT));
+        assertEquals(part.resolve(Trainer.OLD_CHECKPOINT), Trainer.checkpointIn(part));
+        RunResult resumed = trainer(c, oialr(oc), part).resume(Trainer.checkpointIn(part));
+        assertEquals(whole.ranks(), resumed.ranks());
+        assertEquals(whole.last().testLoss(), resumed.last().testLoss(), 0.0, "bitwise the same run");
     }
 
     @Test
@@ -131,7 +157,7 @@ class TrainerTest {
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, t::run);
         assertEquals(5, e.step());
         assertTrue(e.getMessage().contains("step 5") && e.getMessage().contains(Trainer.CHECKPOINT), e.getMessage());
-        TensorStore.Contents ck = TensorStore.load(dir.resolve(Trainer.CHECKPOINT));
+        Safetensors.Contents ck = Safetensors.load(dir.resolve(Trainer.CHECKPOINT));
         assertTrue(Float.isFinite(ck.get("model.1.weight").data()[0]), "the checkpoint from before the NaN is intact");
     }
 
