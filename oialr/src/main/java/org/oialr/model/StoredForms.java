@@ -74,7 +74,7 @@ public final class StoredForms {
             for (int i = 0; i < j; i++) {
                 long c = runCost(fs, i, j);
                 if (c < 0 || best[i] == Long.MAX_VALUE) continue;
-                if (best[i] + c < best[j]) {
+                if (best[i] + c <= best[j]) {  // on ties the later cut: U·S merged rather than S·Vᵀ
                     best[j] = best[i] + c;
                     cut[j] = i;
                 }
