@@ -19,6 +19,14 @@ public class AvgPool2d extends Module {
         this.stride = stride;
     }
 
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() != 4 || x.dim(2) < kernel || x.dim(3) < kernel) {

@@ -43,6 +43,19 @@ public class BatchNorm2d extends Module {
         return buffer("running_var");
     }
 
+    public int channels() {
+        return channels;
+    }
+
+    /** The constant added to the variance. */
+    public float eps() {
+        return eps;
+    }
+
+    public float momentum() {
+        return momentum;
+    }
+
     /** Updates the running buffers in place when training. */
     @Override
     public Var forward(Var x) {

@@ -18,6 +18,11 @@ public class Flatten extends Module {
         this.startDim = startDim;
     }
 
+    /** The first merged dimension. */
+    public int startDim() {
+        return startDim;
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() < startDim) throw ShapeException.of(describe(), "input needs at least " + startDim + " dimensions", x.shape());

@@ -29,6 +29,16 @@ public class LayerNorm extends Module {
         }
     }
 
+    /** The normalised (last) axis' size D. */
+    public int dim() {
+        return dim;
+    }
+
+    /** The constant added to the variance. */
+    public float eps() {
+        return eps;
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() < 1 || x.dim(-1) != dim) throw ShapeException.of(describe(), "input must be [..., " + dim + "]", x.shape());

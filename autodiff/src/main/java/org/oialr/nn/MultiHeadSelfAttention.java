@@ -43,6 +43,19 @@ public class MultiHeadSelfAttention extends Module {
         return child("proj");
     }
 
+    public int dim() {
+        return dim;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    /** True when each position attends to itself and earlier positions only. */
+    public boolean causal() {
+        return causal;
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() != 3 || x.dim(2) != dim) throw ShapeException.of(describe(), "input must be [batch, tokens, " + dim + "]", x.shape());

@@ -33,6 +33,22 @@ public class PatchEmbedding extends Module {
         return g * g;
     }
 
+    public int imageSize() {
+        return imageSize;
+    }
+
+    public int patch() {
+        return patch;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int dim() {
+        return dim;
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() != 4 || x.dim(1) != channels || x.dim(2) != imageSize || x.dim(3) != imageSize) {

@@ -23,6 +23,11 @@ public class Reshape extends Module {
         this.numel = n;
     }
 
+    /** The per-sample shape (without the batch dimension), a copy. */
+    public int[] shape() {
+        return shape.clone();
+    }
+
     @Override
     public Var forward(Var x) {
         if (x.rank() < 1 || x.value().numel() != x.dim(0) * numel) {
