@@ -73,7 +73,11 @@ public final class Idx {
         if (Files.isDirectory(file)) throw new DataFileException(file, "is a directory, expected an IDX file", fix);
         byte[] bytes;
         try {
+            // the bytes and their float32 copy must fit the heap: say so instead of running out of memory
+            Limits.requireFloats(file, Files.size(file), "the IDX file");
             bytes = Files.readAllBytes(file);
+        } catch (DataFileException e) {
+            throw e;
         } catch (NoSuchFileException e) {
             throw new DataFileException(file, "not found", fix);
         } catch (IOException e) {
