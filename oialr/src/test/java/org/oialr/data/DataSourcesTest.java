@@ -143,6 +143,30 @@ class DataSourcesTest {
     }
 
     @Test
+    void zooModelsTakeTheirShapeAndClassesFromTheData() throws IOException {
+        // 4 NHWC colour images of 8x8 in 3 classes, read, normalised, batched with augmentation and fed to each model
+        float[] px = new float[4 * 8 * 8 * 3];
+        for (int i = 0; i < px.length; i++) px[i] = (i * 37) % 256;
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        m.put("x_train.npy", npy("<f4", shape(4, 8, 8, 3), TestFiles.f4(px)));
+        m.put("y_train.npy", npy("<i8", shape(4), i8(0, 1, 2, 1)));
+        m.put("x_test.npy", npy("<f4", shape(1, 8, 8, 3), TestFiles.f4(java.util.Arrays.copyOf(px, 192))));
+        m.put("y_test.npy", npy("<i8", shape(1), i8(2)));
+        Path f = dir.resolve("colour.npz");
+        write(f, TestFiles.zip(m, true));
+        LoadedData d = DataSources.open(f);
+        assertArrayEquals(new int[] {3, 8, 8}, d.sampleShape());
+        assertEquals(3, d.numClasses());
+        assertEquals(3, d.normalization().channels());
+        DataLoader loader = DataLoader.builder(d.train(), 2).shuffle(1).augment(new DataLoader.Augmentation(1, true)).build();
+        org.oialr.engine.Tensor x = loader.epoch(0).next().x();
+        for (String name : org.oialr.train.ModelZoo.NAMES) {
+            org.oialr.nn.Module model = org.oialr.train.ModelZoo.build(name, d.sampleShape(), d.numClasses(), 1);
+            assertArrayEquals(new int[] {2, 3}, model.forward(org.oialr.autodiff.Var.constant(x)).value().shape(), name);
+        }
+    }
+
+    @Test
     void optionsAreChecked() {
         assertThrows(IllegalArgumentException.class, () -> DataOptions.defaults().withTestFraction(1.0));
         assertThrows(IllegalArgumentException.class, () -> DataOptions.defaults().withChannels(2));
