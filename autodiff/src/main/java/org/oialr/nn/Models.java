@@ -40,13 +40,28 @@ public final class Models {
      * padding 1), ReLU, maxpool 2 → [B, c2, 7, 7] → flatten → Linear(49·c2, hidden), ReLU → Linear(hidden, classes).
      */
     public static Sequential cnn(int c1, int c2, int hidden, int classes, long seed) {
+        return cnn(1, 28, 28, c1, c2, hidden, classes, seed);
+    }
+
+    /**
+     * The same CNN for [B, channels, height, width] images (or [B, channels·height·width]): conv(channels→c1, 3×3,
+     * padding 1), ReLU, maxpool 2 → [B, c1, ⌊height/2⌋, ⌊width/2⌋] → conv(c1→c2, 3×3, padding 1), ReLU, maxpool 2 →
+     * [B, c2, ⌊height/4⌋, ⌊width/4⌋] (each pooling floors) → flatten → Linear(c2·⌊height/4⌋·⌊width/4⌋, hidden), ReLU →
+     * Linear(hidden, classes). Needs height and width of at least 4.
+     */
+    public static Sequential cnn(int channels, int height, int width, int c1, int c2, int hidden, int classes, long seed) {
+        if (channels < 1 || height < 4 || width < 4) {
+            throw new IllegalArgumentException("Models.cnn: input [" + channels + ", " + height + ", " + width
+                    + "] is too small; two 2x2 poolings need at least [1, 4, 4]");
+        }
         Rng rng = new Rng(seed);
+        int h = height / 2 / 2, w = width / 2 / 2;
         return new Sequential(
-                new Reshape(1, 28, 28),
-                new Conv2d(1, c1, 3, 1, 1, rng), new ReLU(), new MaxPool2d(2),
+                new Reshape(channels, height, width),
+                new Conv2d(channels, c1, 3, 1, 1, rng), new ReLU(), new MaxPool2d(2),
                 new Conv2d(c1, c2, 3, 1, 1, rng), new ReLU(), new MaxPool2d(2),
                 new Flatten(),
-                new Linear(c2 * 7 * 7, hidden, rng), new ReLU(),
+                new Linear(c2 * h * w, hidden, rng), new ReLU(),
                 new Linear(hidden, classes, rng));
     }
 

@@ -73,7 +73,11 @@ public final class Idx {
         if (Files.isDirectory(file)) throw new DataFileException(file, "is a directory, expected an IDX file", fix);
         byte[] bytes;
         try {
+            // the bytes and their float32 copy must fit the heap: say so instead of running out of memory
+            Limits.requireFloats(file, Files.size(file), "the IDX file");
             bytes = Files.readAllBytes(file);
+        } catch (DataFileException e) {
+            throw e;
         } catch (NoSuchFileException e) {
             throw new DataFileException(file, "not found", fix);
         } catch (IOException e) {
@@ -81,8 +85,16 @@ public final class Idx {
         }
         boolean gz = bytes.length >= 2 && bytes[0] == (byte) 0x1f && bytes[1] == (byte) 0x8b;
         if (gz) {
+            // decompress at most what the heap can take as bytes plus float32 copy (5 bytes a value), never more
+            long limit = Math.min(Limits.MAX_ARRAY, Runtime.getRuntime().maxMemory() / 5);
             try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
-                bytes = in.readAllBytes();
+                bytes = in.readNBytes((int) limit);
+                if (bytes.length == limit && in.read() != -1) {
+                    throw new DataFileException(file, "decompresses to more than " + Limits.size(limit) + ", more than the JVM can hold with its"
+                            + " float32 copy (Runtime.maxMemory " + Limits.size(Runtime.getRuntime().maxMemory()) + ")", Limits.RAISE_HEAP);
+                }
+            } catch (DataFileException e) {
+                throw e;
             } catch (EOFException e) {
                 throw new DataFileException(file, "truncated: the gzip stream ends early (" + e.getMessage() + ")", fix, e);
             } catch (ZipException e) {

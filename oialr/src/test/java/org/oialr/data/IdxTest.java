@@ -154,6 +154,23 @@ class IdxTest {
     }
 
     @Test
+    void hugeClaimInASmallFileIsReportedAsTruncated() throws IOException {
+        Path f = dir.resolve("claim");
+        // a header declaring 40000 x 40000 values (1.6 GB) in a 15-byte file
+        Files.write(f, new byte[] {0, 0, 8, 2, 0, 0, (byte) 0x9C, 0x40, 0, 0, (byte) 0x9C, 0x40, 1, 2, 3});
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.read(f));
+        assertNamesFileAndFix(e, f, "truncated: expected 1600000012 bytes for dimensions [40000, 40000], got 15");
+    }
+
+    @Test
+    void fileLargerThanTheHeapIsRejectedBeforeReading() throws IOException {
+        long n = 2_000_000_000L; // a sparse 2 GB file: 8 GB as float32
+        org.junit.jupiter.api.Assumptions.assumeTrue(4 * n > Runtime.getRuntime().maxMemory(), "needs a heap below 8 GB");
+        Path f = TestFiles.sparse(dir.resolve("big-idx"), new byte[] {0, 0, 8, 1, 0x77, 0x35, (byte) 0x93, (byte) 0xF4}, n);
+        TestFiles.fails(f, () -> Idx.read(f), "Runtime.maxMemory", "-Xmx via OIALR_JAVA_OPTS");
+    }
+
+    @Test
     void directoryIsNotAFile() {
         DataFileException e = assertThrows(DataFileException.class, () -> Idx.read(dir));
         assertNamesFileAndFix(e, dir, "is a directory");
