@@ -124,6 +124,29 @@ public final class ImageFolderFormat {
         return new LoadedData(DataFormat.IMAGE_FOLDER, root, train, test, classes, null);
     }
 
+    /**
+     * Decodes {@code files} (PNG or JPEG) into raw samples of {@code shape} [C, H, W], one after another, converted,
+     * scaled and centre-cropped as a data set's images are: the inputs of a trained model.
+     *
+     * @throws DataFileException naming an image that cannot be decoded, or the heap limit
+     */
+    public static float[] read(List<Path> files, int[] shape) throws DataFileException {
+        if (shape.length != 3) throw new IllegalArgumentException("images become samples of shape [C, H, W], not " + Arrays.toString(shape));
+        if (files.isEmpty()) throw new IllegalArgumentException("no images to read");
+        Limits.requireFloats(files.get(0), (long) files.size() * shape[0] * shape[1] * shape[2], files.size() + " images of shape " + Arrays.toString(shape));
+        return decodeAll(files, null, shape);
+    }
+
+    /** The PNG and JPEG files directly in {@code dir}, sorted by name. */
+    public static List<Path> imageFiles(Path dir) throws DataFileException {
+        return images(dir);
+    }
+
+    /** True for a file name ending in one of {@link #EXTENSIONS} (any case). */
+    public static boolean isImageFile(Path f) {
+        return isImage(f);
+    }
+
     /** True when {@code dir} holds {@code train/} and {@code test/} folders, or a class folder with a PNG or JPEG file. */
     public static boolean looksLike(Path dir) {
         if (!Files.isDirectory(dir)) return false;
