@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Launcher for the OIALR command line (train, compare, info). Builds the project on first use.
-#   ./oialr.sh compare --model mlp       ./oialr.sh train --help       ./oialr.sh info
+# Launcher for the OIALR command line (train, compare, info). Builds the project on first use (the cli module's
+# fat jar, cli/target/oialr-cli.jar). OIALR_JAVA_OPTS adds JVM options (e.g. -Xmx8g).
+#   ./oialr.sh compare --model mlp       ./oialr.sh train --help       ./oialr.sh info       ./oialr.sh --version
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
-jar="$root/oialr/target/oialr-cli.jar"
+jar="$root/cli/target/oialr-cli.jar"
 
 need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
@@ -23,7 +24,7 @@ fi
 
 # Rebuild when any source or pom is newer than the jar.
 if [ ! -f "$jar" ] || [ -n "$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$jar" -print -quit)" ]; then
-  echo "oialr: building (mvn package, tests skipped) ..." >&2
-  (cd "$root" && mvn -q -B -DskipTests package -pl oialr -am) >&2
+  echo "oialr: building (mvn package, tests, sources and javadoc skipped) ..." >&2
+  (cd "$root" && mvn -q -B -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true package -pl cli -am) >&2
 fi
 exec java --add-modules jdk.incubator.vector -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -jar "$jar" "$@"

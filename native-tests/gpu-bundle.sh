@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # a stale dependency folder (an earlier build's jars) would end up in the bundle
 rm -rf native-tests/target/dependency benchmarks/target/dependency
-mvn ${MVN_FLAGS:--o -q} -pl native-tests,benchmarks -am -DskipTests package dependency:copy-dependencies -DincludeScope=test
+mvn ${MVN_FLAGS:--o -q} -pl native-tests,benchmarks -am -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+    package dependency:copy-dependencies -DincludeScope=test
 b=native-tests/target/gpu-bundle
 rm -rf "$b"
 mkdir -p "$b/lib" "$b/bench"

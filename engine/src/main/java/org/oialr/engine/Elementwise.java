@@ -70,6 +70,10 @@ public final class Elementwise {
     private static volatile boolean vector = Backends.vectorApiAvailable()
             && !"false".equalsIgnoreCase(System.getProperty("oialr.vectorKernels"));
 
+    static {
+        Backends.warnIfVectorApiMissing(); // the first kernel call of a JVM without the module: one line on stderr
+    }
+
     /**
      * True when the hot loops run on the Vector API ({@link VectorKernels}); by default whenever
      * {@code jdk.incubator.vector} is available, unless the system property {@code oialr.vectorKernels=false}.

@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * Run by {@link ScalarFallbackTest} in a JVM started without {@code jdk.incubator.vector}: checks that the
  * engine reports the module absent, refuses the vector kernels, and runs every kernel path on the scalar
- * loops without loading the Vector API class; prints a checksum of all results.
+ * loops without loading the Vector API class; prints a checksum of all results, then selects the backend (EJML).
+ * The engine's one-line warning goes to standard error once, at the first kernel.
  */
 public final class ScalarFallbackMain {
     private ScalarFallbackMain() {
@@ -21,6 +22,9 @@ public final class ScalarFallbackMain {
             if (!expected.getMessage().contains("--add-modules")) fail("unhelpful message: " + expected.getMessage());
         }
         System.out.println("checksum " + checksum());
+        // backend selection after the kernels: the missing module is still warned about once only
+        if (!Backends.get().name().equals("cpu-ejml")) fail("selected " + Backends.get().name() + " without the vector module");
+        if (Backends.warnIfVectorApiMissing()) fail("warned a second time");
     }
 
     /** Runs every elementwise and reduction path (sizes above the parallel grain) and hashes the results' bits. */

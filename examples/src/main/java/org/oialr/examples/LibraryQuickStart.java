@@ -30,7 +30,7 @@ public final class LibraryQuickStart {
                 .config(TrainConfig.builder().epochs(epochs).batchSize(128).trainLimit(trainExamples).build())
                 .optimizer(OptimizerFactory.adamW(1e-3, 0.9, 0.999, 1e-8, 0.01))
                 .method(new OialrMethod(OialrConfig.builder().sigmaCutoff(0.1f).build()))
-                .outDir(out)                                                      // metrics.csv, summary.json, plots, checkpoint
+                .outDir(out)                                                      // metrics.csv, summary.json, stability.json, checkpoint
                 .build();
         return trainer.run();
     }

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.ArrayDataset;
 import org.oialr.data.FashionMnist;
 import org.oialr.data.Split;
+import org.oialr.cli.Main;
+import org.oialr.method.MethodRegistry;
 import org.oialr.method.TrainingMethod;
 import org.oialr.nn.Models;
 import org.oialr.train.RunResult;
@@ -42,9 +44,35 @@ class ExamplesTest {
     }
 
     @Test
+    void theCustomMethodIsAPlugInOfTheRegistryAndTheCommandLine(@TempDir Path dir) throws Exception {
+        assertTrue(MethodRegistry.names().contains("singular-values"), MethodRegistry.names().toString());
+        assertEquals("singular-values", MethodRegistry.create("singular-values").name());
+        java.io.PrintStream oldOut = System.out;
+        java.io.ByteArrayOutputStream help = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(help, true, java.nio.charset.StandardCharsets.UTF_8));
+        int helpCode;
+        try {
+            helpCode = Main.run("train", "--help");
+        } finally {
+            System.setOut(oldOut);
+        }
+        String h = help.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, helpCode);
+        assertTrue(h.contains("\nMethod: singular-values\n") && h.contains("--sv-switch-at=STEPS"), h);
+
+        Path out = dir.resolve("cli");
+        int code = Main.run("train", "--method", "singular-values", "--sv-switch-at", "20", "--epochs", "1", "--train-subset", "2000",
+                "--test-subset", "500", "--batch-size", "64", "--quiet", "--out", out.toString());
+        assertEquals(0, code);
+        String summary = Files.readString(out.resolve("summary.json"));
+        assertTrue(summary.contains("\"methodName\": \"singular-values\"") || summary.contains("\"methodName\":\"singular-values\""), summary);
+        assertTrue(Files.isRegularFile(out.resolve("training.png")), "the command line draws its charts for a plug-in too");
+    }
+
+    @Test
     void libraryQuickStartWritesItsReports(@TempDir Path dir) throws Exception {
         RunResult r = LibraryQuickStart.run(2, 3000, dir);
         assertTrue(r.last().testTop1() > 0.70, "top-1 " + r.last().testTop1());
-        for (String f : new String[] {"metrics.csv", "summary.json", "training.png", "checkpoint.bin"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        for (String f : new String[] {"metrics.csv", "summary.json", "checkpoint.bin"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
     }
 }

@@ -1,16 +1,15 @@
 package org.oialr.method;
 
-import java.util.List;
-
 /**
- * Makes a training method known by name to the registry ({@link MethodRegistry}) and so to the command line. A
- * method's package holds its provider and names it in {@code META-INF/services/org.oialr.method.MethodProvider}
- * (a library's own jar may add providers the same way).
+ * Makes a training method known by name to the registry ({@link MethodRegistry}) and so to checkpoints, the results
+ * table and the command line. A method's package holds its provider and names it in
+ * {@code META-INF/services/org.oialr.method.MethodProvider} (a library's own jar may add providers the same way).
  *
- * <p>Command-line options: {@link #optionClasses()} lists classes whose fields carry picocli {@code @Option}
- * annotations (public, with a public no-argument constructor); the command line adds each class once (providers may
- * share one) and hands the parsed objects to {@link #create}. Library users build the method directly from its typed
- * config instead.
+ * <p>Library users build a method directly from its typed config ({@code new OialrMethod(OialrConfig...)});
+ * {@link #create()} gives the method with every setting at its default. The command line ({@code org.oialr:oialr-cli})
+ * lists every registered method under {@code --method}; a method with settings of its own adds command-line options
+ * through the command line's own service interface ({@code org.oialr.cli.MethodOptionsProvider}), in a class that
+ * lives beside the command line, so that this library needs no command-line parser.
  */
 public interface MethodProvider {
     /** The registry name ("oialr", "dlrt", ...): lower-case, used by {@code --method} and in checkpoints. */
@@ -19,17 +18,6 @@ public interface MethodProvider {
     /** One line for the command line's help. */
     String description();
 
-    /** The picocli option classes of this method (none by default). */
-    default List<Class<?>> optionClasses() {
-        return List.of();
-    }
-
-    /** A new method configured from the parsed options. */
-    TrainingMethod create(Options options);
-
-    /** The parsed option objects, by class. */
-    interface Options {
-        /** The parsed instance of {@code type} (one of {@link #optionClasses()}). */
-        <T> T get(Class<T> type);
-    }
+    /** A new method with every setting at its default. */
+    TrainingMethod create();
 }

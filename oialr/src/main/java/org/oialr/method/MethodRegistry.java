@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
-import picocli.CommandLine;
 
 /** The training methods on the class path, found with {@link ServiceLoader} ({@link MethodProvider}). */
 public final class MethodRegistry {
@@ -36,36 +35,8 @@ public final class MethodRegistry {
         throw new IllegalArgumentException("no training method named '" + name + "'; known: " + String.join(", ", names()));
     }
 
-    /** A method named {@code name} with every option at its default. */
+    /** A method named {@code name} with every setting at its default. */
     public static TrainingMethod create(String name) {
-        MethodProvider p = get(name);
-        return p.create(defaults(p.optionClasses()));
-    }
-
-    /** Option objects of {@code classes} holding their picocli defaults. */
-    public static MethodProvider.Options defaults(List<Class<?>> classes) {
-        Map<Class<?>, Object> values = new LinkedHashMap<>();
-        for (Class<?> c : classes) {
-            try {
-                Object o = c.getDeclaredConstructor().newInstance();
-                new CommandLine(o).parseArgs();
-                values.put(c, o);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("option class " + c.getName() + " needs a public no-argument constructor", e);
-            }
-        }
-        return of(values);
-    }
-
-    /** Options backed by a map from class to parsed instance. */
-    public static MethodProvider.Options of(Map<Class<?>, Object> values) {
-        return new MethodProvider.Options() {
-            @Override
-            public <T> T get(Class<T> type) {
-                Object o = values.get(type);
-                if (o == null) throw new IllegalArgumentException("no parsed options of " + type.getName() + "; list the class in optionClasses()");
-                return type.cast(o);
-            }
-        };
+        return get(name).create();
     }
 }

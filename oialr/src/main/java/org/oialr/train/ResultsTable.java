@@ -7,18 +7,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.jfree.chart.JFreeChart;
 import org.oialr.train.report.CsvLog;
-import org.oialr.train.report.Plots;
 
 /**
  * The comparison table of runs (the paper's columns: loss, top-1, top-5, time to train, compression, trainable
- * parameters, plus the peak trainable share and the final ranks) in Markdown and CSV, and the plot of accuracy
- * against trainable parameters.
+ * parameters, plus the peak trainable share and the final ranks) in Markdown and CSV. (The command line also draws
+ * test top-1 against trainable parameters as a PNG: {@code org.oialr.cli.report.Charts} in {@code oialr-cli}.)
  *
  * <p>Regression runs ({@link EpochMetrics#isRegression()}) have no top-1 or top-5: the Markdown table shows "-" there
  * and, when the list holds a regression run, adds test MSE and MAE columns; the CSV then has the
- * {@link #REGRESSION_CSV_COLUMNS} (NaN where a value does not apply); the plot leaves them out.
+ * {@link #REGRESSION_CSV_COLUMNS} (NaN where a value does not apply).
+ *
+ * <p>The {@code ranks} column, here and in the trainer's per-epoch {@code metrics.csv}, has one format:
+ * {@link #csvRanks}.
  */
 public final class ResultsTable {
     /** Columns of {@link #writeCsv}. */
@@ -76,10 +77,19 @@ public final class ResultsTable {
         return false;
     }
 
-    /** "path=rank, ..." or "-" for a dense model. */
+    /** "path=rank, ..." or "-" for a dense model (the Markdown table). */
     static String ranks(Map<String, Integer> ranks) {
         if (ranks.isEmpty()) return "-";
         return ranks.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The {@code ranks} field of the CSV files ({@code results.csv} and the trainer's {@code metrics.csv}): each
+     * factored layer as {@code path=rank}, in the method's order, joined by {@code ;} without spaces (for example
+     * {@code 1=279;3=183}); empty when no layer is factored (a dense model).
+     */
+    public static String csvRanks(Map<String, Integer> ranks) {
+        return ranks.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(";"));
     }
 
     /**
@@ -94,28 +104,13 @@ public final class ResultsTable {
             List<Object> row = new ArrayList<>(List.of(r.methodName(), r.model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
                     fmt(m.testTop5()), fmt(r.trainSeconds()), fmt(r.methodSeconds()), fmt(r.compressionPercent()), r.trainableParameters(),
                     fmt(r.trainablePercent()), r.peakTrainableParameters(), fmt(r.peakTrainablePercent()), r.originalParameters(),
-                    ranks(r.ranks()).replace(", ", ";")));
+                    csvRanks(r.ranks())));
             if (regression) {
                 row.add(fmt(m.testMse()));
                 row.add(fmt(m.testMae()));
             }
             csv.append(row.toArray());
         }
-    }
-
-    /**
-     * Test top-1 (%) against the trainable parameters at the end of each run, one labelled point per method;
-     * regression runs (no top-1) are left out.
-     */
-    public static JFreeChart accuracyVsTrainable(List<RunResult> runs) {
-        List<Plots.Series> points = new ArrayList<>();
-        for (RunResult r : runs) {
-            if (Double.isNaN(r.last().testTop1())) continue;
-            points.add(new Plots.Series(r.method(), new double[] {r.trainableParameters()}, new double[] {100 * r.last().testTop1()}));
-        }
-        String model = runs.isEmpty() ? "" : runs.get(0).model();
-        return Plots.scatter("test top-1 vs trainable parameters (" + model + ")", "trainable parameters at the end of training",
-                "test top-1 (%)", points);
     }
 
     private static String fmt(double v) {

@@ -26,7 +26,6 @@ import org.oialr.optim.Optimizer;
 import org.oialr.optim.ClipGrad;
 import org.oialr.train.report.CsvLog;
 import org.oialr.io.Json;
-import org.oialr.train.report.Plots;
 
 /**
  * Trains a model on a data set with a {@link TrainingMethod} (full-rank, OIALR, a peer method, or your own), built
@@ -35,8 +34,9 @@ import org.oialr.train.report.Plots;
  * config's label smoothing for a classification set, {@link Loss#mse()} for a regression set), an
  * {@link OptimizerFactory} (default: AdamW with the config's learning rate and weight decay, betas 0.9/0.999, eps 1e-8),
  * a {@link ScheduleFactory} (default: warm-up then cosine decay, stepped per optimizer step), listeners, evaluation
- * after every epoch, Stability records, and, given an output directory, a per-epoch CSV, a JSON summary, PNG plots
- * and atomically written checkpoints that {@link #resume} continues from (every method, at any epoch end).
+ * after every epoch, Stability records, and, given an output directory, a per-epoch CSV ({@code metrics.csv}), a JSON
+ * summary ({@code summary.json}), the Stability records ({@code stability.json}) and atomically written checkpoints
+ * that {@link #resume} continues from (every method, at any epoch end).
  *
  * <p><b>Classification or regression.</b> The training set decides: with class labels
  * ({@link Dataset#numClasses()} {@code > 0}) the model outputs logits {@code [B, classes]}, the trainer counts the
@@ -576,7 +576,7 @@ public final class Trainer {
     private static Object[] csvRow(EpochMetrics m, boolean classification) {
         Object[] row = {m.epoch() + 1, m.step(), fmt(m.lr()), fmt(m.trainLoss()), fmt(m.trainTop1()), fmt(m.testLoss()),
                 fmt(m.testTop1()), fmt(m.testTop5()), fmt(m.trainablePercent()), fmt(m.compressionPercent()),
-                m.trainableParameters(), fmt(m.trainSeconds()), m.ranks().toString().replace(",", ";")};
+                m.trainableParameters(), fmt(m.trainSeconds()), ResultsTable.csvRanks(m.ranks())};
         if (classification) return row;
         Object[] more = java.util.Arrays.copyOf(row, row.length + 2);
         more[row.length] = fmt(m.testMse());
@@ -590,19 +590,7 @@ public final class Trainer {
 
     private void writeReports(RunResult r) throws IOException {
         Json.write(outDir.resolve("summary.json"), r);
-        double[] x = new double[history.size()], quality = new double[x.length], trainable = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = history.get(i).epoch() + 1;
-            quality[i] = classification ? 100 * history.get(i).testTop1() : history.get(i).testLoss();
-            trainable[i] = history.get(i).trainablePercent();
-        }
-        Plots.savePng(Plots.lineChart(modelName + " / " + method.label(), "epoch", classification ? "test top-1 (%)" : "test loss",
-                List.of(new Plots.Series(classification ? "top-1" : "test loss", x, quality)), "trainable parameters (%)",
-                List.of(new Plots.Series("trainable %", x, trainable))), outDir.resolve("training.png"), 900, 540);
         if (tracker != null && !tracker.steps().isEmpty()) {
-            double[] cols = tracker.steps().stream().mapToDouble(Long::doubleValue).toArray();
-            Plots.savePng(Plots.heatmap("Stability (" + modelName + ", " + method.label() + ")", "step",
-                    tracker.layers(), cols, tracker.byLayer(), "Stability"), outDir.resolve("stability.png"), 900, 120 + 40 * tracker.layers().size());
             Map<String, Object> st = new LinkedHashMap<>();
             st.put("layers", tracker.layers());
             st.put("steps", tracker.steps());

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layering of ARCHITECTURE.md, enforced on the compiled classes of engine, autodiff and oialr (tests excluded):
- * no package cycles, nothing above the engine reaches the CUDA binding, the trainer knows no training method, and the
- * training methods know neither each other nor the trainer.
+ * The layering of ARCHITECTURE.md, enforced on the compiled classes of the core artifacts, engine, autodiff and oialr
+ * (tests excluded; engine-cuda and cli are separate artifacts that depend on these, never the reverse): no package
+ * cycles, nothing reaches the CUDA binding, the core needs no command-line parser, charting library, Gson or native
+ * binding, the trainer knows no training method, and the training methods know neither each other nor the trainer.
  */
 class ArchitectureTest {
     private static JavaClasses classes;
@@ -24,6 +25,10 @@ class ArchitectureTest {
     @BeforeAll
     static void load() {
         classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("org.oialr");
+        // the rules below mean something only if all three core artifacts were imported
+        for (String c : new String[] {"org.oialr.engine.Tensor", "org.oialr.nn.Module", "org.oialr.train.Trainer"}) {
+            if (!classes.contain(c)) throw new IllegalStateException("ArchUnit did not import " + c);
+        }
     }
 
     @Test
@@ -40,25 +45,31 @@ class ArchitectureTest {
                 .layer("method").definedBy("org.oialr.method..")
                 .layer("data").definedBy("org.oialr.data..")
                 .layer("train").definedBy("org.oialr.train..")
-                .layer("cli").definedBy("org.oialr.cli..")
-                .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-                .whereLayer("train").mayOnlyBeAccessedByLayers("cli")
-                .whereLayer("method").mayOnlyBeAccessedByLayers("train", "cli")
-                .whereLayer("lowrank").mayOnlyBeAccessedByLayers("method", "train", "cli")
-                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "cli", "method")
-                .whereLayer("autodiff").mayOnlyBeAccessedByLayers("lowrank", "method", "data", "train", "cli")
-                .whereLayer("engine").mayOnlyBeAccessedByLayers("autodiff", "lowrank", "method", "data", "train", "cli");
+                .whereLayer("train").mayNotBeAccessedByAnyLayer()
+                .whereLayer("method").mayOnlyBeAccessedByLayers("train")
+                .whereLayer("lowrank").mayOnlyBeAccessedByLayers("method", "train")
+                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "method")
+                .whereLayer("autodiff").mayOnlyBeAccessedByLayers("lowrank", "method", "data", "train")
+                .whereLayer("engine").mayOnlyBeAccessedByLayers("autodiff", "lowrank", "method", "data", "train");
         rule.check(classes);
     }
 
     @Test
-    void onlyTheEngineTouchesCuda() {
-        noClasses().that().resideOutsideOfPackage("org.oialr.engine..")
-                .should().dependOnClassesThat().resideInAPackage("org.oialr.engine.cuda..")
-                .because("the CUDA backend is selected through the Backend SPI; JavaCPP types stay inside org.oialr.engine.cuda")
+    void nothingInTheCoreTouchesCuda() {
+        noClasses().should().dependOnClassesThat().resideInAPackage("org.oialr.engine.cuda..")
+                .because("the CUDA backend (oialr-engine-cuda) is found at run time through the BackendProvider service; "
+                        + "JavaCPP types stay inside org.oialr.engine.cuda")
                 .check(classes);
-        noClasses().that().resideOutsideOfPackage("org.oialr.engine.cuda..")
-                .should().dependOnClassesThat().resideInAPackage("org.bytedeco..")
+    }
+
+    @Test
+    void theCoreNeedsNoCommandLineParserChartingJsonOrNativeLibrary() {
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.jfree..", "com.google.gson..", "org.bytedeco..")
+                .because("org.oialr:oialr and what it depends on are the library: the command line (picocli), its charts (JFreeChart) "
+                        + "and the CUDA binding (bytedeco) live in oialr-cli and oialr-engine-cuda, and JSON is org.oialr.io.Json")
+                .check(classes);
+        noClasses().should().dependOnClassesThat().resideInAPackage("org.oialr.cli..")
+                .because("the command line is a client of the library, never the reverse")
                 .check(classes);
     }
 
@@ -75,7 +86,7 @@ class ArchitectureTest {
             }
         }
         noClasses().that().resideInAPackage("org.oialr.method..")
-                .should().dependOnClassesThat().resideInAnyPackage("org.oialr.train..", "org.oialr.cli..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.oialr.train..")
                 .because("methods see the trainer only through the TrainingMethod SPI")
                 .check(classes);
         noClasses().that().resideInAnyPackage("org.oialr.train..")

@@ -68,10 +68,18 @@ class TrainerTest {
         assertTrue(r.trainablePercent() < 75, "trainable " + r.trainablePercent() + "%: ranks were cut " + r.ranks());
         assertTrue(((Linear) t.model().getModule("1")).weightSlot().form() instanceof UsvForm, "layer 1 holds U·S·Vᵀ");
         // reports
-        assertEquals(4, CsvLog.read(dir.resolve("metrics.csv")).size() - 1);
-        for (String f : List.of("summary.json", "training.png", "stability.png", "stability.json", Trainer.CHECKPOINT)) {
+        List<List<String>> metrics = CsvLog.read(dir.resolve("metrics.csv"));
+        assertEquals(4, metrics.size() - 1);
+        // the ranks column has results.csv's format: path=rank joined by ';'
+        List<String> lastRow = metrics.get(metrics.size() - 1);
+        assertEquals(ResultsTable.csvRanks(r.ranks()), lastRow.get(metrics.get(0).indexOf("ranks")));
+        assertTrue(lastRow.get(metrics.get(0).indexOf("ranks")).matches("1=\\d+;3=\\d+"), lastRow.toString());
+        assertEquals("", metrics.get(1).get(metrics.get(0).indexOf("ranks")), "before the transition no layer is factored");
+        for (String f : List.of("summary.json", "stability.json", Trainer.CHECKPOINT)) {
             assertTrue(Files.size(dir.resolve(f)) > 0, f);
         }
+        // the library draws no charts (the command line does: oialr-cli's Charts)
+        assertTrue(!Files.exists(dir.resolve("training.png")) && !Files.exists(dir.resolve("stability.png")));
         // Stability was recorded before and after the transition, once per epoch plus the end
         assertEquals(List.of(0L, 47L, 94L, 141L, 188L), t.stability().steps());
         double[][] v = t.stability().values();

@@ -1,7 +1,5 @@
 package org.oialr.method.dlrt;
 
-import java.util.List;
-import org.oialr.method.HeadOptions;
 import org.oialr.method.MethodProvider;
 import org.oialr.method.TrainingMethod;
 
@@ -18,12 +16,7 @@ public final class DlrtProvider implements MethodProvider {
     }
 
     @Override
-    public List<Class<?>> optionClasses() {
-        return List.of(HeadOptions.class, DlrtOptions.class);
-    }
-
-    @Override
-    public TrainingMethod create(Options options) {
-        return new Dlrt(options.get(DlrtOptions.class).config(), options.get(HeadOptions.class).keepHead());
+    public TrainingMethod create() {
+        return new Dlrt(); // the defaults, the classifier head kept dense
     }
 }

@@ -16,7 +16,7 @@ public final class FullRankProvider implements MethodProvider {
     }
 
     @Override
-    public TrainingMethod create(Options options) {
+    public TrainingMethod create() {
         return new FullRankMethod();
     }
 }

@@ -1,6 +1,5 @@
 package org.oialr.method.oialr;
 
-import java.util.List;
 import org.oialr.method.MethodProvider;
 import org.oialr.method.TrainingMethod;
 
@@ -17,12 +16,7 @@ public final class OialrProvider implements MethodProvider {
     }
 
     @Override
-    public List<Class<?>> optionClasses() {
-        return List.of(OialrOptions.class);
-    }
-
-    @Override
-    public TrainingMethod create(Options options) {
-        return new OialrMethod(options.get(OialrOptions.class).config());
+    public TrainingMethod create() {
+        return new OialrMethod();
     }
 }

@@ -1,7 +1,5 @@
 package org.oialr.method.twofactor;
 
-import java.util.List;
-import org.oialr.method.HeadOptions;
 import org.oialr.method.MethodProvider;
 import org.oialr.method.TrainingMethod;
 
@@ -18,12 +16,7 @@ public final class TwoFactorProvider implements MethodProvider {
     }
 
     @Override
-    public List<Class<?>> optionClasses() {
-        return List.of(HeadOptions.class, TwoFactorOptions.class);
-    }
-
-    @Override
-    public TrainingMethod create(Options options) {
-        return new TwoFactor(options.get(TwoFactorOptions.class).config(), options.get(HeadOptions.class).keepHead());
+    public TrainingMethod create() {
+        return new TwoFactor(); // the defaults, the classifier head kept dense
     }
 }

@@ -1,0 +1,290 @@
+package org.oialr.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.oialr.data.ArrayDataset;
+import org.oialr.data.DataFileException;
+import org.oialr.data.FashionMnist;
+import org.oialr.data.Split;
+import org.oialr.engine.Backends;
+import org.oialr.engine.Parallel;
+import org.oialr.cli.report.Charts;
+import org.oialr.method.MethodProvider;
+import org.oialr.method.MethodRegistry;
+import org.oialr.method.TrainingMethod;
+import org.oialr.train.ProgressBar;
+import org.oialr.train.ResultsTable;
+import org.oialr.train.RunResult;
+import org.oialr.train.ModelZoo;
+import org.oialr.train.NoGradientException;
+import org.oialr.train.TrainConfig;
+import org.oialr.train.Trainer;
+import org.oialr.train.TrainingDivergedException;
+import org.oialr.io.Json;
+import org.oialr.cli.report.Plots;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgGroupSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code oialr} command line: train, compare, info. A thin client of the library: the model zoo, the trainer, the
+ * method registry ({@link MethodRegistry}) and, for the methods' own options, {@link MethodOptionsProvider}s. After each
+ * run it draws the run's PNG charts ({@link Charts}) beside the files the trainer wrote.
+ */
+@Command(name = "oialr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) and the methods it is compared with, on the JVM.",
+        subcommands = {Main.Train.class, Main.Compare.class, Main.Info.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: train, compare or info");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (0 ok, 1 run failed, 2 bad usage or input). */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line with every registered method's options added to train and compare. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        Map<String, MethodOptionsProvider> optionProviders = MethodOptions.providers();
+        // every registered training method with options adds them to train and compare, in a section of --help each
+        for (String sub : List.of("train", "compare")) {
+            CommandLine c = cl.getSubcommands().get(sub);
+            MethodOptionsHolder holder = (MethodOptionsHolder) c.getCommand();
+            Map<String, List<OptionSpec>> sections = new LinkedHashMap<>();
+            for (MethodProvider m : MethodRegistry.providers()) {
+                MethodOptionsProvider p = optionProviders.get(m.name());
+                if (p == null) continue; // a method without options: --method NAME with its defaults
+                for (Class<?> k : p.optionClasses()) {
+                    if (holder.options().containsKey(k)) continue;
+                    Object o = MethodOptions.instantiate(k, "method " + m.name());
+                    holder.options().put(k, o);
+                    sections.computeIfAbsent(p.heading(k), h -> new ArrayList<>()).addAll(CommandSpec.forAnnotatedObject(o).options());
+                }
+            }
+            int order = 100;
+            for (Map.Entry<String, List<OptionSpec>> e : sections.entrySet()) {
+                ArgGroupSpec.Builder g = ArgGroupSpec.builder().heading("%n" + e.getKey() + "%n").validate(false).exclusive(false).order(order++);
+                for (OptionSpec opt : e.getValue()) g.addArg(opt);
+                c.getCommandSpec().addArgGroup(g.build());
+            }
+        }
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            java.io.PrintWriter err = line.getErr();
+            if (ex instanceof IllegalArgumentException || ex instanceof DataFileException) {
+                err.println("oialr: error: " + ex.getMessage());
+                return 2;
+            }
+            if (ex instanceof TrainingDivergedException) {
+                err.println("oialr: training diverged: " + ex.getMessage());
+                return 1;
+            }
+            if (ex instanceof NoGradientException) {
+                err.println("oialr: training stopped: " + ex.getMessage());
+                return 1;
+            }
+            err.println("oialr: failed: " + ex);
+            ex.printStackTrace(err);
+            return 1;
+        });
+        return cl;
+    }
+
+    /** A command that holds the parsed option objects of the training methods. */
+    interface MethodOptionsHolder {
+        Map<Class<?>, Object> options();
+    }
+
+    /** The method named {@code name}, configured from this command's parsed options. */
+    static TrainingMethod method(String name, Map<Class<?>, Object> options) {
+        return MethodOptions.create(name, options);
+    }
+
+    /** {@code --version}: this build's version (from the POM), the Java runtime and the backend the engine selects. */
+    static final class Version implements CommandLine.IVersionProvider {
+        /** The project version this jar was built as, from the Maven-filtered {@code version.properties}. */
+        static String version() {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) p.load(in);
+            } catch (IOException e) {
+                // fall through: unknown
+            }
+            String v = p.getProperty("version", "");
+            return v.isEmpty() || v.contains("${") ? "(unknown: not built by Maven)" : v;
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"oialr " + version(),
+                    "java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + " (" + System.getProperty("java.vendor") + ")",
+                    "backend: " + Backends.get().name()};
+        }
+    }
+
+    static void setUp(RunOptions o) {
+        if (o.threads() != null) Parallel.setThreads(o.threads());
+        if (!"auto".equals(o.backend())) {
+            try {
+                Backends.useNamed(o.backend());
+            } catch (IllegalStateException e) { // a forced backend that cannot run here: a usage error, no trace
+                throw new IllegalArgumentException("--backend " + o.backend() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    static Split<ArrayDataset> loadData(RunOptions o) throws IOException {
+        return FashionMnist.loadNormalized(FashionMnist.dir(o.data()));
+    }
+
+    static Path outDir(RunOptions o, String command) {
+        if (o.out() != null) return o.out();
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of("runs", stamp + "-" + o.model() + "-" + command);
+    }
+
+    /** Trains (or resumes) one run into {@code out}: the trainer's files, then the charts. */
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, Split<ArrayDataset> data, Path out, Path resume) throws IOException {
+        Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).modelName(c.model()).method(method)
+                .train(data.train()).test(data.heldOut()).outDir(out).build();
+        if (!o.quiet()) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
+        RunResult r = resume != null ? t.resume(resume) : t.run();
+        Charts.writeRunCharts(out, r, t.stability());
+        return r;
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false, abbreviateSynopsis = true,
+            description = "Train one model, full-rank, with OIALR or with a peer method (svd-training, lorita, dlrt, two-factor), and print its results.")
+    static final class Train implements Callable<Integer>, MethodOptionsHolder {
+        @Option(names = "--method", defaultValue = "oialr", paramLabel = "NAME", order = 1,
+                description = "A registered training method: full, oialr, svd-training, lorita, dlrt, two-factor (and any on the class path). Default: ${DEFAULT-VALUE}")
+        String method;
+
+        @Option(names = "--resume", paramLabel = "PATH", order = 2,
+                description = "Continue from a checkpoint file or a run directory holding " + Trainer.CHECKPOINT + " (same options as the run)")
+        Path resume;
+
+        @Mixin
+        RunOptions o;
+
+        private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
+
+        @Override
+        public Map<Class<?>, Object> options() {
+            return methodOptions;
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            TrainingMethod m = method(method, methodOptions);
+            ModelZoo.check(o.model());
+            setUp(o);
+            Path ckpt = null;
+            if (resume != null) {
+                ckpt = Files.isDirectory(resume) ? Trainer.checkpointIn(resume) : resume;
+                if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
+                if (o.out() == null) o.out(ckpt.toAbsolutePath().getParent());
+            }
+            Split<ArrayDataset> data = loadData(o);
+            Path out = outDir(o, "train");
+            RunResult r = train(o, o.config(), m, data, out, ckpt);
+            System.out.print(ResultsTable.markdown(List.of(r)));
+            System.out.println("\nwritten to " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false, abbreviateSynopsis = true,
+            description = "Train several methods with the same model, data, seed and budget, and print one results table.")
+    static final class Compare implements Callable<Integer>, MethodOptionsHolder {
+        @Option(names = "--methods", defaultValue = "full,oialr", split = ",", paramLabel = "LIST", order = 1,
+                description = "Comma-separated registered methods: full, oialr, svd-training, lorita, dlrt, two-factor. Default: ${DEFAULT-VALUE}")
+        List<String> methods;
+
+        @Mixin
+        RunOptions o;
+
+        private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
+
+        @Override
+        public Map<Class<?>, Object> options() {
+            return methodOptions;
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            List<String> chosen = new ArrayList<>();
+            for (String name : methods) {
+                String n = MethodRegistry.get(name).name();
+                if (chosen.contains(n)) throw new IllegalArgumentException("--methods names " + n + " twice");
+                chosen.add(n);
+            }
+            ModelZoo.check(o.model());
+            setUp(o);
+            TrainConfig c = o.config();
+            for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
+            Split<ArrayDataset> data = loadData(o);
+            Path out = outDir(o, "compare");
+            List<RunResult> results = new ArrayList<>();
+            for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));
+            String table = ResultsTable.markdown(results);
+            Files.createDirectories(out);
+            org.oialr.io.AtomicFiles.writeString(out.resolve("results.md"), table);
+            Json.write(out.resolve("results.json"), results);
+            ResultsTable.writeCsv(out.resolve("results.csv"), results);
+            Plots.savePng(Charts.accuracyVsTrainable(results), out.resolve("accuracy-vs-trainable.png"), 900, 560);
+            System.out.print(table);
+            RunResult full = results.stream().filter(r -> r.methodName().equals("full")).findFirst().orElse(null);
+            if (full != null) {
+                System.out.println();
+                for (RunResult r : results) {
+                    if (r == full) continue;
+                    System.out.printf(Locale.ROOT, "%s vs full-rank: top-1 %+.2f points with %.1f%% of the trainable parameters%n",
+                            r.method(), 100 * (r.last().testTop1() - full.last().testTop1()), r.trainablePercent());
+                }
+            }
+            System.out.println("written to " + out);
+            return 0;
+        }
+    }
+
+    @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+            description = "Show the compute backend and why it was chosen, threads, and the data location.")
+    static final class Info implements Callable<Integer> {
+        @Option(names = "--data", paramLabel = "DIR", description = "Where to look for the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)")
+        String data;
+
+        @Override
+        public Integer call() {
+            System.out.println(Backends.selection().describe());
+            System.out.println("threads: " + Parallel.threads() + " (of " + Runtime.getRuntime().availableProcessors() + " processors)");
+            System.out.println("vector API: " + (Backends.vectorApiAvailable() ? "enabled" : "not enabled (start the JVM with --add-modules jdk.incubator.vector)"));
+            System.out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+            Path dir = FashionMnist.dir(data);
+            System.out.println("data: " + dir + (Files.isDirectory(dir) ? "" : " (missing: apt-get install dataset-fashion-mnist, or pass --data DIR)"));
+            return 0;
+        }
+    }
+}
