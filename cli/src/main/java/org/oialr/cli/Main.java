@@ -11,10 +11,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.oialr.data.ArrayDataset;
 import org.oialr.data.DataFileException;
+import org.oialr.data.DataFormat;
+import org.oialr.data.DataSources;
 import org.oialr.data.FashionMnist;
-import org.oialr.data.Split;
+import org.oialr.data.LoadedData;
+import org.oialr.model.ModelFile;
+import org.oialr.model.ModelInfo;
+import org.oialr.model.StoredForms;
 import org.oialr.engine.Backends;
 import org.oialr.engine.Parallel;
 import org.oialr.cli.report.Charts;
@@ -46,7 +50,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "oialr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) and the methods it is compared with, on the JVM.",
-        subcommands = {Main.Train.class, Main.Compare.class, Main.Info.class})
+        subcommands = {Main.Train.class, Main.Compare.class, ModelCommands.Predict.class, ModelCommands.Evaluate.class, ModelCommands.Export.class,
+                Main.Info.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -155,8 +160,17 @@ public final class Main implements Runnable {
         }
     }
 
-    static Split<ArrayDataset> loadData(RunOptions o) throws IOException {
-        return FashionMnist.loadNormalized(FashionMnist.dir(o.data()));
+    /**
+     * The run's data, in whatever format {@code --data} holds (detected), standardised with the training split's
+     * statistics. Fashion-MNIST in its default place gets its class names.
+     */
+    static LoadedData loadData(RunOptions o) throws IOException {
+        Path dir = FashionMnist.dir(o.data());
+        LoadedData d = DataSources.open(dir, org.oialr.data.DataOptions.defaults());
+        if (d.format() == DataFormat.IDX && d.numClasses() == FashionMnist.NUM_CLASSES && dir.equals(FashionMnist.DEFAULT_DIR)) {
+            d = new LoadedData(d.format(), d.path(), d.train(), d.test(), FashionMnist.CLASS_NAMES, d.normalization());
+        }
+        return d;
     }
 
     static Path outDir(RunOptions o, String command) {
@@ -166,11 +180,14 @@ public final class Main implements Runnable {
     }
 
     /** Trains (or resumes) one run into {@code out}: the trainer's files, then the charts. */
-    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, Split<ArrayDataset> data, Path out, Path resume) throws IOException {
-        Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), c.seed())).modelName(c.model()).method(method)
-                .train(data.train()).test(data.heldOut()).outDir(out).build();
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume) throws IOException {
+        Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), data.sampleShape(), data.numClasses(), c.seed()))
+                .modelName(c.model()).method(method).train(data.train()).test(data.test()).outDir(out).build();
         if (!o.quiet()) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
         RunResult r = resume != null ? t.resume(resume) : t.run();
+        // the trained model, alone enough to predict: weights in their smallest exact form, input shape, standardisation, classes
+        ModelFile.save(out.resolve(ModelCommands.MODEL_FILE), t.model(),
+                new ModelInfo(c.model(), data.sampleShape(), data.classNames(), data.normalization(), method.label()), StoredForms.Storage.COMPACT);
         Charts.writeRunCharts(out, r, t.stability());
         return r;
     }
@@ -207,7 +224,7 @@ public final class Main implements Runnable {
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
                 if (o.out() == null) o.out(ckpt.toAbsolutePath().getParent());
             }
-            Split<ArrayDataset> data = loadData(o);
+            LoadedData data = loadData(o);
             Path out = outDir(o, "train");
             RunResult r = train(o, o.config(), m, data, out, ckpt);
             System.out.print(ResultsTable.markdown(List.of(r)));
@@ -245,7 +262,7 @@ public final class Main implements Runnable {
             setUp(o);
             TrainConfig c = o.config();
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
-            Split<ArrayDataset> data = loadData(o);
+            LoadedData data = loadData(o);
             Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
             for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));
