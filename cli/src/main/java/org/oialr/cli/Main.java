@@ -166,6 +166,9 @@ public final class Main implements Runnable {
      */
     static LoadedData loadData(RunOptions o) throws IOException {
         Path dir = FashionMnist.dir(o.data());
+        if (o.data() == null && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("Fashion-MNIST not found at " + dir + ": apt-get install dataset-fashion-mnist, or pass --data PATH");
+        }
         LoadedData d = DataSources.open(dir, org.oialr.data.DataOptions.defaults());
         if (d.format() == DataFormat.IDX && d.numClasses() == FashionMnist.NUM_CLASSES && dir.equals(FashionMnist.DEFAULT_DIR)) {
             d = new LoadedData(d.format(), d.path(), d.train(), d.test(), FashionMnist.CLASS_NAMES, d.normalization());
