@@ -73,6 +73,19 @@ class ExamplesTest {
     void libraryQuickStartWritesItsReports(@TempDir Path dir) throws Exception {
         RunResult r = LibraryQuickStart.run(2, 3000, dir);
         assertTrue(r.last().testTop1() > 0.70, "top-1 " + r.last().testTop1());
-        for (String f : new String[] {"metrics.csv", "summary.json", "checkpoint.bin"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        for (String f : new String[] {"metrics.csv", "summary.json", "checkpoint.safetensors"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+    }
+
+    /** The model file alone predicts what the trained network does; the compact file is the smallest; ONNX and dense exist. */
+    @Test
+    void aTrainedModelLeavesTheProgram(@TempDir Path dir) throws Exception {
+        ModelsInAndOut.Outcome o = ModelsInAndOut.run(2, 4000, dir);
+        assertEquals(10, o.firstTen().size());
+        org.oialr.data.ArrayDataset test = org.oialr.data.FashionMnist.load(org.oialr.data.FashionMnist.DEFAULT_DIR, false);
+        int right = 0;
+        for (int i = 0; i < 10; i++) if (o.firstTen().classes()[i] == test.label(i)) right++;
+        assertTrue(right >= 6, right + " of the first 10 test images right after a short run");
+        assertTrue(java.nio.file.Files.size(o.compact()) <= java.nio.file.Files.size(o.dense()));
+        assertTrue(java.nio.file.Files.size(o.onnx()) > 0);
     }
 }
