@@ -45,12 +45,16 @@ class ArchitectureTest {
                 .layer("method").definedBy("org.oialr.method..")
                 .layer("data").definedBy("org.oialr.data..")
                 .layer("train").definedBy("org.oialr.train..")
-                .whereLayer("train").mayNotBeAccessedByAnyLayer()
-                .whereLayer("method").mayOnlyBeAccessedByLayers("train")
-                .whereLayer("lowrank").mayOnlyBeAccessedByLayers("method", "train")
-                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "method")
-                .whereLayer("autodiff").mayOnlyBeAccessedByLayers("lowrank", "method", "data", "train")
-                .whereLayer("engine").mayOnlyBeAccessedByLayers("autodiff", "lowrank", "method", "data", "train");
+                .layer("model").definedBy("org.oialr.model..")
+                .layer("io").definedBy("org.oialr.io..")
+                .whereLayer("model").mayNotBeAccessedByAnyLayer()
+                .whereLayer("train").mayOnlyBeAccessedByLayers("model")
+                .whereLayer("method").mayOnlyBeAccessedByLayers("train", "model")
+                .whereLayer("lowrank").mayOnlyBeAccessedByLayers("method", "train", "model")
+                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "method", "model")
+                .whereLayer("autodiff").mayOnlyBeAccessedByLayers("lowrank", "method", "data", "train", "model")
+                .whereLayer("io").mayOnlyBeAccessedByLayers("data", "train", "model")
+                .whereLayer("engine").mayOnlyBeAccessedByLayers("autodiff", "lowrank", "method", "data", "train", "model", "io");
         rule.check(classes);
     }
 
