@@ -114,7 +114,7 @@ final class ConvOps {
         return need <= 0 ? 0 : (need + s - 1) / s;
     }
 
-    /** One past the last output column whose input column ow·s − p + b is < w (clamped to wo). */
+    /** One past the last output column whose input column ow·s − p + b is &lt; w (clamped to wo). */
     private static int endCol(int b, int s, int p, int w, int wo) {
         int last = w - 1 + p - b;
         return last < 0 ? 0 : Math.min(wo, last / s + 1);

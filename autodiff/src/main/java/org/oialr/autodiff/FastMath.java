@@ -6,7 +6,7 @@ package org.oialr.autodiff;
  */
 final class FastMath {
     private static final float LOG2E = 1.44269504f;
-    /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| < 2^11) and the rest. */
+    /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| &lt; 2^11) and the rest. */
     private static final float LN2_HI = 0.693145751953125f;
     private static final float LN2_LO = 1.428606765330187e-06f;
 
@@ -18,7 +18,7 @@ final class FastMath {
     private static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
 
     /**
-     * e^x in float for x ≤ 88 (relative error below 5e-7, i.e. a few float ulps); 0 for x < −87.3 (where
+     * e^x in float for x ≤ 88 (relative error below 5e-7, i.e. a few float ulps); 0 for x &lt; −87.3 (where
      * e^x is below the smallest normal float) and NaN for NaN. Range reduction x = k·ln 2 + r with
      * |r| ≤ ln 2 / 2 (k rounded by the SHIFT trick, cheaper than Math.round on JDK 17), e^r by its degree-6
      * Taylor polynomial, times 2^k built from the exponent bits.

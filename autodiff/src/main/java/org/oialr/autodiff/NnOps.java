@@ -81,7 +81,7 @@ final class NnOps {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** Σ (a[off + i] − c)² for i < n, four accumulators. */
+    /** Σ (a[off + i] − c)² for i &lt; n, four accumulators. */
     static float sumSquaredDev(float[] a, int off, int n, float c) {
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         int i = 0;
@@ -100,7 +100,7 @@ final class NnOps {
     }
 
     /**
-     * {Σ g_i·w_i, Σ g_i·w_i·(x_i − mean)·rstd} over i < n, with g from {@code go}, x from {@code xo}, w from
+     * {Σ g_i·w_i, Σ g_i·w_i·(x_i − mean)·rstd} over i &lt; n, with g from {@code go}, x from {@code xo}, w from
      * {@code wo}; written to out[0], out[1].
      */
     private static void gradSums(float[] g, int go, float[] x, int xo, float[] w, int wo, int n, float mean, float rstd, float[] out) {
@@ -206,7 +206,7 @@ final class NnOps {
         }, present(x, weight, bias));
     }
 
-    /** dst[j] += Σ_c part[c·n + j] for j < n. */
+    /** dst[j] += Σ_c part[c·n + j] for j &lt; n. */
     private static void addPartials(float[] part, int chunks, int n, Tensor dst) {
         float[] dd = dst.data();
         int o = dst.offset();

@@ -63,7 +63,7 @@ public final class ParamState {
 
     /**
      * Same names and step count, each tensor cut to its leading block of {@code shape} (e.g. an r×r moment
-     * cropped to r'×r' after a rank cut: element [i, j] kept for i < r', j < r'). Every dimension of
+     * cropped to r'×r' after a rank cut: element [i, j] kept for i &lt; r', j &lt; r'). Every dimension of
      * {@code shape} must be at most the tensor's.
      */
     public ParamState cropped(int... shape) {

@@ -62,6 +62,18 @@ class PeerOptionsTest {
     }
 
     @Test
+    void theCommandLineSideOfTheRegistry() {
+        // every built-in method with settings has an options provider; "full" has none and gets its defaults
+        assertEquals(java.util.Set.of("oialr", "svd-training", "lorita", "dlrt", "two-factor"), MethodOptions.providers().keySet());
+        assertEquals("full", MethodOptions.create("FULL", java.util.Map.of()).name());
+        // default option objects build the library's defaults
+        MethodOptionsProvider p = MethodOptions.providers().get("oialr");
+        OialrMethod m = (OialrMethod) p.create(MethodOptions.of(MethodOptions.defaults(p.optionClasses())));
+        assertEquals(OialrConfig.builder().build(), m.config());
+        assertEquals("Method: oialr", p.heading(p.optionClasses().get(0)));
+    }
+
+    @Test
     void peerOptionsReachTheirConfigs() {
         Main.Compare c = compare("--svd-sparsity", "hoyer-square", "--svd-prune-at", "1", "--lorita-factors", "2", "--lorita-cut", "local",
                 "--dlrt-tau", "0.2", "--dlrt-fixed-rank", "--two-factor-rank", "7", "--no-peer-keep-head", "--svd-sparsity-start", "0.25",

@@ -265,7 +265,7 @@ public final class Elementwise {
     }
 
     private static final float LOG2E = 1.44269504f;
-    /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| < 2^11) and the rest. */
+    /** ln 2 split in a high part with few mantissa bits (k·LN2_HI is exact for |k| &lt; 2^11) and the rest. */
     private static final float LN2_HI = 0.693145751953125f;
     private static final float LN2_LO = 1.428606765330187e-06f;
     /** 1.5·2^23: adding it to a float of magnitude below 2^22 rounds it to an integer held in the low mantissa bits. */
@@ -514,7 +514,7 @@ public final class Elementwise {
         return out;
     }
 
-    /** out = min(max(x, lo), hi) (NaN stays NaN); out may be x. Needs lo <= hi. */
+    /** out = min(max(x, lo), hi) (NaN stays NaN); out may be x. Needs lo &lt;= hi. */
     public static Tensor clamp(Tensor x, float lo, float hi, Tensor out) {
         x.requireContiguous("clamp");
         if (!(lo <= hi)) throw new IllegalArgumentException("clamp: lower bound " + lo + " is above upper bound " + hi);

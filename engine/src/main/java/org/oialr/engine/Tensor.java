@@ -318,7 +318,7 @@ public final class Tensor {
     }
 
     /**
-     * True when shapes are equal and |this - o| <= atol + rtol·|o| elementwise; equal values (equal
+     * True when shapes are equal and |this - o| &lt;= atol + rtol·|o| elementwise; equal values (equal
      * infinities included) are close, an infinity is close only to itself, a NaN to nothing.
      */
     public boolean allClose(Tensor o, float atol, float rtol) {

@@ -76,20 +76,26 @@ public final class Plots {
                                        String rightLabel, List<Series> right) {
         NumberAxis xAxis = new NumberAxis(xLabel);
         xAxis.setAutoRangeIncludesZero(false);
+        List<Series> all = new java.util.ArrayList<>(left);
+        if (right != null) all.addAll(right);
+        fitDegenerate(xAxis, all, true);
         NumberAxis leftAxis = new NumberAxis(leftLabel);
         leftAxis.setAutoRangeIncludesZero(false);
+        fitDegenerate(leftAxis, left, false);
         XYLineAndShapeRenderer leftRenderer = new XYLineAndShapeRenderer(true, false);
-        markers(leftRenderer, left);
+        // the left series' markers are drawn last, on top: smaller circles, so that a right marker behind shows
+        markers(leftRenderer, left, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
         XYPlot plot = new XYPlot(collection(left), xAxis, leftAxis, leftRenderer);
         if (right != null && !right.isEmpty()) {
             NumberAxis rightAxis = new NumberAxis(rightLabel);
             rightAxis.setAutoRangeIncludesZero(false);
+            fitDegenerate(rightAxis, right, false);
             plot.setRangeAxis(1, rightAxis);
             plot.setRangeAxisLocation(1, AxisLocation.BOTTOM_OR_RIGHT);
             plot.setDataset(1, collection(right));
             plot.mapDatasetToRangeAxis(1, 1);
             XYLineAndShapeRenderer rightRenderer = new XYLineAndShapeRenderer(true, false);
-            markers(rightRenderer, right);
+            markers(rightRenderer, right, new java.awt.geom.Rectangle2D.Double(-6, -6, 12, 12));
             rightRenderer.setDefaultStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
             rightRenderer.setAutoPopulateSeriesStroke(false);
             plot.setRenderer(1, rightRenderer);
@@ -230,15 +236,38 @@ public final class Plots {
         }
     }
 
-    /** Markers on each series of {@code series} that has at most {@link #MARKERS_UP_TO} points. */
-    private static void markers(XYLineAndShapeRenderer renderer, List<Series> series) {
+    /** Markers of {@code shape} on each series of {@code series} that has at most {@link #MARKERS_UP_TO} points. */
+    private static void markers(XYLineAndShapeRenderer renderer, List<Series> series, java.awt.Shape shape) {
         if (series == null) return;
         for (int i = 0; i < series.size(); i++) {
             boolean few = series.get(i).x().length <= MARKERS_UP_TO;
             renderer.setSeriesShapesVisible(i, few);
             renderer.setSeriesShapesFilled(i, few);
-            if (few) renderer.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
+            if (few) renderer.setSeriesShape(i, shape);
         }
+    }
+
+    /**
+     * Gives {@code axis} a readable range when all its finite values are one number (one epoch, or a constant series):
+     * JFreeChart would otherwise zoom into a range of 1e-8 around it, with meaningless ticks. The x axis then spans
+     * the value ± 1; a y axis ± 2% of it (± 1 around 0). Whole-number x values (epochs, steps) get whole-number ticks.
+     */
+    private static void fitDegenerate(NumberAxis axis, List<Series> series, boolean x) {
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+        boolean whole = true;
+        for (Series s : series) {
+            for (double v : x ? s.x() : s.y()) {
+                if (!Double.isFinite(v)) continue;
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                whole &= v == Math.rint(v);
+            }
+        }
+        if (x && whole && min <= max) axis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        if (!(min == max)) return;
+        double half = x ? 1 : min == 0 ? 1 : 0.02 * Math.abs(min);
+        axis.setAutoRange(false);
+        axis.setRange(min - half, max + half);
     }
 
     private static XYSeriesCollection collection(List<Series> series) {

@@ -57,6 +57,11 @@ class ChartsTest {
         assertTrue(seriesColours.contains(img.getRGB(px, left)), "no marker at the top-1 point: " + Integer.toHexString(img.getRGB(px, left)));
         assertTrue(seriesColours.contains(img.getRGB(px, right)), "no marker at the trainable point: " + Integer.toHexString(img.getRGB(px, right)));
 
+        // readable axes around the one value (JFreeChart alone would zoom to a 1e-8 wide range)
+        org.jfree.data.Range y = plot.getRangeAxis(0).getRange(), x = plot.getDomainAxis().getRange();
+        assertTrue(y.contains(85) && y.getLength() > 1 && y.getLength() < 10, y.toString());
+        assertTrue(x.contains(1) && x.getLength() >= 2, x.toString());
+
         Charts.writeRunCharts(dir, r, null);
         assertTrue(Files.size(dir.resolve(Charts.TRAINING)) > 1000);
         assertTrue(!Files.exists(dir.resolve(Charts.STABILITY)), "no Stability records, no heatmap");

@@ -9,7 +9,7 @@ import org.oialr.engine.Tensor;
  * unpacking its factors into the engine's row-major U, S, V, Q, R. Pure Java, tested without a GPU.
  *
  * <p>The SVD of an m x n matrix A is computed on X with p = max(m, n) rows and q = min(m, n) columns, so that
- * the solver always sees a tall (or square) matrix: X = A when m >= n, X = Aᵀ when m < n. Column-major Aᵀ is
+ * the solver always sees a tall (or square) matrix: X = A when m &gt;= n, X = Aᵀ when m &lt; n. Column-major Aᵀ is
  * row-major A, so a wide matrix is uploaded as it is; a tall one is transposed on the host. With
  * X = Ux·diag(S)·Vxᵀ (Ux p x q, Vx q x q), A = X gives U = Ux, V = Vx and A = Xᵀ gives U = Vx, V = Ux.
  */
@@ -61,7 +61,7 @@ final class Layouts {
      * {@code off}) orthonormal where the solver's are not. One-sided Jacobi forms the p-side vectors as
      * (X·v_j)/s_j, which is noise, or 0/0, when s_j is at the noise floor (a rank-deficient or zero matrix).
      * A column is repaired when it is not finite, its norm is off 1 by more than 1e-3, or
-     * s_j <= p·eps·max(s): it is orthogonalised (twice, in float64) against the columns kept so far and
+     * s_j &lt;= p·eps·max(s): it is orthogonalised (twice, in float64) against the columns kept so far and
      * normalised; if too little of it is left, the first unit vector that is not in their span is used
      * instead. X = Ux·diag(S)·Vxᵀ then moves by at most 2·s_j per repaired column. Returns how many columns
      * were repaired.

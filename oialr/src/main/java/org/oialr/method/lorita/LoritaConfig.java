@@ -4,7 +4,7 @@ package org.oialr.method.lorita;
  * LoRITa (Zhang, Alkhouri and Wang, TMLR 2024; reference: XitongSystem/LoRITa). Each factored layer trains as a
  * product of N matrices with no nonlinearity between them (N−1 square maps on the layer's short side: for a Linear
  * in×in maps then in→out, or in→out then out×out maps when in &gt; out; for a Conv2d the k×k kernel, then N−1 1×1
- * maps out→out; see {@link LowRankForms#lorita}), with weight decay as the only regulariser. After the last step the
+ * maps out→out; see {@link org.oialr.lowrank.LowRankForms#lorita}), with weight decay as the only regulariser. After the last step the
  * product is collapsed into one matrix and cut by SVD.
  *
  * @param factors     N, 2 or 3 (default 2: a nuclear-norm penalty on the product; N = 3 is a Schatten-2/3 quasi-norm, more
