@@ -3,9 +3,7 @@ package org.oialr.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,59 +18,46 @@ import org.oialr.train.report.CsvLog;
  * --help, and a short run's output directory.
  */
 class MainTest {
-    private record Outcome(int code, String out, String err) {
-    }
-
-    private static Outcome run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void outOfRangeOptionsAreRejectedBeforeTraining() {
-        Outcome o = run("train", "--epochs", "0");
+        CliRun o = run("train", "--epochs", "0");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("epochs must be >= 1"), o.err());
-        Outcome s = run("compare", "--sigma-cutoff", "1.5");
+        CliRun s = run("compare", "--sigma-cutoff", "1.5");
         assertEquals(2, s.code());
         assertTrue(s.err().contains("sigmaCutoff must be in (0, 1]"), s.err());
-        Outcome m = run("train", "--model", "resnet");
+        CliRun m = run("train", "--model", "resnet");
         assertEquals(2, m.code());
         assertTrue(m.err().contains("unknown model 'resnet'"), m.err());
-        Outcome meth = run("train", "--method", "lora");
+        CliRun meth = run("train", "--method", "lora");
         assertEquals(2, meth.code());
         assertTrue(meth.err().contains("no training method named 'lora'; known: full, oialr"), meth.err());
     }
 
     @Test
     void unknownOptionsAndMissingDataAreClearErrors() {
-        Outcome u = run("train", "--epoch", "3");
+        CliRun u = run("train", "--epoch", "3");
         assertEquals(2, u.code());
         assertTrue(u.err().contains("Unknown option"), u.err());
-        Outcome d = run("train", "--data", "/nonexistent/fashion", "--epochs", "1");
+        CliRun d = run("train", "--data", "/nonexistent/fashion", "--epochs", "1");
         assertEquals(2, d.code());
         assertTrue(d.err().contains("/nonexistent/fashion: not found") && d.err().strip().lines().count() == 1, d.err());
     }
 
     @Test
     void infoReportsTheBackendAndWhy() {
-        Outcome i = run("info");
+        CliRun i = run("info");
         assertEquals(0, i.code());
         assertTrue(i.out().contains("backend: cpu-") && i.out().contains("cuda not used"), i.out());
     }
 
     @Test
     void versionComesFromThePomWithJavaAndTheBackend() {
-        Outcome v = run("--version");
+        CliRun v = run("--version");
         assertEquals(0, v.code());
         List<String> lines = v.out().lines().toList();
         assertEquals(3, lines.size(), v.out());
@@ -83,7 +68,7 @@ class MainTest {
 
     @Test
     void helpGroupsTheOptionsByTopicInDeclaredOrder() {
-        Outcome h = run("train", "--help");
+        CliRun h = run("train", "--help");
         assertEquals(0, h.code());
         String out = h.out();
         String[] sections = {"Model", "Data", "Training", "Output", "Run", "Method: oialr", "Method: peers (svd-training, lorita, dlrt, two-factor)",
@@ -104,7 +89,7 @@ class MainTest {
     @Test
     void aShortRunWritesItsFilesAndCharts(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("run");
-        Outcome o = run("train", "--method", "oialr", "--epochs", "1", "--train-subset", "1000", "--test-subset", "500", "--batch-size", "100",
+        CliRun o = run("train", "--method", "oialr", "--epochs", "1", "--train-subset", "1000", "--test-subset", "500", "--batch-size", "100",
                 "--delay", "5", "--quiet", "--out", out.toString());
         assertEquals(0, o.code(), o.err());
         try (Stream<Path> files = Files.list(out)) {

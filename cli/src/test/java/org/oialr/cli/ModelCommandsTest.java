@@ -8,8 +8,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -38,27 +36,14 @@ class ModelCommandsTest {
     static Path dir;
     static Path run;
 
-    private record Outcome(int code, String out, String err) {
-    }
-
-    private static Outcome cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     @BeforeAll
     static void train() {
         run = dir.resolve("run");
-        Outcome t = cli("train", "--model", "mlp", "--epochs", "2", "--train-subset", "2000", "--test-subset", "500", "--out", run.toString(), "--quiet");
+        CliRun t = cli("train", "--model", "mlp", "--epochs", "2", "--train-subset", "2000", "--test-subset", "500", "--out", run.toString(), "--quiet");
         assertEquals(0, t.code(), t.err());
         assertTrue(Files.isRegularFile(run.resolve(ModelCommands.MODEL_FILE)), "train writes the model file");
     }
@@ -70,7 +55,7 @@ class ModelCommandsTest {
         int[] want = p.predict(test).classes();
 
         Path csv = dir.resolve("pred.csv");
-        Outcome o = cli("predict", "--model", run.toString(), "--input", FashionMnist.DEFAULT_DIR.toString(), "--out", csv.toString());
+        CliRun o = cli("predict", "--model", run.toString(), "--input", FashionMnist.DEFAULT_DIR.toString(), "--out", csv.toString());
         assertEquals(0, o.code(), o.err());
         List<String> lines = Files.readAllLines(csv);
         assertEquals(10_001, lines.size());
@@ -83,7 +68,7 @@ class ModelCommandsTest {
         }
         // the same file again: refused without --force, nothing changed
         long before = Files.size(csv);
-        Outcome again = cli("predict", "--model", run.toString(), "--input", FashionMnist.DEFAULT_DIR.toString(), "--out", csv.toString());
+        CliRun again = cli("predict", "--model", run.toString(), "--input", FashionMnist.DEFAULT_DIR.toString(), "--out", csv.toString());
         assertEquals(2, again.code());
         assertTrue(again.err().contains("exists; pass --force"), again.err());
         assertEquals(before, Files.size(csv));
@@ -93,7 +78,7 @@ class ModelCommandsTest {
         for (int i = 0; i < 3; i++) test.copyExample(i, first3, i * 784);
         Path npy = dir.resolve("three.npy");
         writeNpyU8(npy, first3, 3, 28, 28);
-        Outcome n = cli("predict", "--model", run.toString(), "--input", npy.toString());
+        CliRun n = cli("predict", "--model", run.toString(), "--input", npy.toString());
         assertEquals(0, n.code(), n.err());
         List<String> rows = n.out().lines().toList();
         assertEquals(4, rows.size(), n.out());
@@ -106,7 +91,7 @@ class ModelCommandsTest {
             for (int y = 0; y < 28; y++) for (int x = 0; x < 28; x++) img.getRaster().setSample(x, y, 0, Math.round(first3[i * 784 + y * 28 + x] * 255));
             ImageIO.write(img, "png", images.resolve("img" + i + ".png").toFile());
         }
-        Outcome im = cli("predict", "--model", run.resolve(ModelCommands.MODEL_FILE).toString(), "--input", images.toString());
+        CliRun im = cli("predict", "--model", run.resolve(ModelCommands.MODEL_FILE).toString(), "--input", images.toString());
         assertEquals(0, im.code(), im.err());
         List<String> imRows = im.out().lines().toList();
         assertEquals("0,img0.png," + want[0], imRows.get(1).substring(0, imRows.get(1).indexOf(',', 12)));
@@ -115,7 +100,7 @@ class ModelCommandsTest {
 
     @Test
     void evaluatePrintsTheMetricsOfTheLibrary() throws Exception {
-        Outcome o = cli("evaluate", "--model", run.toString(), "--data", FashionMnist.DEFAULT_DIR.toString());
+        CliRun o = cli("evaluate", "--model", run.toString(), "--data", FashionMnist.DEFAULT_DIR.toString());
         assertEquals(0, o.code(), o.err());
         double top1 = Predictor.load(run.resolve(ModelCommands.MODEL_FILE)).evaluate(FashionMnist.load(FashionMnist.DEFAULT_DIR, false)).top1();
         assertTrue(o.out().contains("| 10000 | " + String.format(java.util.Locale.ROOT, "%.2f", 100 * top1) + " |"), o.out());
@@ -126,7 +111,7 @@ class ModelCommandsTest {
         Path onnx = dir.resolve("m.onnx"), dense = dir.resolve("dense.safetensors");
         assertEquals(0, cli("export", "--model", run.toString(), "--format", "onnx", "--out", onnx.toString()).code());
         assertEquals(0, cli("export", "--model", run.toString(), "--format", "safetensors", "--dense", "--out", dense.toString()).code());
-        Outcome refused = cli("export", "--model", run.toString(), "--format", "onnx", "--out", onnx.toString());
+        CliRun refused = cli("export", "--model", run.toString(), "--format", "onnx", "--out", onnx.toString());
         assertEquals(2, refused.code());
         assertTrue(refused.err().contains("exists; pass --force"), refused.err());
         assertEquals(0, cli("export", "--model", run.toString(), "--format", "onnx", "--out", onnx.toString(), "--force").code());
@@ -152,13 +137,13 @@ class ModelCommandsTest {
 
     @Test
     void badInputsAreOneLineErrors() {
-        Outcome m = cli("predict", "--model", dir.resolve("nothing").toString(), "--input", "x.npy");
+        CliRun m = cli("predict", "--model", dir.resolve("nothing").toString(), "--input", "x.npy");
         assertEquals(2, m.code());
         assertTrue(m.err().startsWith("oialr: error: --model: no model file at") && m.err().strip().lines().count() == 1, m.err());
-        Outcome f = cli("export", "--model", run.toString(), "--format", "tflite", "--out", dir.resolve("x").toString());
+        CliRun f = cli("export", "--model", run.toString(), "--format", "tflite", "--out", dir.resolve("x").toString());
         assertEquals(2, f.code());
         assertTrue(f.err().contains("--format must be safetensors or onnx"), f.err());
-        Outcome same = cli("export", "--model", run.resolve(ModelCommands.MODEL_FILE).toString(), "--format", "safetensors",
+        CliRun same = cli("export", "--model", run.resolve(ModelCommands.MODEL_FILE).toString(), "--format", "safetensors",
                 "--out", run.resolve(ModelCommands.MODEL_FILE).toString(), "--force");
         assertEquals(2, same.code());
         assertTrue(same.err().contains("the model file itself"), same.err());

@@ -9,6 +9,10 @@ import org.oialr.data.ArrayDataset;
 import org.oialr.engine.Backends;
 import org.oialr.method.oialr.OialrConfig;
 import org.oialr.method.oialr.OialrMethod;
+import org.oialr.model.ModelFile;
+import org.oialr.model.ModelInfo;
+import org.oialr.model.Predictor;
+import org.oialr.model.StoredForms;
 import org.oialr.nn.Models;
 import org.oialr.nn.Module;
 import org.oialr.train.OptimizerFactory;
@@ -55,7 +59,17 @@ public final class Consumer {
         boolean ok = true;
         if (!(r.last().testTop1() > 0.9)) ok = fail("test top-1 " + r.last().testTop1() + " <= 0.9");
         if (r.events().stream().noneMatch(e -> e.contains("transition"))) ok = fail("no OIALR transition in " + r.events());
-        for (String f : List.of("metrics.csv", "summary.json", "checkpoint.bin")) if (!Files.isRegularFile(out.resolve(f))) ok = fail("no " + f);
+        for (String f : List.of("metrics.csv", "summary.json", Trainer.CHECKPOINT)) if (!Files.isRegularFile(out.resolve(f))) ok = fail("no " + f);
+        // the trained model leaves the program: one safetensors file, loaded into a freshly built network, predicts the same
+        ModelInfo info = new ModelInfo("mlp-20-64-64-3", new int[] {20}, List.of("a", "b", "c"), null, r.method());
+        Path file = out.resolve("model.safetensors");
+        ModelFile.save(file, mlp, info, StoredForms.Storage.COMPACT);
+        Module fresh = Models.mlp(20, new int[] {64, 64}, 3, 99);
+        ModelFile.load(file, fresh);
+        ArrayDataset probe = blobs("blobs-probe", 50, 3);
+        if (!java.util.Arrays.equals(new Predictor(mlp, info).predict(probe).classes(), new Predictor(fresh, info).predict(probe).classes())) {
+            ok = fail("the reloaded model file predicts other classes");
+        }
         if (!Backends.selection().reasons().contains("cuda not used: " + Backends.CUDA_MISSING)) {
             ok = fail("the engine should say that oialr-engine-cuda is missing: " + Backends.selection().reasons());
         }
