@@ -25,6 +25,7 @@ import org.oialr.cli.report.Charts;
 import org.oialr.method.MethodProvider;
 import org.oialr.method.MethodRegistry;
 import org.oialr.method.TrainingMethod;
+import org.oialr.method.oialr.OialrMethod;
 import org.oialr.train.ProgressBar;
 import org.oialr.train.ResultsTable;
 import org.oialr.train.RunResult;
@@ -56,18 +57,56 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = Errors.DEBUG, scope = CommandLine.ScopeType.INHERIT, order = 90,
+            description = "On an error, print the stack trace after the one-line message")
+    boolean debug;
+
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: train, compare or info");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: " + commands(spec.commandLine()));
     }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (0 ok, 1 run failed, 2 bad usage or input). */
+    /**
+     * Runs the command line and returns its exit code: 0 ok, 1 the run failed (training diverged, an I/O failure, out
+     * of memory, an internal error), 2 bad usage or input. Every failure is one line on standard error ({@link Errors});
+     * {@code --debug} adds the stack trace.
+     */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        boolean debug = Errors.debug(args);
+        java.io.PrintWriter err = new java.io.PrintWriter(System.err, true);
+        try {
+            CommandLine cl = commandLine();
+            String unknown = unknownCommand(cl, args);
+            if (unknown != null) {
+                err.println("oialr: error: unknown command '" + unknown + "'; commands: " + commands(cl) + " (see 'oialr --help')");
+                return Errors.USAGE;
+            }
+            return cl.execute(args);
+        } catch (Throwable t) { // what picocli lets through: errors (OutOfMemoryError, ...) and failures building the command line
+            return Errors.report(t, debug, err);
+        }
+    }
+
+    /** The subcommands, comma-separated. */
+    private static String commands(CommandLine cl) {
+        return String.join(", ", cl.getSubcommands().keySet());
+    }
+
+    /**
+     * The first argument that is neither an option nor a known command, when it comes before any command (so that
+     * {@code oialr tune --help} is an error, not the top-level help); else null.
+     */
+    static String unknownCommand(CommandLine cl, String... args) {
+        for (String a : args) {
+            if ("--".equals(a)) return null;
+            if (a.startsWith("-") || a.startsWith("@")) continue; // options of oialr itself (none takes a value); @argument files
+            return cl.getSubcommands().containsKey(a) ? null : a;
+        }
+        return null;
     }
 
     /** The command line with every registered method's options added to train and compare. */
@@ -96,25 +135,20 @@ public final class Main implements Runnable {
                 c.getCommandSpec().addArgGroup(g.build());
             }
         }
-        cl.setExecutionExceptionHandler((ex, line, parse) -> {
-            java.io.PrintWriter err = line.getErr();
-            if (ex instanceof IllegalArgumentException || ex instanceof DataFileException) {
-                err.println("oialr: error: " + ex.getMessage());
-                return 2;
-            }
-            if (ex instanceof TrainingDivergedException) {
-                err.println("oialr: training diverged: " + ex.getMessage());
-                return 1;
-            }
-            if (ex instanceof NoGradientException) {
-                err.println("oialr: training stopped: " + ex.getMessage());
-                return 1;
-            }
-            err.println("oialr: failed: " + ex);
-            ex.printStackTrace(err);
-            return 1;
-        });
+        // NaN and infinities make sense for no numeric option: refused while parsing, naming the option
+        cl.registerConverter(Double.class, new Values.Finite());
+        cl.registerConverter(Double.TYPE, new Values.Finite());
+        cl.registerConverter(Float.class, new Values.FiniteFloat());
+        cl.registerConverter(Float.TYPE, new Values.FiniteFloat());
+        cl.setParameterExceptionHandler((ex, args) -> Errors.reportUsage(ex, Errors.debug(args), ex.getCommandLine().getErr()));
+        cl.setExecutionExceptionHandler((ex, line, parse) ->
+                Errors.report(ex, parse != null && Errors.debug(parse.originalArgs().toArray(new String[0])), line.getErr()));
         return cl;
+    }
+
+    /** A warning of the command line: one line on standard error. */
+    static void warn(String message) {
+        System.err.println("oialr: warning: " + message);
     }
 
     /** A command that holds the parsed option objects of the training methods. */
@@ -150,7 +184,15 @@ public final class Main implements Runnable {
     }
 
     static void setUp(RunOptions o) {
-        if (o.threads() != null) Parallel.setThreads(o.threads());
+        Integer threads = o.threads(); // >= 1 (checked while parsing)
+        if (threads != null) {
+            int cpus = Runtime.getRuntime().availableProcessors();
+            if (threads > cpus) {
+                warn("--threads " + threads + " is more than the " + cpus + " processors of this machine; using " + cpus);
+                threads = cpus;
+            }
+            Parallel.setThreads(threads);
+        }
         if (!"auto".equals(o.backend())) {
             try {
                 Backends.useNamed(o.backend());
@@ -182,10 +224,30 @@ public final class Main implements Runnable {
         return Path.of("runs", stamp + "-" + o.model() + "-" + command);
     }
 
+    /**
+     * {@code c} with its batch size clamped to the number of training examples (after {@code --train-subset}), with a
+     * warning: a batch larger than the data set would only allocate memory.
+     */
+    static TrainConfig fitToData(TrainConfig c, LoadedData data) {
+        int n = data.train().size();
+        boolean subset = c.trainLimit() > 0 && c.trainLimit() < n;
+        if (subset) n = c.trainLimit();
+        if (c.batchSize() <= n) return c;
+        warn("--batch-size " + c.batchSize() + " is larger than the training set (" + n + " examples" + (subset ? ", --train-subset" : "")
+                + " of " + data.path() + "); using batches of " + n);
+        return c.toBuilder().batchSize(n).build();
+    }
+
     /** Trains (or resumes) one run into {@code out}: the trainer's files, then the charts. */
     static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume) throws IOException {
         Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), data.sampleShape(), data.numClasses(), c.seed()))
                 .modelName(c.model()).method(method).train(data.train()).test(data.test()).outDir(out).build();
+        long steps = (long) t.stepsPerEpoch() * c.epochs();
+        if (method instanceof OialrMethod om && om.config().delay() >= steps) {
+            warn("--delay " + om.config().delay() + " is not before the end of the run (" + steps + " steps: " + c.epochs() + " epoch"
+                    + (c.epochs() == 1 ? "" : "s") + " of " + t.stepsPerEpoch() + "), so this OIALR run stays full-rank; give --delay below "
+                    + steps + ", or -1 for a third of the run");
+        }
         if (!o.quiet()) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
         RunResult r = resume != null ? t.resume(resume) : t.run();
         // the trained model, alone enough to predict: weights in their smallest exact form, input shape, standardisation, classes
@@ -220,6 +282,7 @@ public final class Main implements Runnable {
         public Integer call() throws IOException {
             TrainingMethod m = method(method, methodOptions);
             ModelZoo.check(o.model());
+            TrainConfig c = o.config(); // every option checked before the data is read
             setUp(o);
             Path ckpt = null;
             if (resume != null) {
@@ -229,7 +292,7 @@ public final class Main implements Runnable {
             }
             LoadedData data = loadData(o);
             Path out = outDir(o, "train");
-            RunResult r = train(o, o.config(), m, data, out, ckpt);
+            RunResult r = train(o, fitToData(c, data), m, data, out, ckpt);
             System.out.print(ResultsTable.markdown(List.of(r)));
             System.out.println("\nwritten to " + out);
             return 0;
@@ -262,10 +325,11 @@ public final class Main implements Runnable {
                 chosen.add(n);
             }
             ModelZoo.check(o.model());
-            setUp(o);
             TrainConfig c = o.config();
+            setUp(o);
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
             LoadedData data = loadData(o);
+            c = fitToData(c, data);
             Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
             for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));

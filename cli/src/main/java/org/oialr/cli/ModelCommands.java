@@ -18,6 +18,7 @@ import org.oialr.data.LoadedData;
 import org.oialr.data.Npy;
 import org.oialr.engine.Tensor;
 import org.oialr.io.AtomicFiles;
+import org.oialr.io.CorruptFileException;
 import org.oialr.model.ModelFile;
 import org.oialr.model.ModelInfo;
 import org.oialr.model.Prediction;
@@ -49,6 +50,27 @@ final class ModelCommands {
         return f;
     }
 
+    /** What a file given to --model must be. */
+    static final String MODEL_FIX = "give a model file written by 'oialr train' (" + MODEL_FILE + " in its run directory) or by 'oialr export --format safetensors'";
+
+    /** The model in {@code file}, or an error naming --model and the fix. */
+    static ModelFile.Loaded loadModel(Path file) throws IOException {
+        try {
+            return ModelFile.load(file);
+        } catch (CorruptFileException e) {
+            throw new IllegalArgumentException("--model: " + e.getMessage() + "; " + MODEL_FIX, e);
+        }
+    }
+
+    /** The predictor of the model in {@code file}, or an error naming --model and the fix. */
+    static Predictor loadPredictor(Path file) throws IOException {
+        try {
+            return Predictor.load(file);
+        } catch (CorruptFileException e) {
+            throw new IllegalArgumentException("--model: " + e.getMessage() + "; " + MODEL_FIX, e);
+        }
+    }
+
     /** Refuses to replace {@code out} unless {@code force}. */
     static void checkOverwrite(Path out, boolean force, String option) {
         if (Files.isDirectory(out)) throw new IllegalArgumentException(option + ": " + out + " is a directory; name a file");
@@ -76,11 +98,16 @@ final class ModelCommands {
         @Override
         public Integer call() throws IOException {
             if (out != null) checkOverwrite(out, force, "--out");
-            Predictor p = Predictor.load(modelFile(model));
+            Predictor p = loadPredictor(modelFile(model));
             ModelInfo info = p.info();
             if (info.numClasses() == 0) throw new IllegalArgumentException("--model: a regression model; predict writes classes, use evaluate");
             Inputs in = inputs(input, info);
-            Prediction r = in.raw != null ? p.predict(in.raw) : p.predict(in.data);
+            Prediction r;
+            try {
+                r = in.raw != null ? p.predict(in.raw) : p.predict(in.data);
+            } catch (IllegalArgumentException e) { // the inputs do not fit the model: say which inputs
+                throw new IllegalArgumentException("--input " + input + ": " + e.getMessage(), e);
+            }
             StringBuilder csv = new StringBuilder("index,input");
             if (in.labels != null) csv.append(",label");
             csv.append(",predicted,class_name");
@@ -119,10 +146,15 @@ final class ModelCommands {
         public Integer call() throws IOException {
             if (!split.equals("test") && !split.equals("train")) throw new IllegalArgumentException("--split must be test or train, got '" + split + "'");
             Path file = modelFile(model);
-            Predictor p = Predictor.load(file);
+            Predictor p = loadPredictor(file);
             LoadedData d = DataSources.open(data, DataOptions.defaults().withNormalize(false));
             Dataset set = split.equals("test") ? d.test() : d.train();
-            Metrics.Eval e = p.evaluate(set);
+            Metrics.Eval e;
+            try {
+                e = p.evaluate(set);
+            } catch (IllegalArgumentException x) { // the data does not fit the model: say which data
+                throw new IllegalArgumentException("--data " + data + ": " + x.getMessage(), x);
+            }
             StringWriter t = new StringWriter();
             if (e.isClassification()) {
                 t.write("| model | data | examples | test top-1 (%) | top-5 (%) | loss |\n|---|---|---:|---:|---:|---:|\n");
@@ -166,7 +198,7 @@ final class ModelCommands {
             if (file.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException("--out is the model file itself; name another file");
             }
-            ModelFile.Loaded l = ModelFile.load(file);
+            ModelFile.Loaded l = loadModel(file);
             ModelInfo info = l.info();
             if (f.equals("safetensors")) {
                 ModelFile.save(out, l.model(), info, dense ? StoredForms.Storage.DENSE : StoredForms.Storage.COMPACT);

@@ -26,7 +26,7 @@ class MainTest {
     void outOfRangeOptionsAreRejectedBeforeTraining() {
         CliRun o = run("train", "--epochs", "0");
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("epochs must be >= 1"), o.err());
+        assertTrue(o.err().contains("Invalid value for option '--epochs': must be a whole number >= 1, got 0"), o.err());
         CliRun s = run("compare", "--sigma-cutoff", "1.5");
         assertEquals(2, s.code());
         assertTrue(s.err().contains("sigmaCutoff must be in (0, 1]"), s.err());

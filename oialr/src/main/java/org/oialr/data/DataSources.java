@@ -72,6 +72,13 @@ public final class DataSources {
             case CIFAR100 -> CifarFormat.loadCifar100(path);
             case IMAGE_FOLDER -> ImageFolderFormat.load(path, options);
         };
+        // an empty split would train on nothing or report NaN: refused before anything trains
+        if (d.train().size() == 0) {
+            throw new DataFileException(path, "the training split (" + d.formatName() + ") has no examples", "give a data set with training examples");
+        }
+        if (d.test().size() == 0) {
+            throw new DataFileException(path, "the test split (" + d.formatName() + ") has no examples", "give a data set with test examples");
+        }
         return options.normalize() ? d.normalized() : d;
     }
 
@@ -92,7 +99,7 @@ public final class DataSources {
                         "put x_train.npy, y_train.npy, x_test.npy and y_test.npy in one directory and give that, or save them with"
                         + " numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)");
             }
-            throw new DataFileException(path, "no data format recognised", LOOKED_FOR);
+            throw notADataSet(path, n);
         }
         for (String base : IDX_NAMES) {
             String dotted = base.replace("-idx", ".idx");
@@ -105,7 +112,53 @@ public final class DataSources {
         if (Files.isRegularFile(path.resolve("x_train.npy"))) return DataFormat.NPY;
         if (Files.isRegularFile(path.resolve(CsvFormat.TRAIN_FILE))) return DataFormat.CSV;
         if (ImageFolderFormat.looksLike(path)) return DataFormat.IMAGE_FOLDER;
-        throw new DataFileException(path, "no data format recognised", LOOKED_FOR);
+        throw new DataFileException(path, "no data format recognised in this directory (" + listing(path) + ")", LOOKED_FOR);
+    }
+
+    /** Why the file {@code file} (lower-case name {@code n}) is not a data set, naming what it is when that is known. */
+    private static DataFileException notADataSet(Path file, String n) {
+        Path dir = file.toAbsolutePath().getParent();
+        String base = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
+        for (String idx : IDX_NAMES) {
+            if (base.equals(idx) || base.equals(idx.replace("-idx", ".idx"))) {
+                return new DataFileException(file, "is one IDX file, but an IDX data set is the directory that holds all four (train-images-idx3-ubyte,"
+                        + " train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)", "give the directory " + dir);
+            }
+        }
+        if (n.matches("data_batch_\\d+\\.bin|test_batch\\.bin|train\\.bin|test\\.bin")) {
+            return new DataFileException(file, "is one CIFAR batch file, but a CIFAR data set is the directory that holds the batches",
+                    "give the directory " + dir);
+        }
+        if (ImageFolderFormat.isImageFile(file)) {
+            return new DataFileException(file, "is one image, but an image data set is a directory of class folders (train/<class>/*.png and"
+                    + " test/<class>/*.png, or <class>/*.png)", "give that directory");
+        }
+        String size;
+        try {
+            size = Limits.size(Files.size(file));
+        } catch (java.io.IOException e) {
+            size = "size unknown";
+        }
+        return new DataFileException(file, "no data format recognised in this file (" + size + "; a data file is an .npz or a .csv, anything else"
+                + " a directory)", LOOKED_FOR);
+    }
+
+    /** "holds readme.txt, notes/ (2 entries)": a few of the directory's entries, for an error message. */
+    private static String listing(Path dir) {
+        List<String> names = new java.util.ArrayList<>();
+        int count = 0;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted()::iterator) {
+                if (count++ < 3) {
+                    String f = p.getFileName().toString();
+                    names.add((f.length() > 40 ? f.substring(0, 37) + "..." : f) + (Files.isDirectory(p) ? "/" : ""));
+                }
+            }
+        } catch (java.io.IOException e) {
+            return "cannot be listed: " + e.getMessage();
+        }
+        if (count == 0) return "it is empty";
+        return "holds " + String.join(", ", names) + (count > names.size() ? ", ... (" + count + " entries)" : "");
     }
 
     /**

@@ -1,17 +1,16 @@
 package org.oialr.data;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipException;
 
 /**
  * Reader and writer of IDX files, the format of MNIST and Fashion-MNIST.
@@ -84,26 +83,111 @@ public final class Idx {
             throw new DataFileException(file, "cannot be read (" + e + ")", fix, e);
         }
         boolean gz = bytes.length >= 2 && bytes[0] == (byte) 0x1f && bytes[1] == (byte) 0x8b;
-        if (gz) {
-            // decompress at most what the heap can take as bytes plus float32 copy (5 bytes a value), never more
-            long limit = Math.min(Limits.MAX_ARRAY, Runtime.getRuntime().maxMemory() / 5);
-            try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
-                bytes = in.readNBytes((int) limit);
-                if (bytes.length == limit && in.read() != -1) {
-                    throw new DataFileException(file, "decompresses to more than " + Limits.size(limit) + ", more than the JVM can hold with its"
-                            + " float32 copy (Runtime.maxMemory " + Limits.size(Runtime.getRuntime().maxMemory()) + ")", Limits.RAISE_HEAP);
-                }
-            } catch (DataFileException e) {
-                throw e;
-            } catch (EOFException e) {
-                throw new DataFileException(file, "truncated: the gzip stream ends early (" + e.getMessage() + ")", fix, e);
-            } catch (ZipException e) {
-                throw new DataFileException(file, "corrupt gzip data (" + e.getMessage() + ")", fix, e);
-            } catch (IOException e) {
-                throw new DataFileException(file, "cannot be decompressed (" + e + ")", fix, e);
+        return gz ? parse(file, gunzip(file, bytes, fix), true, fix) : parse(file, bytes, false, fix);
+    }
+
+    /**
+     * The content of the one gzip member in {@code gz} (RFC 1952), inflated no further than the size its IDX header
+     * declares (checked against the heap first), with its CRC32 and length checked; anything after the member
+     * (garbage, or a second member) is an error. A stream whose IDX header is bad or short is returned as far as it
+     * goes, for {@link #parse} to report.
+     */
+    private static byte[] gunzip(Path file, byte[] gz, String fix) throws DataFileException {
+        int pos = gzipHeaderLength(file, gz, fix);
+        Inflater inf = new Inflater(true);
+        try {
+            inf.setInput(gz, pos, gz.length - pos);
+            byte[] out = new byte[4];
+            int n = inflate(file, inf, out, 0, 4, fix);
+            if (n < 4 || out[0] != 0 || out[1] != 0 || (out[2] & 0xFF) != UBYTE || out[3] == 0) return Arrays.copyOf(out, n);
+            int nd = out[3] & 0xFF;
+            int header = 4 + 4 * nd;
+            out = Arrays.copyOf(out, header);
+            n += inflate(file, inf, out, 4, header - 4, fix);
+            if (n < header) return Arrays.copyOf(out, n);
+            long count = 1;
+            for (int i = 0; i < nd; i++) {
+                long d = readInt(out, 4 + 4 * i) & 0xFFFFFFFFL;
+                count = Math.min(count * d, 1L << 40);
             }
+            long declared = header + count;
+            if (declared > Limits.MAX_ARRAY) return out; // parse reports the dimensions that exceed 2^31 values
+            // the bytes and their float32 copy must fit the heap
+            Limits.requireBytes(file, 5 * count, "the IDX data declared by its header (" + count + " values, as bytes and float32)");
+            // grow towards the declared size as data arrives, so that a short stream claiming much allocates little
+            byte[] data = Arrays.copyOf(out, (int) Math.min(declared, Math.max(header, 1 << 20)));
+            while (n < declared) {
+                if (n == data.length) data = Arrays.copyOf(data, (int) Math.min(declared, 2L * data.length));
+                int got = inflate(file, inf, data, n, data.length - n, fix);
+                if (got == 0) return Arrays.copyOf(data, n); // the stream ended early: parse reports "truncated"
+                n += got;
+            }
+            // nothing may follow the declared content: not in the deflate stream, not after the gzip member
+            if (inflate(file, inf, new byte[1], 0, 1, fix) > 0) {
+                throw new DataFileException(file, "trailing data: the gzip stream decompresses to more than the " + declared
+                        + " bytes its IDX header declares for dimensions " + Arrays.toString(dims(out, nd)), fix);
+            }
+            if (!inf.finished()) throw new DataFileException(file, "truncated: the gzip stream ends early (no end of the deflate data)", fix);
+            int trailer = gz.length - inf.getRemaining();
+            if (gz.length - trailer < 8) throw new DataFileException(file, "truncated: the gzip stream ends early (its CRC32 and length are missing)", fix);
+            CRC32 crc = new CRC32();
+            crc.update(data, 0, n);
+            if ((int) crc.getValue() != readIntLe(gz, trailer) || n != readIntLe(gz, trailer + 4)) {
+                throw new DataFileException(file, "corrupt gzip data (the CRC32 or length in the trailer does not match the data)", fix);
+            }
+            int extra = gz.length - trailer - 8;
+            if (extra > 0) {
+                boolean member = extra >= 2 && gz[trailer + 8] == (byte) 0x1f && gz[trailer + 9] == (byte) 0x8b;
+                throw new DataFileException(file, "trailing data: " + extra + " bytes after the gzip stream"
+                        + (member ? " (a second gzip member: concatenated files?)" : " (garbage appended to the file?)"), fix);
+            }
+            return data;
+        } finally {
+            inf.end();
         }
-        return parse(file, bytes, gz, fix);
+    }
+
+    /** The length of the gzip member header at the start of {@code gz} (RFC 1952: fixed part and optional fields). */
+    private static int gzipHeaderLength(Path file, byte[] gz, String fix) throws DataFileException {
+        if (gz.length < 18) throw new DataFileException(file, "truncated: the gzip stream ends early (" + gz.length + " bytes)", fix);
+        if (gz[2] != 8) throw new DataFileException(file, "corrupt gzip data (compression method " + (gz[2] & 0xFF) + ", not deflate)", fix);
+        int flags = gz[3] & 0xFF;
+        if ((flags & 0xE0) != 0) throw new DataFileException(file, "corrupt gzip data (reserved header flags set)", fix);
+        int pos = 10;
+        if ((flags & 4) != 0) pos += 2 + ((gz[pos] & 0xFF) | (gz[Math.min(pos + 1, gz.length - 1)] & 0xFF) << 8); // FEXTRA
+        for (int bit : new int[] {8, 16}) { // FNAME, FCOMMENT: zero-terminated
+            if ((flags & bit) == 0) continue;
+            while (pos < gz.length && gz[pos] != 0) pos++;
+            pos++;
+        }
+        if ((flags & 2) != 0) pos += 2; // FHCRC
+        if (pos >= gz.length) throw new DataFileException(file, "truncated: the gzip stream ends inside its header", fix);
+        return pos;
+    }
+
+    /** Inflates up to {@code len} bytes into {@code out[off...]}; fewer only where the stream ends. */
+    private static int inflate(Path file, Inflater inf, byte[] out, int off, int len, String fix) throws DataFileException {
+        int done = 0;
+        try {
+            while (done < len && !inf.finished()) {
+                int k = inf.inflate(out, off + done, len - done);
+                if (k == 0 && (inf.needsInput() || inf.needsDictionary())) break;
+                done += k;
+            }
+        } catch (DataFormatException e) {
+            throw new DataFileException(file, "corrupt gzip data (" + e.getMessage() + ")", fix, e);
+        }
+        return done;
+    }
+
+    private static int[] dims(byte[] header, int nd) {
+        int[] d = new int[nd];
+        for (int i = 0; i < nd; i++) d[i] = readInt(header, 4 + 4 * i);
+        return d;
+    }
+
+    private static int readIntLe(byte[] b, int off) {
+        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
     }
 
     private static UByteArray parse(Path file, byte[] b, boolean gz, String fix) throws DataFileException {

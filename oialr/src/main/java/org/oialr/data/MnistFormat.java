@@ -25,7 +25,11 @@ public final class MnistFormat {
      * @throws DataFileException naming the directory or the expected file, with {@code fix}, when none exists
      */
     public static Path find(Path dir, String baseName, String fix) throws DataFileException {
-        if (!Files.isDirectory(dir)) throw new DataFileException(dir, "data directory not found", fix);
+        if (!Files.exists(dir)) throw new DataFileException(dir, "data directory not found", fix);
+        if (!Files.isDirectory(dir)) {
+            throw new DataFileException(dir, "is a file, but IDX data is a directory holding " + baseName + "[.gz] and its three siblings;"
+                    + " give the directory" + (dir.toAbsolutePath().getParent() == null ? "" : " (" + dir.toAbsolutePath().getParent() + "?)"), fix);
+        }
         List<String> names = new ArrayList<>(List.of(baseName + ".gz", baseName));
         String dotted = baseName.replace("-idx", ".idx");
         if (!dotted.equals(baseName)) names.addAll(List.of(dotted + ".gz", dotted));

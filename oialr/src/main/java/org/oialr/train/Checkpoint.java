@@ -2,14 +2,17 @@ package org.oialr.train;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.oialr.engine.Tensor;
 import org.oialr.method.FormSpec;
 import org.oialr.method.TrainingMethod;
@@ -54,10 +57,13 @@ final class Checkpoint {
     record GroupSpec(List<String> params, Map<String, Double> options) {
     }
 
-    /** The JSON metadata. */
+    /**
+     * The JSON metadata. {@code sampleShape} and {@code numClasses} are the training data's (null and 0 in checkpoints
+     * written before they were recorded).
+     */
     record Meta(String format, TrainConfig config, String method, Map<String, Object> methodState, int epochsDone, long step,
                 double trainSeconds, Map<String, FormSpec> forms, List<GroupSpec> groups, Map<String, Long> optimizerSteps,
-                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues) {
+                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues, int[] sampleShape, int numClasses) {
     }
 
     static void save(Path file, Trainer t, int epochsDone) throws IOException {
@@ -92,7 +98,8 @@ final class Checkpoint {
         StabilityTracker st = t.stability();
         TrainingMethod method = t.method();
         Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
-                steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
+                steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][], t.trainData().sampleShape(),
+                t.trainData().numClasses());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(KEY_FORMAT, FORMAT);
         metadata.put(KEY_STATE, Json.writeCompact(meta));
@@ -135,7 +142,7 @@ final class Checkpoint {
                     + "identity across weight forms; resume it with that version (git checkout 0da6333) or start the run again");
         }
         if (meta == null || !(FORMAT.equals(meta.format()) || FORMAT_2.equals(meta.format()))) {
-            throw new IOException(file + ": not an OIALR checkpoint (format " + (meta == null ? "missing" : meta.format()) + ", expected " + FORMAT + ")");
+            throw new CorruptFileException(file, "not an OIALR checkpoint (format " + (meta == null ? "missing" : meta.format()) + ", expected " + FORMAT + ")");
         }
         TrainingMethod method = t.method();
         if (!method.name().equals(meta.method())) {
@@ -143,23 +150,35 @@ final class Checkpoint {
                     + "; resume with --method " + meta.method());
         }
         if (!sameRun(meta.config(), t.config())) {
-            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings:\n  checkpoint: "
-                    + meta.config() + "\n  this run:   " + t.config() + "\nresume with the checkpoint's settings");
+            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings (checkpoint vs this run: "
+                    + differences(meta.config(), t.config()) + "); resume with the checkpoint's settings");
+        }
+        int[] shape = t.trainData().sampleShape();
+        int classes = t.trainData().numClasses();
+        if (meta.sampleShape() != null && (!Arrays.equals(meta.sampleShape(), shape) || meta.numClasses() != classes)) {
+            throw new IllegalArgumentException(file + ": the checkpoint's run trained on examples of shape " + Arrays.toString(meta.sampleShape())
+                    + " with " + meta.numClasses() + " classes, this run's data has examples of shape " + Arrays.toString(shape) + " with " + classes
+                    + " classes; resume with the data set the run was trained on");
         }
         Module model = t.modelForCheckpoint();
-        // 1. the forms
-        for (Map.Entry<String, FormSpec> e : meta.forms().entrySet()) {
-            Module m = model.getModule(e.getKey());
-            if (!(m instanceof WeightLayer w)) throw new IllegalArgumentException(file + ": '" + e.getKey() + "' is not a weight layer in this model");
-            WeightSlot slot = w.weightSlot();
-            if (!e.getValue().matches(slot.form())) slot.setForm(method.restoreForm(e.getKey(), slot.geometry(), e.getValue()));
+        try {
+            // 1. the forms
+            for (Map.Entry<String, FormSpec> e : meta.forms().entrySet()) {
+                Module m = model.getModule(e.getKey());
+                if (!(m instanceof WeightLayer w)) throw new IllegalArgumentException("'" + e.getKey() + "' is not a weight layer in this model");
+                WeightSlot slot = w.weightSlot();
+                if (!e.getValue().matches(slot.form())) slot.setForm(method.restoreForm(e.getKey(), slot.geometry(), e.getValue()));
+            }
+            // 2. the tensors
+            Map<String, Tensor> state = new LinkedHashMap<>();
+            stored.forEach((k, v) -> {
+                if (k.startsWith("model.")) state.put(k.substring("model.".length()), v);
+            });
+            model.loadStateDict(state);
+        } catch (IllegalArgumentException e) { // a checkpoint of another model (or, before shapes were recorded, other data)
+            throw new IllegalArgumentException(file + ": the checkpoint does not fit this model (" + e.getMessage()
+                    + "); resume with the model and the data set of the run that wrote it", e);
         }
-        // 2. the tensors
-        Map<String, Tensor> state = new LinkedHashMap<>();
-        stored.forEach((k, v) -> {
-            if (k.startsWith("model.")) state.put(k.substring("model.".length()), v);
-        });
-        model.loadStateDict(state);
         // 3. the optimizer: groups by path, then state
         Optimizer opt = t.optimizer();
         opt.clearParamGroups();
@@ -185,6 +204,24 @@ final class Checkpoint {
             t.stability().restore(new ArrayList<>(meta.stabilitySteps()), meta.stabilityValues());
         }
         return meta;
+    }
+
+    /**
+     * The settings in which the checkpoint's {@code saved} and this run's {@code now} differ, the epochs aside, on one
+     * line: "lr 0.001 vs 0.005, batchSize 128 vs 64".
+     */
+    static String differences(TrainConfig saved, TrainConfig now) {
+        List<String> out = new ArrayList<>();
+        for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            if (c.getName().equals("epochs")) continue;
+            try {
+                Object a = c.getAccessor().invoke(saved), b = c.getAccessor().invoke(now);
+                if (!Objects.equals(a, b)) out.add(c.getName() + " " + a + " vs " + b);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("TrainConfig." + c.getName() + "() cannot be read", e);
+            }
+        }
+        return out.isEmpty() ? "none but the epochs" : String.join(", ", out);
     }
 
     /** Same run settings; the number of epochs may differ (a run can be extended). */

@@ -31,13 +31,13 @@ public record TrainConfig(String model, int epochs, int batchSize, double lr, do
         if (model == null || model.isBlank()) throw new IllegalArgumentException("model name must be set");
         if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-        if (!(lr > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
-        if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+        if (!(lr > 0) || lr == Double.POSITIVE_INFINITY) throw new IllegalArgumentException("learning rate must be a finite number > 0, got " + lr);
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) throw new IllegalArgumentException("weight decay must be a finite number >= 0, got " + weightDecay);
         if (!(warmupEpochs >= 0) || warmupEpochs > epochs) throw new IllegalArgumentException("warm-up epochs must be in [0, epochs], got " + warmupEpochs);
         if (!(minLr >= 0) || minLr > lr) throw new IllegalArgumentException("min lr must be in [0, lr], got " + minLr);
-        if (!(kDecay > 0)) throw new IllegalArgumentException("k-decay must be > 0, got " + kDecay);
+        if (!(kDecay > 0) || Double.isInfinite(kDecay)) throw new IllegalArgumentException("k-decay must be a finite number > 0, got " + kDecay);
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + labelSmoothing);
-        if (!(clipNorm >= 0)) throw new IllegalArgumentException("clip norm must be >= 0 (0 = off), got " + clipNorm);
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) throw new IllegalArgumentException("clip norm must be a finite number >= 0 (0 = off), got " + clipNorm);
         if (trainLimit < 0 || testLimit < 0) throw new IllegalArgumentException("subset sizes must be >= 0 (0 = all)");
         if (stabilityEvery < -1) throw new IllegalArgumentException("stability interval must be >= 1 step, -1 (every epoch) or 0 (off), got " + stabilityEvery);
         if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 epochs, got " + checkpointEvery);

@@ -55,6 +55,7 @@ import org.oialr.io.Json;
  * Runs are reproducible for a given seed and thread count.
  */
 public final class Trainer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Trainer.class);
     public static final String CHECKPOINT = "checkpoint.safetensors";
     /** The checkpoint's name before format 3 (still resumed). */
     public static final String OLD_CHECKPOINT = "checkpoint.bin";
@@ -338,8 +339,15 @@ public final class Trainer {
     private void setUp() {
         model = modelSource.get();
         if (model == null) throw new IllegalArgumentException("Trainer: the model supplier returned null");
+        checkModelFitsData();
         optimizer = optimizerFactory.create(model.parameters());
-        DataLoader.Builder b = DataLoader.builder(train, config.batchSize()).shuffle(config.seed());
+        // a batch larger than the training set would only allocate memory: clamped (the config, and so checkpoints, keep the setting)
+        int batch = Math.min(config.batchSize(), train.size());
+        if (batch < config.batchSize()) {
+            LOG.warn("batch size {} is larger than the training set '{}' ({} examples); using batches of {}", config.batchSize(), train.name(),
+                    train.size(), batch);
+        }
+        DataLoader.Builder b = DataLoader.builder(train, batch).shuffle(config.seed());
         if (config.augment()) b.augment(new DataLoader.Augmentation(2, true));
         loader = b.build();
         evalLoader = DataLoader.builder(test, Math.min(1000, Math.max(1, test.size()))).build();
@@ -359,6 +367,43 @@ public final class Trainer {
         slots = weightSlots();
         formsSeen = new WeightForm[slots.size()];
         for (int i = 0; i < formsSeen.length; i++) formsSeen[i] = slots.get(i).form();
+    }
+
+    /**
+     * The model must take the training examples and give one logit per class (or the targets' shape): checked with one
+     * example, in eval mode and without gradients, before anything trains.
+     *
+     * @throws IllegalArgumentException naming the example shape, the model's output and the data's classes
+     */
+    private void checkModelFitsData() {
+        int[] shape = train.sampleShape();
+        int[] batchShape = new int[shape.length + 1];
+        batchShape[0] = 1;
+        System.arraycopy(shape, 0, batchShape, 1, shape.length);
+        float[] x = new float[train.sampleSize()];
+        train.copyExample(0, x, 0);
+        int[] out;
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try (Grad.Scope g = Grad.off(); Workspace ws = Workspace.open()) {
+            out = model.forward(Var.constant(Tensor.of(x, batchShape))).value().shape();
+        } catch (IllegalArgumentException e) { // a ShapeException of the first layer that does not fit, usually
+            throw new IllegalArgumentException("Trainer: the model does not take the examples of '" + train.name() + "', of shape "
+                    + java.util.Arrays.toString(shape) + " (" + e.getMessage() + "); build the model for this shape, e.g. ModelZoo.build(name, "
+                    + "data.sampleShape(), data.numClasses(), seed)", e);
+        } finally {
+            model.train(wasTraining);
+        }
+        int[] want = new int[classification ? 2 : 1 + train.targetShape().length];
+        want[0] = 1;
+        if (classification) want[1] = train.numClasses();
+        else System.arraycopy(train.targetShape(), 0, want, 1, want.length - 1);
+        boolean fits = classification ? out.length == 2 && out[1] >= train.numClasses() : java.util.Arrays.equals(out, want);
+        if (!fits) {
+            throw new IllegalArgumentException("Trainer: for one example of shape " + java.util.Arrays.toString(shape) + " the model outputs "
+                    + java.util.Arrays.toString(out) + ", but the data '" + train.name() + "' needs " + java.util.Arrays.toString(want) + " ("
+                    + targets(train) + "); build the model's last layer for " + (classification ? train.numClasses() + " classes" : "these targets"));
+        }
     }
 
     private int stabilityInterval() {
@@ -613,6 +658,11 @@ public final class Trainer {
 
     Module modelForCheckpoint() {
         return model;
+    }
+
+    /** The training data (its example shape and classes go into checkpoints). */
+    Dataset trainData() {
+        return train;
     }
 
     LrSchedule schedule() {

@@ -94,6 +94,31 @@ class DataSourcesTest {
         write(one, npy("|u1", shape(1, 1), u1(1)));
         fails(one, () -> DataSources.detect(one), "single .npy array", "numpy.savez");
         assertTrue(m.length() < 600, m);
+        assertTrue(m.contains("no data format recognised in this directory (holds readme.txt)"), "what was found: " + m);
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        fails(empty, () -> DataSources.open(empty), "no data format recognised in this directory (it is empty)");
+        fails(txt, () -> DataSources.open(txt), "no data format recognised in this file (5 bytes; a data file is an .npz or a .csv");
+    }
+
+    @Test
+    void oneFileOfADirectoryFormatNamesTheDirectoryToGive() throws IOException {
+        Path idx = dir.resolve("fashion");
+        Files.createDirectories(idx);
+        for (String n : List.of("train-images-idx3-ubyte.gz", "t10k-labels.idx1-ubyte")) {
+            Path f = idx.resolve(n);
+            Idx.write(f, new int[] {1}, new byte[1], n.endsWith(".gz"));
+            fails(f, () -> DataSources.open(f), "is one IDX file, but an IDX data set is the directory that holds all four",
+                    "give the directory " + idx.toAbsolutePath());
+        }
+        Path batch = dir.resolve("cifar").resolve("data_batch_3.bin");
+        write(batch, new byte[3073]);
+        fails(batch, () -> DataSources.open(batch), "is one CIFAR batch file", "give the directory " + batch.toAbsolutePath().getParent());
+        Path png = dir.resolve("one.png");
+        ImageIO.write(new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_GRAY), "png", png.toFile());
+        fails(png, () -> DataSources.open(png), "is one image", "give that directory");
+        // and the IDX reader given a file where its directory belongs
+        Path f = idx.resolve("train-images-idx3-ubyte.gz");
+        fails(f, () -> DataSources.loadIdx(f), "is a file, but IDX data is a directory holding train-images-idx3-ubyte[.gz]");
     }
 
     @Test

@@ -181,4 +181,66 @@ class IdxTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.encode(new int[] {2, 2}, new byte[3]));
         assertTrue(e.getMessage().contains("[2, 2]"), e.getMessage());
     }
+
+    @Test
+    void garbageAfterTheGzipStreamIsAnError() throws IOException {
+        byte[] gz = gzip(Idx.encode(new int[] {4, 4}, randomBytes(16, 6)));
+        Path f = dir.resolve("garbage.gz");
+        byte[] withGarbage = Arrays.copyOf(gz, gz.length + 5);
+        System.arraycopy("JUNK!".getBytes(), 0, withGarbage, gz.length, 5);
+        Files.write(f, withGarbage);
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.read(f));
+        assertNamesFileAndFix(e, f, "trailing data: 5 bytes after the gzip stream (garbage appended to the file?)");
+        // a second gzip member (java.util.zip.GZIPInputStream would read it as more data, or skip it when it is not one)
+        byte[] second = gzip(new byte[] {1, 2, 3});
+        byte[] two = Arrays.copyOf(gz, gz.length + second.length);
+        System.arraycopy(second, 0, two, gz.length, second.length);
+        Files.write(f, two);
+        e = assertThrows(DataFileException.class, () -> Idx.read(f));
+        assertNamesFileAndFix(e, f, "trailing data: " + second.length + " bytes after the gzip stream (a second gzip member");
+        // the good stream alone reads
+        Files.write(f, gz);
+        assertEquals(16, Idx.read(f).values().length);
+    }
+
+    @Test
+    void inflationStopsAtTheSizeTheHeaderDeclares() throws IOException {
+        // an 18-byte IDX file (dimensions [10]) followed inside the same deflate stream by 64 MiB of zeros: a small .gz that
+        // inflates to far more than it declares; the reader inflates one byte past the declared 18 and stops
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
+            gz.write(Idx.encode(new int[] {10}, new byte[10]));
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) gz.write(zeros);
+        }
+        Path f = dir.resolve("bomb.gz");
+        Files.write(f, bos.toByteArray());
+        assertTrue(Files.size(f) < 200_000, "small on disk: " + Files.size(f));
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.read(f));
+        assertNamesFileAndFix(e, f, "trailing data: the gzip stream decompresses to more than the 18 bytes its IDX header declares for dimensions [10]");
+    }
+
+    @Test
+    void gzipHeadersWithAFileNameAreRead() throws IOException {
+        byte[] gz = gzip(Idx.encode(new int[] {2, 3}, randomBytes(6, 8)));
+        byte[] name = "train-images-idx3-ubyte\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] named = new byte[gz.length + name.length];
+        System.arraycopy(gz, 0, named, 0, 10);
+        named[3] = 8; // FNAME, as the gzip tool writes it
+        System.arraycopy(name, 0, named, 10, name.length);
+        System.arraycopy(gz, 10, named, 10 + name.length, gz.length - 10);
+        Path f = dir.resolve("named.gz");
+        Files.write(f, named);
+        assertArrayEquals(new int[] {2, 3}, Idx.read(f).dims());
+    }
+
+    @Test
+    void aGzipHeaderClaimingMoreThanTheHeapIsRefusedBeforeInflating() throws IOException {
+        // dimensions [60000, 200, 200]: 2.4e9 bytes, over 2^31 values -> refused from the header alone
+        Path f = dir.resolve("claim.gz");
+        byte[] head = {0, 0, 8, 3, 0, 0, (byte) 0xEA, 0x60, 0, 0, 0, (byte) 200, 0, 0, 0, (byte) 200, 1, 2, 3};
+        Files.write(f, gzip(head));
+        DataFileException e = assertThrows(DataFileException.class, () -> Idx.read(f));
+        assertNamesFileAndFix(e, f, "exceed 2^31 values");
+    }
 }

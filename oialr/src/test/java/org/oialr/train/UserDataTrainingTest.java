@@ -252,8 +252,9 @@ class UserDataTrainingTest {
         Trainer t = Trainer.builder().model(Models.mlp(LinearTargets.IN, new int[] {8}, 3, 1)).train(new LinearTargets(100, 1))
                 .test(new LinearTargets(50, 2)).loss(Loss.mse()).config(regressionConfig(1)).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, t::run);
-        assertTrue(e.getMessage().contains("Loss.mse: the model's output has shape [50, 3]") && e.getMessage().contains("[50, 4]")
-                && e.getMessage().contains("targetShape() [4]") && e.getMessage().contains("last layer produce [4] values"), e.getMessage());
+        // checked on one example before the first step
+        assertTrue(e.getMessage().contains("for one example of shape [16] the model outputs [1, 3]") && e.getMessage().contains("needs [1, 4]")
+                && e.getMessage().contains("float targets of shape [4]") && e.getMessage().contains("build the model's last layer"), e.getMessage());
     }
 
     @Test

@@ -24,7 +24,8 @@ public final class OialrOptions {
             description = "OIALR: leave the last weight layer (the head) full-rank. Default: ${DEFAULT-VALUE}")
     boolean keepLastLayer;
 
-    @Option(names = "--max-aspect-ratio", defaultValue = "10", description = "OIALR: layers with m/n >= this stay full-rank. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-aspect-ratio", defaultValue = "10", converter = org.oialr.cli.Values.FloatOrInfinity.class,
+            description = "OIALR: layers with m/n >= this stay full-rank (Infinity: none for its shape). Default: ${DEFAULT-VALUE}")
     float maxAspectRatio;
 
     @Option(names = "--fixed-rank", description = "OIALR: transition only, no rank updates")

@@ -16,6 +16,7 @@ public final class OialrMethod implements TrainingMethod {
     private final OialrConfig config;
     private Module model;
     private Oialr oialr;
+    private long totalSteps;
 
     /** OIALR with the spec's defaults. */
     public OialrMethod() {
@@ -35,9 +36,13 @@ public final class OialrMethod implements TrainingMethod {
         return "oialr";
     }
 
+    /**
+     * "OIALR", or "OIALR (stayed full-rank)" once attached to a run whose delay is not before its end: such a run
+     * never makes the transition, and its results must not read as OIALR's.
+     */
     @Override
     public String label() {
-        return "OIALR";
+        return oialr != null && oialr.delay() >= totalSteps ? "OIALR (stayed full-rank)" : "OIALR";
     }
 
     @Override
@@ -45,6 +50,7 @@ public final class OialrMethod implements TrainingMethod {
         model = s.model();
         oialr = new Oialr(config, model, s.optimizer());
         oialr.schedule(s.totalSteps(), s.stepsPerEpoch());
+        totalSteps = s.totalSteps();
     }
 
     /** The OIALR driver (after {@link #attach}). */
