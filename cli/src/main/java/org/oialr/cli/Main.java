@@ -34,6 +34,7 @@ import org.oialr.train.NoGradientException;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
 import org.oialr.train.TrainingDivergedException;
+import org.oialr.io.CorruptFileException;
 import org.oialr.io.Json;
 import org.oialr.cli.report.Plots;
 import picocli.CommandLine;
@@ -292,7 +293,14 @@ public final class Main implements Runnable {
             }
             LoadedData data = loadData(o);
             Path out = outDir(o, "train");
-            RunResult r = train(o, fitToData(c, data), m, data, out, ckpt);
+            RunResult r;
+            try {
+                r = train(o, fitToData(c, data), m, data, out, ckpt);
+            } catch (CorruptFileException e) {
+                if (ckpt == null || !ckpt.equals(e.file())) throw e;
+                throw new IllegalArgumentException("--resume: " + e.getMessage() + "; give a " + Trainer.CHECKPOINT + " written by 'oialr train'"
+                        + " (a damaged one cannot be resumed: use an earlier copy, or start the run again without --resume)", e);
+            }
             System.out.print(ResultsTable.markdown(List.of(r)));
             System.out.println("\nwritten to " + out);
             return 0;

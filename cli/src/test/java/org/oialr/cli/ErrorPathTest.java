@@ -182,6 +182,16 @@ class ErrorPathTest {
         CliRun shape = run("train", "--data", small.toString(), "--resume", run.toString(), "--out", dir.resolve("r2").toString(), "--epochs", "2",
                 "--quiet", "--batch-size", "10", "--method", "full", "--stability-every", "0");
         oneLine(shape, 2, "examples of shape [1, 8, 8] with 4 classes", "[1, 6, 6]", "resume with the data set the run was trained on");
+        // a damaged checkpoint and a file that is no checkpoint: one line each, naming --resume, the file and what to do
+        Path ck = run.resolve("checkpoint.safetensors");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(ck, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 2);
+        }
+        String[] resume = {"train", "--data", data.toString(), "--resume", run.toString(), "--out", dir.resolve("r3").toString(), "--epochs", "2",
+            "--quiet", "--batch-size", "10", "--method", "full", "--stability-every", "0"};
+        oneLine(run(resume), 2, "--resume: " + ck, "truncated", "use an earlier copy, or start the run again without --resume");
+        resume[4] = run.resolve(ModelCommands.MODEL_FILE).toString();
+        oneLine(run(resume), 2, "--resume: " + resume[4], "not an OIALR checkpoint", "give a checkpoint.safetensors written by 'oialr train'");
     }
 
     @Test
