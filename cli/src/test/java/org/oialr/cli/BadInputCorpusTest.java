@@ -518,7 +518,7 @@ class BadInputCorpusTest {
         } catch (Throwable e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             why = why.lines().findFirst().orElse("");
-            if (r != null) why = why.replace(": " + firstLine(r.err), ""); // the stderr has a column of its own
+            if (r != null && !firstLine(r.err).isEmpty()) why = why.replace(": " + firstLine(r.err), ""); // the stderr has a column of its own
             REPORT.add(row("FAIL", id, c, r, why.replace(root.toString(), "$TMP"), r == null ? "" : firstLine(r.err)));
             throw e;
         } finally {
