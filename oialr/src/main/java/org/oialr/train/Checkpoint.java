@@ -57,7 +57,7 @@ final class Checkpoint {
     /** The JSON metadata. */
     record Meta(String format, TrainConfig config, String method, Map<String, Object> methodState, int epochsDone, long step,
                 double trainSeconds, Map<String, FormSpec> forms, List<GroupSpec> groups, Map<String, Long> optimizerSteps,
-                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues) {
+                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues, DivergenceGuard.State guard) {
     }
 
     static void save(Path file, Trainer t, int epochsDone) throws IOException {
@@ -92,7 +92,7 @@ final class Checkpoint {
         StabilityTracker st = t.stability();
         TrainingMethod method = t.method();
         Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
-                steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][]);
+                steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][], t.guard().state());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(KEY_FORMAT, FORMAT);
         metadata.put(KEY_STATE, Json.writeCompact(meta));
@@ -142,9 +142,10 @@ final class Checkpoint {
             throw new IllegalArgumentException(file + ": the checkpoint is a " + meta.method() + " run, this run trains with " + method.name()
                     + "; resume with --method " + meta.method());
         }
-        if (!sameRun(meta.config(), t.config())) {
-            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings:\n  checkpoint: "
-                    + meta.config() + "\n  this run:   " + t.config() + "\nresume with the checkpoint's settings");
+        String differences = differences(meta.config(), t.config());
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings (" + differences
+                    + "); a resume may change only " + String.join(", ", RESUME_MAY_CHANGE) + ": resume with the checkpoint's other settings");
         }
         Module model = t.modelForCheckpoint();
         // 1. the forms
@@ -162,12 +163,22 @@ final class Checkpoint {
         model.loadStateDict(state);
         // 3. the optimizer: groups by path, then state
         Optimizer opt = t.optimizer();
+        // the base learning rate this run's optimizer starts from, against the checkpoint's: a resume may change it
+        double freshBase = baseLr(opt.paramGroups().isEmpty() ? null : opt.paramGroups().get(0).options());
+        double savedBase = baseLr(meta.groups().isEmpty() ? null : meta.groups().get(0).options());
+        boolean newLr = freshBase > 0 && savedBase > 0 && freshBase != savedBase;
         opt.clearParamGroups();
         for (GroupSpec g : meta.groups()) {
             List<Parameter> ps = new ArrayList<>();
             for (String path : g.params()) ps.add(model.getParameter(path));
             ParamGroup group = new ParamGroup(ps);
             g.options().forEach(group::set);
+            if (newLr && group.has(INITIAL_LR)) {
+                // every group's base learning rate scales with the run's (groups that had the run's base get it exactly);
+                // the schedule then sets "lr" from it for the current step (restoreProgress)
+                double base = group.get(INITIAL_LR);
+                group.set(INITIAL_LR, base == savedBase ? freshBase : base * (freshBase / savedBase));
+            }
             opt.addParamGroup(group);
         }
         for (Map.Entry<String, Long> e : meta.optimizerSteps().entrySet()) {
@@ -180,6 +191,7 @@ final class Checkpoint {
         }
         // 4. the method, progress, records
         method.restoreState(meta.methodState() == null ? Map.of() : meta.methodState());
+        t.guard().restore(meta.guard());
         t.restoreProgress(meta.step(), meta.trainSeconds(), meta.history() == null ? List.of() : meta.history());
         if (t.stability() != null && meta.stabilitySteps() != null) {
             t.stability().restore(new ArrayList<>(meta.stabilitySteps()), meta.stabilityValues());
@@ -187,8 +199,32 @@ final class Checkpoint {
         return meta;
     }
 
-    /** Same run settings; the number of epochs may differ (a run can be extended). */
-    private static boolean sameRun(TrainConfig a, TrainConfig b) {
-        return a.toBuilder().epochs(b.epochs()).build().equals(b);
+    /** The settings a resume may change (the names of {@link TrainConfig}'s components). */
+    static final List<String> RESUME_MAY_CHANGE = List.of("epochs", "lr", "minLr", "checkpointEvery");
+    private static final String INITIAL_LR = "initial_lr";
+
+    /** The base learning rate of a group's options ("initial_lr", else "lr"), or NaN. */
+    private static double baseLr(Map<String, Double> options) {
+        if (options == null) return Double.NaN;
+        Double v = options.containsKey(INITIAL_LR) ? options.get(INITIAL_LR) : options.get("lr");
+        return v == null ? Double.NaN : v;
+    }
+
+    /**
+     * The settings in which {@code saved} (the checkpoint's) and {@code now} differ, other than those a resume may change
+     * ({@link #RESUME_MAY_CHANGE}), as "name saved (this run: value)" phrases; empty when the run may resume.
+     */
+    static String differences(TrainConfig saved, TrainConfig now) {
+        List<String> out = new ArrayList<>();
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            if (RESUME_MAY_CHANGE.contains(c.getName())) continue;
+            try {
+                Object a = c.getAccessor().invoke(saved), b = c.getAccessor().invoke(now);
+                if (!java.util.Objects.equals(a, b)) out.add(c.getName() + " " + a + " (this run: " + b + ")");
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return String.join(", ", out);
     }
 }
