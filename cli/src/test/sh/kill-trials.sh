@@ -15,10 +15,11 @@ N=${1:-50}
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
 JAR=${2:-$ROOT/cli/target/oialr-cli.jar}
 [ -f "$JAR" ] || { echo "kill-trials: no jar at $JAR; build it: mvn -B -DskipTests package -pl cli -am" >&2; exit 2; }
-JAVA=(java --add-modules jdk.incubator.vector -Djava.awt.headless=true -jar "$JAR")
 ARGS=(train --epochs 3 --train-subset 600 --test-subset 200 --batch-size 100 --delay 8 --threads 2 --stability-every 0 --quiet)
 WORK=${KILL_TRIALS_DIR:-$(mktemp -d /tmp/kill-trials.XXXXXX)}
 mkdir -p "$WORK"
+cp "$JAR" "$WORK/oialr-cli.jar"   # a rebuild of the jar during the trials must not change the program under test
+JAVA=(java --add-modules jdk.incubator.vector -Djava.awt.headless=true -jar "$WORK/oialr-cli.jar")
 TMP_RE='^\..+\.[0-9a-z]{1,13}\.tmp$'
 
 numbers() { cut -d, -f1-11,13- "$1/metrics.csv"; }   # metrics.csv without train_seconds (column 12)

@@ -14,7 +14,8 @@ import java.util.Locale;
  *   <li>{@value #START_FACTOR} times the run's first loss (step 0's, taken before any update, so the untrained model's
  *       level), so that a model that has fit its training set to a tiny loss is not stopped by one noisy batch.</li>
  * </ul>
- * Step 0 is never an explosion. The window and the first loss are part of a checkpoint ({@link #state()}), so a resumed
+ * Step 0 is never an explosion, and neither is any loss while the median is zero or negative (an objective of one's own
+ * that is not a positive loss has no scale to explode from); a non-positive first loss leaves the median rule alone. The window and the first loss are part of a checkpoint ({@link #state()}), so a resumed
  * run goes on judging as the uninterrupted one would. The trainer checks every step before anything else happens with it,
  * so no checkpoint is written after a divergence: the last one is from before it.
  */
@@ -37,7 +38,9 @@ final class DivergenceGuard {
         if (!Double.isFinite(loss)) return "is " + (Double.isNaN(loss) ? "NaN" : loss > 0 ? "+Infinity" : "-Infinity");
         if (count == 0) return null;
         double median = median();
-        if (loss > FACTOR * median && !(loss <= START_FACTOR * start)) {
+        // a loss that can be negative or zero (a custom objective) has no scale to explode from: only non-finite values stop it
+        if (!(median > 0)) return null;
+        if (loss > FACTOR * median && !(start > 0 && loss <= START_FACTOR * start)) {
             return String.format(Locale.ROOT, "exploded to %.4g, more than %.0e times the median %.4g of the previous %d steps%s", loss, FACTOR, median,
                     count, Double.isNaN(start) ? "" : String.format(Locale.ROOT, " (the run started at %.4g)", start));
         }

@@ -51,6 +51,15 @@ import org.oialr.io.Json;
  * gradient. A parameter that gets none right after the method changed a layer's form, or for
  * {@link Builder#noGradientSteps} steps in a row, stops the run with a {@link NoGradientException} naming it.
  *
+ * <p>Divergence: a step whose training loss is NaN or infinite, or explodes (more than 10^4 times the median of the
+ * previous 50 steps' losses and more than 100 times the run's first loss), stops the run with a
+ * {@link TrainingDivergedException} naming the step and the last checkpoint, which was written before it; no checkpoint
+ * is written after a divergence.
+ *
+ * <p>An output directory belongs to one run ({@link RunDirectory}): a run locks it, removes stale temporary files of
+ * interrupted writes, saves its settings in {@value RunInfo#FILE}, and a new run refuses a directory that holds another
+ * run's results unless {@link Builder#outDirPolicy} moves them aside.
+ *
  * <p>Every training step runs inside a {@link Workspace}, so steady-state steps allocate no new large arrays.
  * Runs are reproducible for a given seed and thread count.
  */
@@ -338,7 +347,7 @@ public final class Trainer {
      * files), checks the free space, writes {@value RunInfo#FILE}, then trains.
      *
      * @throws RunDirectoryException when the output directory cannot be used (one line naming it)
-     * @throws TrainingDivergedException when the loss becomes NaN, infinite or explodes ({@link DivergenceGuard})
+     * @throws TrainingDivergedException when the loss becomes NaN, infinite or explodes (see the class comment)
      */
     public RunResult run() throws IOException {
         wallStart = System.nanoTime();
@@ -435,11 +444,20 @@ public final class Trainer {
 
     /**
      * Refuses to start on a file system without room for a checkpoint beside the previous one and the model file: about
-     * 28 bytes per parameter (weights, two optimizer moments, twice, plus the model), at least 1 MB more.
+     * 28 bytes per parameter (weights, two optimizer moments, twice, plus the model), less what the checkpoint and model
+     * file already there take (a resume replaces them), and 1 MB more.
      */
     private void checkSpace() throws RunDirectoryException {
         long params = Math.max(originalParams, model.numParameters());
-        long need = (config.checkpointEvery() > 0 ? 28 : 8) * params + (1 << 20);
+        long need = (config.checkpointEvery() > 0 ? 28 : 8) * params;
+        for (String f : List.of(CHECKPOINT, "model.safetensors")) {
+            try {
+                if (Files.isRegularFile(outDir.resolve(f))) need -= Files.size(outDir.resolve(f));
+            } catch (IOException e) {
+                // not there after all
+            }
+        }
+        need = Math.max(0, need) + (1 << 20);
         RunDirectory.checkSpace(outDir, need, config.checkpointEvery() > 0
                 ? "checkpoints of " + String.format(Locale.ROOT, "%,d", params) + " parameters, written beside the previous one, and the model file"
                 : "the model file and reports");

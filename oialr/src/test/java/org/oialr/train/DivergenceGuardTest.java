@@ -57,6 +57,14 @@ class DivergenceGuardTest {
     }
 
     @Test
+    void anObjectiveThatIsNotAPositiveLossOnlyStopsWhenNotFinite() {
+        assertNull(fed(-5, -4, -4.5).check(-3), "negative values have no scale");
+        assertNull(fed(-5, -4, -4.5).check(1e30));
+        assertEquals("is NaN", fed(-5, -4).check(Double.NaN));
+        assertTrue(fed(0, 1, 1, 1).check(2e4).startsWith("exploded"), "a zero start leaves the median rule");
+    }
+
+    @Test
     void itsStateSurvivesACheckpoint() {
         DivergenceGuard g = fed(2.3, 2.0, 1.8);
         DivergenceGuard.State s = g.state();
