@@ -351,7 +351,7 @@ public final class RunDirectory implements AutoCloseable {
             return new RunDirectoryException(RunDirectoryException.Kind.NO_SPACE, shown, "cannot create the output directory " + shown
                     + ": no space left on the device; free some space or choose another output directory (--out)", e);
         }
-        String reason = e.getReason() != null ? e.getReason() : e.getMessage();
+        String reason = e.getReason() != null ? e.getReason() : "the file system refused it (" + e.getClass().getSimpleName() + ")";
         return new RunDirectoryException(RunDirectoryException.Kind.NOT_WRITABLE, shown, "cannot write in the output directory " + shown + ": "
                 + reason + "; choose another output directory (--out)", e);
     }
@@ -363,8 +363,17 @@ public final class RunDirectory implements AutoCloseable {
     }
 
     private static RunDirectoryException notWritable(Path shown, Exception cause) {
+        Path p = shown.toAbsolutePath().normalize();
+        while (p != null && !Files.exists(p)) p = p.getParent();
+        boolean readOnly = false;
+        try {
+            readOnly = p != null && Files.getFileStore(p).isReadOnly();
+        } catch (IOException e) {
+            // say "permission denied"
+        }
         return new RunDirectoryException(RunDirectoryException.Kind.NOT_WRITABLE, shown, "the output directory " + shown
-                + " is not writable (permission denied); choose another output directory (--out) or change its permissions", cause);
+                + (readOnly ? " is on a read-only file system; choose another output directory (--out)"
+                        : " is not writable (permission denied); choose another output directory (--out) or change its permissions"), cause);
     }
 
     private static RunDirectoryException locked(Path shown, Path abs) {
