@@ -117,6 +117,15 @@ final class Errors {
         if (t instanceof IllegalArgumentException || t instanceof DataFileException || t instanceof CorruptFileException) {
             return new Failure(USAGE, "oialr: error: " + oneLine(t.getMessage(), t));
         }
+        if (t instanceof org.oialr.train.RunDirectoryException e) {
+            // another run's results or a path that cannot be a run directory: the user's choice of --out; a run in progress
+            // or a full disk: the run could not go on
+            boolean usage = switch (e.kind()) {
+                case EARLIER_RUN, NOT_A_DIRECTORY, NOT_WRITABLE -> true;
+                default -> false;
+            };
+            return new Failure(usage ? USAGE : RUNTIME, "oialr: error: " + oneLine(e.getMessage(), e));
+        }
         if (t instanceof NoSuchFileException e) {
             return new Failure(USAGE, "oialr: error: " + files(e) + ": no such file or directory; check the path");
         }

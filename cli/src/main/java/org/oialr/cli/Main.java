@@ -29,6 +29,11 @@ import org.oialr.train.ProgressBar;
 import org.oialr.train.ResultsTable;
 import org.oialr.train.RunResult;
 import org.oialr.train.ModelZoo;
+import org.oialr.train.OutDirPolicy;
+import org.oialr.train.RunDirectory;
+import org.oialr.train.RunDirectoryException;
+import org.oialr.train.RunInfo;
+import org.oialr.train.TrainListener;
 import org.oialr.train.TrainConfig;
 import org.oialr.train.Trainer;
 import org.oialr.io.CorruptFileException;
@@ -236,10 +241,15 @@ public final class Main implements Runnable {
         return c.toBuilder().batchSize(n).build();
     }
 
-    /** Trains (or resumes) one run into {@code out}: the trainer's files, then the charts. */
-    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume) throws IOException {
+    /**
+     * Trains (or resumes) one run into {@code out}: the trainer's files and {@code run.json} (with {@code settings}), then,
+     * while the run still holds the directory, the model file and the charts.
+     */
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume,
+                           Map<String, Object> settings) throws IOException {
         Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), data.sampleShape(), data.numClasses(), c.seed()))
-                .modelName(c.model()).method(method).train(data.train()).test(data.test()).outDir(out).build();
+                .modelName(c.model()).method(method).train(data.train()).test(data.test()).outDir(out)
+                .outDirPolicy(o.force() ? OutDirPolicy.MOVE_ASIDE : OutDirPolicy.REFUSE).settings(settings).build();
         long steps = (long) t.stepsPerEpoch() * c.epochs();
         if (method instanceof OialrMethod om && om.config().delay() >= steps) {
             warn("--delay " + om.config().delay() + " is not before the end of the run (" + steps + " steps: " + c.epochs() + " epoch"
@@ -247,12 +257,21 @@ public final class Main implements Runnable {
                     + steps + ", or -1 for a third of the run");
         }
         if (!o.quiet()) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
-        RunResult r = resume != null ? t.resume(resume) : t.run();
-        // the trained model, alone enough to predict: weights in their smallest exact form, input shape, standardisation, classes
-        ModelFile.save(out.resolve(ModelCommands.MODEL_FILE), t.model(),
-                new ModelInfo(c.model(), data.sampleShape(), data.classNames(), data.normalization(), method.label()), StoredForms.Storage.COMPACT);
-        Charts.writeRunCharts(out, r, t.stability());
-        return r;
+        t.listen(new TrainListener() {
+            @Override
+            public void onFinish(RunResult r) throws IOException {
+                // the trained model, alone enough to predict: weights in their smallest exact form, input shape, standardisation, classes
+                ModelFile.save(out.resolve(ModelCommands.MODEL_FILE), t.model(),
+                        new ModelInfo(c.model(), data.sampleShape(), data.classNames(), data.normalization(), method.label()), StoredForms.Storage.COMPACT);
+                Charts.writeRunCharts(out, r, t.stability());
+            }
+        });
+        return resume != null ? t.resume(resume) : t.run();
+    }
+
+    /** True when {@code a} and {@code b} name the same directory. */
+    static boolean sameDirectory(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false, abbreviateSynopsis = true,
@@ -263,11 +282,15 @@ public final class Main implements Runnable {
         String method;
 
         @Option(names = "--resume", paramLabel = "PATH", order = 2,
-                description = "Continue from a checkpoint file or a run directory holding " + Trainer.CHECKPOINT + " (same options as the run)")
+                description = "Continue the run in directory PATH (or from a checkpoint file) with the options saved in its run.json; "
+                        + "--lr, --min-lr, --epochs, --out, --threads, --backend, --quiet, --checkpoint-every may change")
         Path resume;
 
         @Mixin
         RunOptions o;
+
+        @CommandLine.Spec
+        CommandSpec spec;
 
         private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
 
@@ -278,21 +301,30 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            TrainingMethod m = method(method, methodOptions);
-            ModelZoo.check(o.model());
-            TrainConfig c = o.config(); // every option checked before the data is read
-            setUp(o);
             Path ckpt = null;
+            String resuming = null;
             if (resume != null) {
                 ckpt = Files.isDirectory(resume) ? Trainer.checkpointIn(resume) : resume;
                 if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume: no checkpoint at " + ckpt);
-                if (o.out() == null) o.out(ckpt.toAbsolutePath().getParent());
+                Path runDir = ckpt.toAbsolutePath().normalize().getParent();
+                // every option not given again comes from the run's run.json (runs of earlier versions have none: options as given)
+                RunInfo info = RunInfo.read(runDir);
+                if (info != null) resuming = RunSettings.restore(spec, info, runDir, methodOptions);
+                if (o.out() == null) o.out(runDir);
             }
-            LoadedData data = loadData(o);
+            TrainingMethod m = method(method, methodOptions);
+            ModelZoo.check(o.model());
+            setUp(o);
             Path out = outDir(o, "train");
+            TrainConfig c = o.config(); // every option checked before the data is read
+            // fail before loading data: a file, a read-only place, another run's results or a run in progress
+            RunDirectory.check(out, ckpt != null && sameDirectory(out, ckpt.toAbsolutePath().normalize().getParent()),
+                    o.force() ? OutDirPolicy.MOVE_ASIDE : OutDirPolicy.REFUSE);
+            if (resuming != null) System.err.println("oialr: " + resuming);
+            LoadedData data = loadData(o);
             RunResult r;
             try {
-                r = train(o, fitToData(c, data), m, data, out, ckpt);
+                r = train(o, fitToData(c, data), m, data, out, ckpt, RunSettings.save(spec, "train", m.name(), methodOptions));
             } catch (CorruptFileException e) {
                 if (ckpt == null || !ckpt.equals(e.file())) throw e;
                 throw new IllegalArgumentException("--resume: " + e.getMessage() + "; give a " + Trainer.CHECKPOINT + " written by 'oialr train'"
@@ -314,11 +346,46 @@ public final class Main implements Runnable {
         @Mixin
         RunOptions o;
 
+        @CommandLine.Spec
+        CommandSpec spec;
+
         private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
 
         @Override
         public Map<Class<?>, Object> options() {
             return methodOptions;
+        }
+
+        /**
+         * A compare's directory holds one run directory per method and the results table: an earlier compare there (its
+         * tables, or a run in a subdirectory) is refused, or with --force moved aside as a whole; a subdirectory in use
+         * by a run is refused in any case.
+         */
+        private void prepare(Path out, List<String> chosen) throws IOException {
+            for (String n : chosen) RunDirectory.check(out.resolve(n), false, OutDirPolicy.MOVE_ASIDE);
+            if (!Files.isDirectory(out)) {
+                RunDirectory.check(out, false, OutDirPolicy.MOVE_ASIDE); // a file, a read-only place
+                return;
+            }
+            List<String> runs = new ArrayList<>();
+            try (java.util.stream.Stream<Path> children = Files.list(out)) {
+                for (Path child : (Iterable<Path>) children::iterator) {
+                    if (!Files.isDirectory(child)) continue;
+                    RunDirectory.check(child, true, OutDirPolicy.MOVE_ASIDE); // not in use
+                    if (RunDirectory.holdsRun(child)) runs.add(child.getFileName().toString());
+                }
+            }
+            List<String> tables = new ArrayList<>();
+            for (String f : List.of("results.md", "results.json", "results.csv")) if (Files.exists(out.resolve(f))) tables.add(f);
+            if (runs.isEmpty() && tables.isEmpty()) return;
+            if (!o.force()) {
+                Path aside = out.resolveSibling(out.getFileName() + ".old-<time>");
+                throw new RunDirectoryException(RunDirectoryException.Kind.EARLIER_RUN, out, out + " holds the results of an earlier compare ("
+                        + (runs.isEmpty() ? "" : "runs " + String.join(", ", runs) + (tables.isEmpty() ? "" : "; ")) + String.join(", ", tables)
+                        + "); use another --out, or pass --force to move it aside to " + aside);
+            }
+            Path aside = RunDirectory.moveAside(out);
+            System.err.println("oialr: moved the earlier compare in " + out + " aside to " + aside);
         }
 
         @Override
@@ -333,11 +400,14 @@ public final class Main implements Runnable {
             TrainConfig c = o.config();
             setUp(o);
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
+            Path out = outDir(o, "compare");
+            prepare(out, chosen);
             LoadedData data = loadData(o);
             c = fitToData(c, data);
-            Path out = outDir(o, "compare");
             List<RunResult> results = new ArrayList<>();
-            for (String n : chosen) results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null));
+            for (String n : chosen) {
+                results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null, RunSettings.save(spec, "compare", n, methodOptions)));
+            }
             String table = ResultsTable.markdown(results);
             Files.createDirectories(out);
             org.oialr.io.AtomicFiles.writeString(out.resolve("results.md"), table);

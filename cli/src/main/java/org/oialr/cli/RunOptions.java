@@ -92,6 +92,9 @@ final class RunOptions {
 
         @Option(names = "--quiet", description = "No progress bar")
         boolean quiet;
+
+        @Option(names = "--force", description = "Start even if --out holds an earlier run's results: move that directory aside to <out>.old-<time> first (nothing is deleted)")
+        boolean force;
     }
 
     static final class RuntimeOptions {
@@ -121,6 +124,11 @@ final class RunOptions {
 
     boolean quiet() {
         return output.quiet;
+    }
+
+    /** {@code --force}: move an earlier run in {@code --out} aside instead of refusing. */
+    boolean force() {
+        return output.force;
     }
 
     Integer threads() {

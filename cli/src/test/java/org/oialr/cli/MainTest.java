@@ -93,7 +93,8 @@ class MainTest {
                 "--delay", "5", "--quiet", "--out", out.toString());
         assertEquals(0, o.code(), o.err());
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(List.of("checkpoint.safetensors", "metrics.csv", "model.safetensors", "stability.json", "stability.png", "summary.json", "training.png"),
+            assertEquals(List.of(".lock", "checkpoint.safetensors", "metrics.csv", "model.safetensors", "run.json", "stability.json", "stability.png",
+                    "summary.json", "training.png"),
                     files.map(f -> f.getFileName().toString()).sorted().toList());
         }
         List<List<String>> metrics = CsvLog.read(out.resolve("metrics.csv"));

@@ -107,6 +107,48 @@ public final class AtomicFiles {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** The names {@link #write} gives its temporary files: {@code .<target name>.<base-36 random>.tmp}. */
+    private static final java.util.regex.Pattern TEMP_NAME = java.util.regex.Pattern.compile("\\..+\\.[0-9a-z]{1,13}\\.tmp");
+
+    /** True when {@code file}'s name is that of a temporary file of {@link #write} ({@code .<name>.<random>.tmp}). */
+    public static boolean isTemporary(Path file) {
+        Path name = file.getFileName();
+        return name != null && TEMP_NAME.matcher(name.toString()).matches();
+    }
+
+    /**
+     * What {@link #removeStaleTemporaries} removed.
+     *
+     * @param files how many temporary files
+     * @param bytes their total size
+     */
+    public record Removed(int files, long bytes) {
+    }
+
+    /**
+     * Deletes the temporary files of {@link #write} ({@link #isTemporary}) directly in {@code dir} (not below it): the
+     * remains of writes that a killed process never finished. Call it only where no write into {@code dir} can be under
+     * way (the trainer does, holding the run directory's lock); files of other names are never touched.
+     *
+     * @return how many files were removed and their size; none when {@code dir} does not exist
+     */
+    public static Removed removeStaleTemporaries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return new Removed(0, 0);
+        int files = 0;
+        long bytes = 0;
+        try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                if (!isTemporary(p) || !Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+                long size = Files.size(p);
+                if (Files.deleteIfExists(p)) {
+                    files++;
+                    bytes += size;
+                }
+            }
+        }
+        return new Removed(files, bytes);
+    }
+
     /** Makes a rename in {@code dir} durable; a no-op where directories cannot be opened (e.g. Windows). */
     private static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

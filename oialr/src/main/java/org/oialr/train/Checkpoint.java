@@ -63,7 +63,8 @@ final class Checkpoint {
      */
     record Meta(String format, TrainConfig config, String method, Map<String, Object> methodState, int epochsDone, long step,
                 double trainSeconds, Map<String, FormSpec> forms, List<GroupSpec> groups, Map<String, Long> optimizerSteps,
-                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues, int[] sampleShape, int numClasses) {
+                List<EpochMetrics> history, List<Long> stabilitySteps, double[][] stabilityValues, int[] sampleShape, int numClasses,
+                DivergenceGuard.State guard) {
     }
 
     static void save(Path file, Trainer t, int epochsDone) throws IOException {
@@ -99,7 +100,7 @@ final class Checkpoint {
         TrainingMethod method = t.method();
         Meta meta = new Meta(FORMAT, t.config(), method.name(), method.saveState(), epochsDone, t.step(), t.trainSeconds(), forms, groups,
                 steps, t.history(), st != null ? st.steps() : List.of(), st != null ? st.values() : new double[0][], t.trainData().sampleShape(),
-                t.trainData().numClasses());
+                t.trainData().numClasses(), t.guard().state());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(KEY_FORMAT, FORMAT);
         metadata.put(KEY_STATE, Json.writeCompact(meta));
@@ -149,9 +150,10 @@ final class Checkpoint {
             throw new IllegalArgumentException(file + ": the checkpoint is a " + meta.method() + " run, this run trains with " + method.name()
                     + "; resume with --method " + meta.method());
         }
-        if (!sameRun(meta.config(), t.config())) {
-            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings (checkpoint vs this run: "
-                    + differences(meta.config(), t.config()) + "); resume with the checkpoint's settings");
+        String differences = differences(meta.config(), t.config());
+        if (!differences.isEmpty()) {
+            throw new IllegalArgumentException(file + ": the checkpoint was written by a run with other settings (" + differences
+                    + "); a resume may change only " + String.join(", ", RESUME_MAY_CHANGE) + ": resume with the checkpoint's other settings");
         }
         int[] shape = t.trainData().sampleShape();
         int classes = t.trainData().numClasses();
@@ -181,12 +183,22 @@ final class Checkpoint {
         }
         // 3. the optimizer: groups by path, then state
         Optimizer opt = t.optimizer();
+        // the base learning rate this run's optimizer starts from, against the checkpoint's: a resume may change it
+        double freshBase = baseLr(opt.paramGroups().isEmpty() ? null : opt.paramGroups().get(0).options());
+        double savedBase = baseLr(meta.groups().isEmpty() ? null : meta.groups().get(0).options());
+        boolean newLr = freshBase > 0 && savedBase > 0 && freshBase != savedBase;
         opt.clearParamGroups();
         for (GroupSpec g : meta.groups()) {
             List<Parameter> ps = new ArrayList<>();
             for (String path : g.params()) ps.add(model.getParameter(path));
             ParamGroup group = new ParamGroup(ps);
             g.options().forEach(group::set);
+            if (newLr && group.has(INITIAL_LR)) {
+                // every group's base learning rate scales with the run's (groups that had the run's base get it exactly);
+                // the schedule then sets "lr" from it for the current step (restoreProgress)
+                double base = group.get(INITIAL_LR);
+                group.set(INITIAL_LR, base == savedBase ? freshBase : base * (freshBase / savedBase));
+            }
             opt.addParamGroup(group);
         }
         for (Map.Entry<String, Long> e : meta.optimizerSteps().entrySet()) {
@@ -199,6 +211,7 @@ final class Checkpoint {
         }
         // 4. the method, progress, records
         method.restoreState(meta.methodState() == null ? Map.of() : meta.methodState());
+        t.guard().restore(meta.guard());
         t.restoreProgress(meta.step(), meta.trainSeconds(), meta.history() == null ? List.of() : meta.history());
         if (t.stability() != null && meta.stabilitySteps() != null) {
             t.stability().restore(new ArrayList<>(meta.stabilitySteps()), meta.stabilityValues());
@@ -206,26 +219,32 @@ final class Checkpoint {
         return meta;
     }
 
+    /** The settings a resume may change (the names of {@link TrainConfig}'s components). */
+    static final List<String> RESUME_MAY_CHANGE = List.of("epochs", "lr", "minLr", "checkpointEvery");
+    private static final String INITIAL_LR = "initial_lr";
+
+    /** The base learning rate of a group's options ("initial_lr", else "lr"), or NaN. */
+    private static double baseLr(Map<String, Double> options) {
+        if (options == null) return Double.NaN;
+        Double v = options.containsKey(INITIAL_LR) ? options.get(INITIAL_LR) : options.get("lr");
+        return v == null ? Double.NaN : v;
+    }
+
     /**
-     * The settings in which the checkpoint's {@code saved} and this run's {@code now} differ, the epochs aside, on one
-     * line: "lr 0.001 vs 0.005, batchSize 128 vs 64".
+     * The settings in which {@code saved} (the checkpoint's) and {@code now} differ, other than those a resume may change
+     * ({@link #RESUME_MAY_CHANGE}), as "name saved (this run: value)" phrases; empty when the run may resume.
      */
     static String differences(TrainConfig saved, TrainConfig now) {
         List<String> out = new ArrayList<>();
-        for (RecordComponent c : TrainConfig.class.getRecordComponents()) {
-            if (c.getName().equals("epochs")) continue;
+        for (java.lang.reflect.RecordComponent c : TrainConfig.class.getRecordComponents()) {
+            if (RESUME_MAY_CHANGE.contains(c.getName())) continue;
             try {
                 Object a = c.getAccessor().invoke(saved), b = c.getAccessor().invoke(now);
-                if (!Objects.equals(a, b)) out.add(c.getName() + " " + a + " vs " + b);
+                if (!java.util.Objects.equals(a, b)) out.add(c.getName() + " " + a + " (this run: " + b + ")");
             } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("TrainConfig." + c.getName() + "() cannot be read", e);
+                throw new IllegalStateException(e);
             }
         }
-        return out.isEmpty() ? "none but the epochs" : String.join(", ", out);
-    }
-
-    /** Same run settings; the number of epochs may differ (a run can be extended). */
-    private static boolean sameRun(TrainConfig a, TrainConfig b) {
-        return a.toBuilder().epochs(b.epochs()).build().equals(b);
+        return String.join(", ", out);
     }
 }

@@ -13,4 +13,11 @@ public interface TrainListener {
     /** After each epoch's evaluation. */
     default void onEpoch(EpochMetrics metrics) {
     }
+
+    /**
+     * At the end of a run, after the trainer's reports are written and while it still holds its output directory's lock:
+     * the place to write files of one's own there (the command line writes the model file and the charts).
+     */
+    default void onFinish(RunResult result) throws java.io.IOException {
+    }
 }

@@ -51,6 +51,15 @@ import org.oialr.io.Json;
  * gradient. A parameter that gets none right after the method changed a layer's form, or for
  * {@link Builder#noGradientSteps} steps in a row, stops the run with a {@link NoGradientException} naming it.
  *
+ * <p>Divergence: a step whose training loss is NaN or infinite, or explodes (more than 10^4 times the median of the
+ * previous 50 steps' losses and more than 100 times the run's first loss), stops the run with a
+ * {@link TrainingDivergedException} naming the step and the last checkpoint, which was written before it; no checkpoint
+ * is written after a divergence.
+ *
+ * <p>An output directory belongs to one run ({@link RunDirectory}): a run locks it, removes stale temporary files of
+ * interrupted writes, saves its settings in {@value RunInfo#FILE}, and a new run refuses a directory that holds another
+ * run's results unless {@link Builder#outDirPolicy} moves them aside.
+ *
  * <p>Every training step runs inside a {@link Workspace}, so steady-state steps allocate no new large arrays.
  * Runs are reproducible for a given seed and thread count.
  */
@@ -76,6 +85,8 @@ public final class Trainer {
     private final String modelName;
     private final int noGradientSteps;
     private final boolean classification;
+    private final OutDirPolicy outDirPolicy;
+    private final Map<String, Object> settings;
 
     // run state
     private Module model;
@@ -97,6 +108,8 @@ public final class Trainer {
     private long trainNanos;
     private CsvLog csv;
     private Path lastCheckpoint;
+    private int lastCheckpointEpoch;
+    private final DivergenceGuard guard = new DivergenceGuard();
     private final java.util.IdentityHashMap<Parameter, Integer> missedSteps = new java.util.IdentityHashMap<>();
     private List<WeightSlot> slots = List.of();
     private WeightForm[] formsSeen = new WeightForm[0];
@@ -128,6 +141,8 @@ public final class Trainer {
         this.modelName = b.modelName != null ? b.modelName : config.model();
         this.noGradientSteps = b.noGradientSteps;
         this.listeners.addAll(b.listeners);
+        this.outDirPolicy = b.outDirPolicy;
+        this.settings = b.settings;
     }
 
     /** Train and test set must have the same example shape and the same kind of target. */
@@ -184,6 +199,8 @@ public final class Trainer {
         private String modelName;
         private int noGradientSteps = 10;
         private final List<TrainListener> listeners = new ArrayList<>();
+        private OutDirPolicy outDirPolicy = OutDirPolicy.REFUSE;
+        private Map<String, Object> settings;
 
         private Builder() {
         }
@@ -247,9 +264,34 @@ public final class Trainer {
             return this;
         }
 
-        /** Where CSV, JSON, plots and checkpoints go (none when not set). */
+        /**
+         * Where CSV, JSON, plots and checkpoints go (none when not set). The directory is owned by one run: a run holds
+         * its lock ({@value RunDirectory#LOCK_FILE}) while it trains, and a new run refuses a directory that holds
+         * another run's results unless {@link #outDirPolicy} says to move them aside ({@link RunDirectory}).
+         */
         public Builder outDir(Path dir) {
             outDir = dir;
+            return this;
+        }
+
+        /**
+         * What to do when {@link #outDir} holds the results of an earlier run: {@link OutDirPolicy#REFUSE} (the default: a
+         * {@link RunDirectoryException} before anything is written) or {@link OutDirPolicy#MOVE_ASIDE}. Resuming a run in its
+         * own directory is never refused; resuming into another directory is a new run there.
+         */
+        public Builder outDirPolicy(OutDirPolicy policy) {
+            outDirPolicy = java.util.Objects.requireNonNull(policy, "outDirPolicy");
+            return this;
+        }
+
+        /**
+         * The caller's own settings, saved in the output directory's {@value RunInfo#FILE} beside the run's
+         * {@link TrainConfig} ({@link RunInfo#settings()}): a JSON tree of maps with string keys, lists, numbers, strings,
+         * booleans and nulls. The command line saves its parsed options there and rebuilds a resumed run from them. Not set,
+         * a new run saves none and a resumed run keeps those of the run it continues.
+         */
+        public Builder settings(Map<String, ?> s) {
+            settings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(java.util.Objects.requireNonNull(s, "settings")));
             return this;
         }
 
@@ -300,16 +342,26 @@ public final class Trainer {
         return tracker;
     }
 
-    /** Trains from scratch. */
+    /**
+     * Trains from scratch. With an output directory: opens it as a {@link RunDirectory} (refusing one that holds another
+     * run's results unless {@link Builder#outDirPolicy} moves them aside, locking it for the run, removing stale temporary
+     * files), checks the free space, writes {@value RunInfo#FILE}, then trains.
+     *
+     * @throws RunDirectoryException when the output directory cannot be used (one line naming it)
+     * @throws TrainingDivergedException when the loss becomes NaN, infinite or explodes (see the class comment)
+     */
     public RunResult run() throws IOException {
         wallStart = System.nanoTime();
-        setUp();
-        trainNanos += attachNanos; // the method's set-up (e.g. the peers' SVDs of the initial weights) is training time
-        if (outDir != null) {
-            Files.createDirectories(outDir);
-            csv = CsvLog.create(outDir.resolve("metrics.csv"), csvColumns());
+        try (RunDirectory dir = outDir == null ? null : RunDirectory.open(outDir, false, outDirPolicy)) {
+            setUp();
+            trainNanos += attachNanos; // the method's set-up (e.g. the peers' SVDs of the initial weights) is training time
+            if (outDir != null) {
+                checkSpace();
+                writeRunInfo(null, settings != null ? settings : Map.of());
+                csv = writing(outDir.resolve("metrics.csv"), () -> CsvLog.create(outDir.resolve("metrics.csv"), csvColumns()));
+            }
+            return loop();
         }
-        return loop();
     }
 
     /**
@@ -321,19 +373,114 @@ public final class Trainer {
         return !Files.exists(now) && Files.exists(old) ? old : now;
     }
 
-    /** Continues the run saved in {@code checkpoint} (written by a run with the same settings and method). */
+    /**
+     * Continues the run saved in {@code checkpoint}, written by a run with the same method and settings, except those a
+     * resume may change: the number of epochs (to extend a run), the learning rate and its floor (the new base learning
+     * rate applies to every parameter group from the next step; after a divergence, resume with a lower one) and the
+     * checkpoint interval. With unchanged settings the resumed run reproduces the uninterrupted one bit for bit.
+     *
+     * <p>With an output directory: the checkpoint's own directory is locked and continued (stale temporary files
+     * removed); another directory is opened as for a new run ({@link Builder#outDirPolicy}) and gets the whole run: the
+     * checkpoint (copied at once), every epoch's row of {@code metrics.csv} (from the checkpoint's history), then the
+     * reports. {@value RunInfo#FILE} is rewritten with the settings the run now has.
+     *
+     * @throws RunDirectoryException when the output directory cannot be used (one line naming it)
+     */
     public RunResult resume(Path checkpoint) throws IOException {
         wallStart = System.nanoTime();
-        setUp();
-        Checkpoint.Meta meta = Checkpoint.load(checkpoint, this);
-        if (outDir != null) {
-            Files.createDirectories(outDir);
-            Path file = outDir.resolve("metrics.csv");
-            csv = Files.exists(file) ? CsvLog.resume(file, csvColumns(), history.size()) : CsvLog.create(file, csvColumns());
+        Path source = checkpoint.toAbsolutePath().normalize();
+        boolean inPlace = outDir != null && sameDirectory(source.getParent(), outDir);
+        try (RunDirectory dir = outDir == null ? null : RunDirectory.open(outDir, inPlace, outDirPolicy)) {
+            setUp();
+            Checkpoint.Meta meta = Checkpoint.load(checkpoint, this);
+            if (meta.epochsDone() > config.epochs()) {
+                throw new IllegalArgumentException(checkpoint + ": the run has done " + meta.epochsDone() + " epochs, more than the " + config.epochs()
+                        + " this resume asks for; give at least " + meta.epochsDone() + " epochs (--epochs) to continue it");
+            }
+            lastCheckpoint = checkpoint;
+            lastCheckpointEpoch = meta.epochsDone();
+            if (outDir != null) {
+                checkSpace();
+                if (!inPlace) {
+                    Path copy = outDir.resolve(source.getFileName().toString());
+                    writing(copy, () -> {
+                        org.oialr.io.AtomicFiles.write(copy, out -> Files.copy(source, out));
+                        return null;
+                    });
+                    lastCheckpoint = copy;
+                }
+                writeRunInfo(source, settings != null ? settings : earlierSettings(source.getParent()));
+                Path file = outDir.resolve("metrics.csv");
+                List<Object[]> rows = new ArrayList<>();
+                for (EpochMetrics m : history) rows.add(csvRow(m, classification));
+                csv = writing(file, () -> CsvLog.create(file, csvColumns(), rows));
+            }
+            firstEpoch = meta.epochsDone();
+            return loop();
         }
-        lastCheckpoint = checkpoint;
-        firstEpoch = meta.epochsDone();
-        return loop();
+    }
+
+    private static boolean sameDirectory(Path a, Path b) {
+        try {
+            if (Files.exists(a) && Files.exists(b)) return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            // compare the paths
+        }
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+
+    /** A write into the output directory; a full disk becomes a {@link RunDirectoryException} naming the file. */
+    private <T> T writing(Path file, IOSupplier<T> write) throws IOException {
+        try {
+            return write.get();
+        } catch (IOException e) {
+            throw RunDirectory.writeFailure(outDir, file, e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface IOSupplier<T> {
+        T get() throws IOException;
+    }
+
+    /**
+     * Refuses to start on a file system without room for a checkpoint beside the previous one and the model file: about
+     * 28 bytes per parameter (weights, two optimizer moments, twice, plus the model), less what the checkpoint and model
+     * file already there take (a resume replaces them), and 1 MB more.
+     */
+    private void checkSpace() throws RunDirectoryException {
+        long params = Math.max(originalParams, model.numParameters());
+        long need = (config.checkpointEvery() > 0 ? 28 : 8) * params;
+        for (String f : List.of(CHECKPOINT, "model.safetensors")) {
+            try {
+                if (Files.isRegularFile(outDir.resolve(f))) need -= Files.size(outDir.resolve(f));
+            } catch (IOException e) {
+                // not there after all
+            }
+        }
+        need = Math.max(0, need) + (1 << 20);
+        RunDirectory.checkSpace(outDir, need, config.checkpointEvery() > 0
+                ? "checkpoints of " + String.format(Locale.ROOT, "%,d", params) + " parameters, written beside the previous one, and the model file"
+                : "the model file and reports");
+    }
+
+    /** The settings saved with the run in {@code dir}, or none when it has no readable run file. */
+    private static Map<String, Object> earlierSettings(Path dir) {
+        try {
+            RunInfo earlier = RunInfo.read(dir);
+            return earlier != null ? earlier.settings() : Map.of();
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    private void writeRunInfo(Path resumedFrom, Map<String, Object> runSettings) throws IOException {
+        RunInfo info = new RunInfo(RunInfo.FORMAT, java.time.Instant.now().toString(), resumedFrom == null ? null : resumedFrom.toString(),
+                modelName, method.name(), config, runSettings);
+        writing(outDir.resolve(RunInfo.FILE), () -> {
+            RunInfo.write(outDir, info);
+            return null;
+        });
     }
 
     private void setUp() {
@@ -428,7 +575,9 @@ public final class Trainer {
                 sc.begin(batch, epoch);
                 for (Parameter p : optimizer.parameters()) p.clearGradArrived();
                 float loss = method.trainStep(sc);
-                if (!Float.isFinite(loss)) throw diverged(epoch, loss);
+                String why = guard.check(loss);
+                if (why != null) throw diverged(epoch, why);
+                guard.record(loss);
                 checkGradients();
                 correct += sc.correct;
                 schedule.step();
@@ -450,16 +599,35 @@ public final class Trainer {
                     classification ? (double) correct / seen : Double.NaN, ev.loss(), ev.top1(), ev.top5(), ev.mse(), ev.mae(),
                     trainablePercent(), compressionPercent(), method.trainableParameters(), trainNanos / 1e9, method.ranks());
             history.add(m);
-            if (csv != null) csv.append(csvRow(m, classification));
+            if (csv != null) {
+                CsvLog log = csv;
+                writing(log.file(), () -> {
+                    log.append(csvRow(m, classification));
+                    return null;
+                });
+            }
             if (outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
-                lastCheckpoint = outDir.resolve(CHECKPOINT);
-                Checkpoint.save(lastCheckpoint, this, epoch + 1);
+                Path file = outDir.resolve(CHECKPOINT);
+                int done = epoch + 1;
+                writing(file, () -> {
+                    Checkpoint.save(file, this, done);
+                    return null;
+                });
+                lastCheckpoint = file;
+                lastCheckpointEpoch = done;
             }
             for (TrainListener li : listeners) li.onEpoch(m);
         }
         if (tracker != null && (tracker.steps().isEmpty() || tracker.steps().get(tracker.steps().size() - 1) != step)) tracker.record(step);
         RunResult result = result((System.nanoTime() - wallStart) / 1e9);
         if (outDir != null) writeReports(result);
+        for (TrainListener li : listeners) {
+            if (outDir == null) li.onFinish(result);
+            else writing(outDir, () -> {
+                li.onFinish(result);
+                return null;
+            });
+        }
         return result;
     }
 
@@ -506,12 +674,23 @@ public final class Trainer {
                 path != null ? path : p.name(), step);
     }
 
-    private TrainingDivergedException diverged(int epoch, float loss) {
-        String where = lastCheckpoint != null ? "the last good checkpoint is " + lastCheckpoint + " (resume with --resume)"
-                : "no checkpoint was written yet";
-        return new TrainingDivergedException(String.format(Locale.ROOT,
-                "loss is %s at step %d (epoch %d); %s. Lower the learning rate (--lr) or clip gradients (--clip-norm)",
-                loss, step, epoch + 1, where), step);
+    private TrainingDivergedException diverged(int epoch, String why) {
+        String lower = lowerLr(config.lr());
+        String where = lastCheckpoint != null
+                ? "the last good checkpoint is " + lastCheckpoint + " (after epoch " + lastCheckpointEpoch + "); resume from it with a lower learning rate (--resume "
+                        + lastCheckpoint.toAbsolutePath().getParent() + " --lr " + lower + ")"
+                : "no checkpoint was written yet; start again with a lower learning rate (--lr " + lower + ")";
+        return new TrainingDivergedException(String.format(Locale.ROOT, "the training loss %s at step %d (epoch %d); %s, or clip gradients (--clip-norm)",
+                why, step, epoch + 1, where), step, lastCheckpoint);
+    }
+
+    /** A tenth of {@code lr}, written short ("1e-4"). */
+    static String lowerLr(double lr) {
+        String g = String.format(Locale.ROOT, "%.3g", lr / 10);
+        int e = g.indexOf('e');
+        String mantissa = e < 0 ? g : g.substring(0, e), exponent = e < 0 ? "" : g.substring(e);
+        if (mantissa.contains(".")) mantissa = mantissa.replaceAll("0+$", "").replaceAll("\\.$", "");
+        return mantissa + exponent.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e");
     }
 
     private void fire(long s, String event) {
@@ -562,11 +741,11 @@ public final class Trainer {
                 Var logits = model.forward(Var.constant(batch.x()));
                 Var l = loss.compute(logits, batch);
                 float loss = l.item();
-                if (!Float.isFinite(loss)) throw diverged(epoch, loss);
+                if (!Float.isFinite(loss)) throw diverged(epoch, guard.check(loss));
                 Var extra = method.extraLoss();
                 if (extra != null) {
                     l = F.add(l, extra);
-                    if (!Float.isFinite(l.item())) throw diverged(epoch, l.item());
+                    if (!Float.isFinite(l.item())) throw diverged(epoch, guard.check(l.item()) + " (with " + method.label() + "'s regulariser)");
                 }
                 l.backward();
                 if (!counted && classification) {
@@ -679,6 +858,10 @@ public final class Trainer {
 
     double trainSeconds() {
         return trainNanos / 1e9;
+    }
+
+    DivergenceGuard guard() {
+        return guard;
     }
 
     void restoreProgress(long step, double trainSeconds, List<EpochMetrics> past) {

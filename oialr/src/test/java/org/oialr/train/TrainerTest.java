@@ -176,8 +176,8 @@ class TrainerTest {
         trainer(c, new FullRankMethod(), dir).run();
         Path ck = dir.resolve(Trainer.CHECKPOINT);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> trainer(c.toBuilder().lr(5e-3).build(), new FullRankMethod(), null).resume(ck));
-        assertTrue(e.getMessage().contains("other settings"), e.getMessage());
+                () -> trainer(c.toBuilder().batchSize(50).build(), new FullRankMethod(), null).resume(ck));
+        assertTrue(e.getMessage().contains("other settings (batchSize 100 (this run: 50))") && !e.getMessage().contains("\n"), e.getMessage());
         byte[] bytes = Files.readAllBytes(ck);
         bytes[bytes.length / 2] ^= 0x10;
         Files.write(ck, bytes);

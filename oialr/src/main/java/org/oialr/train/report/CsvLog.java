@@ -39,6 +39,18 @@ public final class CsvLog {
     }
 
     /**
+     * A new table with a header row of {@code columns} and the data rows {@code rows} (values in column order, as for
+     * {@link #append(Object...)}), written at once; replaces {@code file} if it exists. A resumed run writes the epochs
+     * its checkpoint holds this way.
+     */
+    public static CsvLog create(Path file, List<String> columns, List<Object[]> rows) throws IOException {
+        CsvLog log = new CsvLog(file, columns);
+        for (Object[] r : rows) log.rows.add(log.row(r));
+        log.save();
+        return log;
+    }
+
+    /**
      * Continues the table of a resumed run: keeps the first {@code keepRows} data rows of {@code file} (those
      * the checkpoint covers; later rows were written after it and will be produced again) and drops the rest.
      * A missing file starts a new table.
@@ -64,14 +76,18 @@ public final class CsvLog {
 
     /** Appends one row, values in column order ({@code null} for an empty field), and rewrites the file. */
     public void append(Object... values) throws IOException {
+        rows.add(row(values));
+        save();
+    }
+
+    private List<String> row(Object[] values) {
         if (values.length != columns.size()) {
             throw new IllegalArgumentException("CsvLog " + file + ": row has " + values.length + " values for " + columns.size()
                     + " columns " + columns);
         }
         List<String> row = new ArrayList<>(values.length);
         for (Object v : values) row.add(format(v));
-        rows.add(row);
-        save();
+        return row;
     }
 
     /** Appends one row given by column name; the keys must be exactly the columns. */
