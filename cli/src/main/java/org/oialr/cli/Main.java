@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
@@ -222,6 +225,7 @@ public final class Main implements Runnable {
     }
 
     static Path outDir(RunOptions o, String command) {
+        if (o.out() != null && o.out().toString().isBlank()) throw new IllegalArgumentException("--out is empty; give the directory to write the run to");
         if (o.out() != null) return o.out();
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         return Path.of("runs", stamp + "-" + o.model() + "-" + command);
@@ -247,6 +251,12 @@ public final class Main implements Runnable {
      */
     static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume,
                            Map<String, Object> settings) throws IOException {
+        return train(o, c, method, data, out, resume, settings, null);
+    }
+
+    /** As above; {@code resuming}, when not null, is printed once the checkpoint has loaded (so an error stays one line). */
+    static RunResult train(RunOptions o, TrainConfig c, TrainingMethod method, LoadedData data, Path out, Path resume,
+                           Map<String, Object> settings, String resuming) throws IOException {
         Trainer t = Trainer.builder().config(c).model(() -> ModelZoo.build(c.model(), data.sampleShape(), data.numClasses(), c.seed()))
                 .modelName(c.model()).method(method).train(data.train()).test(data.test()).outDir(out)
                 .outDirPolicy(o.force() ? OutDirPolicy.MOVE_ASIDE : OutDirPolicy.REFUSE).settings(settings).build();
@@ -255,6 +265,14 @@ public final class Main implements Runnable {
             warn("--delay " + om.config().delay() + " is not before the end of the run (" + steps + " steps: " + c.epochs() + " epoch"
                     + (c.epochs() == 1 ? "" : "s") + " of " + t.stepsPerEpoch() + "), so this OIALR run stays full-rank; give --delay below "
                     + steps + ", or -1 for a third of the run");
+        }
+        if (resuming != null) {
+            t.listen(new TrainListener() {
+                @Override
+                public void onResume(int epochsDone) {
+                    System.err.println("oialr: " + resuming);
+                }
+            });
         }
         if (!o.quiet()) t.listen(new ProgressBar(System.err, method.label(), c.epochs(), t.stepsPerEpoch(), c.batchSize()));
         t.listen(new TrainListener() {
@@ -267,6 +285,51 @@ public final class Main implements Runnable {
             }
         });
         return resume != null ? t.resume(resume) : t.run();
+    }
+
+    /**
+     * Refuses an option given twice. Options in the sections of --help are picocli argument groups, where a repeated
+     * option would silently start a new group and reset the section's other options to their defaults.
+     */
+    static void noRepeatedOptions(CommandSpec spec) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        if (parsed == null) return;
+        Map<String, Integer> seen = new HashMap<>();
+        for (String arg : parsed.originalArgs()) {
+            if (!arg.startsWith("-")) continue;
+            int eq = arg.indexOf('=');
+            OptionSpec opt = spec.findOption(eq > 0 ? arg.substring(0, eq) : arg);
+            if (opt == null || opt.isMultiValue()) continue;
+            if (seen.merge(opt.longestName(), 1, Integer::sum) == 2) {
+                throw new IllegalArgumentException(opt.longestName() + " is given more than once; give it once");
+            }
+        }
+    }
+
+    /**
+     * Refuses a training method's option given for a run whose methods do not have it ({@code --sigma-cutoff} with
+     * {@code --method full}), which would otherwise be ignored without a word.
+     */
+    static void onlyOptionsOf(CommandSpec spec, List<String> methods) {
+        Map<String, MethodOptionsProvider> providers = MethodOptions.providers();
+        Set<Class<?>> allowed = new HashSet<>();
+        Map<Class<?>, List<String>> owners = new LinkedHashMap<>();
+        providers.forEach((name, p) -> {
+            for (Class<?> k : p.optionClasses()) {
+                owners.computeIfAbsent(k, x -> new ArrayList<>()).add(name);
+                if (methods.contains(name)) allowed.add(k);
+            }
+        });
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        if (parsed == null) return;
+        for (OptionSpec opt : parsed.matchedOptions()) {
+            if (!(opt.userObject() instanceof java.lang.reflect.Field f)) continue;
+            Class<?> k = f.getDeclaringClass();
+            if (owners.containsKey(k) && !allowed.contains(k)) {
+                throw new IllegalArgumentException(opt.longestName() + " is an option of " + String.join(", ", owners.get(k)) + ", which this run does not"
+                        + " train (" + String.join(", ", methods) + "); drop it, or choose --method " + owners.get(k).get(0));
+            }
+        }
     }
 
     /** True when {@code a} and {@code b} name the same directory. */
@@ -312,7 +375,9 @@ public final class Main implements Runnable {
                 if (info != null) resuming = RunSettings.restore(spec, info, runDir, methodOptions);
                 if (o.out() == null) o.out(runDir);
             }
+            noRepeatedOptions(spec);
             TrainingMethod m = method(method, methodOptions);
+            onlyOptionsOf(spec, List.of(m.name()));
             ModelZoo.check(o.model());
             setUp(o);
             Path out = outDir(o, "train");
@@ -320,11 +385,10 @@ public final class Main implements Runnable {
             // fail before loading data: a file, a read-only place, another run's results or a run in progress
             RunDirectory.check(out, ckpt != null && sameDirectory(out, ckpt.toAbsolutePath().normalize().getParent()),
                     o.force() ? OutDirPolicy.MOVE_ASIDE : OutDirPolicy.REFUSE);
-            if (resuming != null) System.err.println("oialr: " + resuming);
             LoadedData data = loadData(o);
             RunResult r;
             try {
-                r = train(o, fitToData(c, data), m, data, out, ckpt, RunSettings.save(spec, "train", m.name(), methodOptions));
+                r = train(o, fitToData(c, data), m, data, out, ckpt, RunSettings.save(spec, "train", m.name(), methodOptions), resuming);
             } catch (CorruptFileException e) {
                 if (ckpt == null || !ckpt.equals(e.file())) throw e;
                 throw new IllegalArgumentException("--resume: " + e.getMessage() + "; give a " + Trainer.CHECKPOINT + " written by 'oialr train'"
@@ -367,6 +431,14 @@ public final class Main implements Runnable {
                 RunDirectory.check(out, false, OutDirPolicy.MOVE_ASIDE); // a file, a read-only place
                 return;
             }
+            if (RunDirectory.holdsRun(out)) {   // a train run's directory, not a compare's
+                if (!o.force()) {
+                    throw new RunDirectoryException(RunDirectoryException.Kind.EARLIER_RUN, out, out + " holds the results of an earlier 'train' run;"
+                            + " use another --out, or pass --force to move it aside to " + out.resolveSibling(out.getFileName() + ".old-<time>"));
+                }
+                System.err.println("oialr: moved the earlier run in " + out + " aside to " + RunDirectory.moveAside(out));
+                return;
+            }
             List<String> runs = new ArrayList<>();
             try (java.util.stream.Stream<Path> children = Files.list(out)) {
                 for (Path child : (Iterable<Path>) children::iterator) {
@@ -390,6 +462,7 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            noRepeatedOptions(spec);
             List<String> chosen = new ArrayList<>();
             for (String name : methods) {
                 String n = MethodRegistry.get(name).name();
@@ -400,6 +473,7 @@ public final class Main implements Runnable {
             TrainConfig c = o.config();
             setUp(o);
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
+            onlyOptionsOf(spec, chosen);
             Path out = outDir(o, "compare");
             prepare(out, chosen);
             LoadedData data = loadData(o);

@@ -226,16 +226,18 @@ final class ModelCommands {
             Npy.Floats a = Npy.readFloats(input);
             float[] v = a.values();
             if (a.dtype() == Npy.Dtype.UINT8) for (int i = 0; i < v.length; i++) v[i] /= 255f;
-            int per = 1;
-            for (int d : shape) per *= d;
-            int n = a.shape().length == 0 ? 0 : a.shape()[0];
-            if (n == 0 || (long) n * per != v.length) {
-                throw new IllegalArgumentException("--input: " + input + " holds an array of shape " + Arrays.toString(a.shape()) + "; the model takes samples of shape "
-                        + Arrays.toString(shape) + " (N x " + per + " values)");
+            int[] a0 = a.shape();
+            int n = a0.length == 0 ? 0 : a0[0];
+            int[] sample = Arrays.copyOfRange(a0, Math.min(1, a0.length), a0.length);
+            boolean same = Arrays.equals(sample, shape);
+            boolean grey = shape.length == 3 && shape[0] == 1 && Arrays.equals(sample, new int[] {shape[1], shape[2]});
+            boolean channelsLast = shape.length == 3 && shape[0] > 1 && Arrays.equals(sample, new int[] {shape[1], shape[2], shape[0]});
+            if (n == 0 || !(same || grey || channelsLast)) {
+                throw new IllegalArgumentException("--input " + input + ": an array of shape " + Arrays.toString(a0) + ", but the model takes samples of shape "
+                        + Arrays.toString(shape) + "; give [N, " + Arrays.toString(shape).replaceAll("[\\[\\]]", "") + "]"
+                        + (shape.length == 3 ? " (or [N, H, W] for grey, [N, H, W, C] channels-last)" : ""));
             }
-            if (a.shape().length == 4 && shape.length == 3 && a.shape()[3] == shape[0] && a.shape()[1] == shape[1] && a.shape()[2] == shape[2] && shape[0] > 1) {
-                v = channelsFirst(v, n, shape);  // [N, H, W, C] as numpy images usually are
-            }
+            if (channelsLast) v = channelsFirst(v, n, shape);  // [N, H, W, C] as numpy images usually are
             int[] full = new int[shape.length + 1];
             full[0] = n;
             System.arraycopy(shape, 0, full, 1, shape.length);

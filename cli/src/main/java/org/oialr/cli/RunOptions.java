@@ -49,7 +49,7 @@ final class RunOptions {
     }
 
     static final class TrainingOptions {
-        @Option(names = "--epochs", paramLabel = "N", defaultValue = "15", converter = Values.AtLeastOne.class, description = "Default: ${DEFAULT-VALUE}")
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "15", converter = Values.Epochs.class, description = "Default: ${DEFAULT-VALUE}")
         int epochs;
 
         @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128", converter = Values.AtLeastOne.class, description = "Default: ${DEFAULT-VALUE}")

@@ -138,7 +138,7 @@ final class RunSettings {
         Object now = opt.getValue();
         if (same(name, now, savedValue)) return;
         if (SAFE.contains(name)) {
-            if (!NOT_RESTORED.contains(name)) changes.add(name.substring(2) + " " + shown(given, name) + " (was " + format(savedValue) + ")");
+            if (!NOT_RESTORED.contains(name)) changes.add(name + " " + shown(given, name) + " (was " + format(savedValue) + ")");
             return;
         }
         throw refused(runDir, name + " " + shown(given, name), name + " " + format(savedValue));

@@ -107,6 +107,21 @@ public final class Values {
         }
     }
 
+    /** A number of epochs: a whole number in [1, {@value #MAX_EPOCHS}]. */
+    public static final class Epochs implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String s) {
+            int n = whole(s, 1);
+            if (n > MAX_EPOCHS) {
+                throw new picocli.CommandLine.TypeConversionException("must be at most " + MAX_EPOCHS + " (a run that long would not end), got " + s);
+            }
+            return n;
+        }
+    }
+
+    /** The most epochs the command line accepts; the library's {@code TrainConfig} has no such limit. */
+    public static final int MAX_EPOCHS = 100_000;
+
     /** A whole number {@code >= 0}. */
     public static final class NonNegativeInt implements ITypeConverter<Integer> {
         @Override

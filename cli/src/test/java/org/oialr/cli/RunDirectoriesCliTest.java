@@ -96,7 +96,7 @@ class RunDirectoriesCliTest {
         // --resume R alone, extended by an epoch: every other option comes from run.json
         CliRun extended = train("--resume", r, "--epochs", "2");
         assertEquals(0, extended.code(), extended.err());
-        assertTrue(extended.err().contains("oialr: resuming " + r.toAbsolutePath() + " with epochs 2 (was 1)"), extended.err());
+        assertTrue(extended.err().contains("oialr: resuming " + r.toAbsolutePath() + " with --epochs 2 (was 1)"), extended.err());
         assertFalse(extended.err().contains("samples/s"), "--quiet came from run.json: no progress bar\n" + extended.err());
         assertEquals(3, CsvLog.read(r.resolve("metrics.csv")).size());
         RunInfo now = RunInfo.read(r);
@@ -123,7 +123,7 @@ class RunDirectoriesCliTest {
         byte[] table = Files.readAllBytes(r.resolve("metrics.csv"));
         CliRun res = train("--resume", r, "--epochs", "3", "--lr", "5e-4", "--out", r2);
         assertEquals(0, res.code(), res.err());
-        assertTrue(res.err().contains("oialr: resuming " + r.toAbsolutePath() + " into " + r2 + " with epochs 3 (was 2), lr 5e-4 (was 0.001)"), res.err());
+        assertTrue(res.err().contains("oialr: resuming " + r.toAbsolutePath() + " into " + r2 + " with --epochs 3 (was 2), --lr 5e-4 (was 0.001)"), res.err());
         List<List<String>> rows = CsvLog.read(r2.resolve("metrics.csv")), before = CsvLog.read(r.resolve("metrics.csv"));
         assertEquals(4, rows.size(), "every epoch, the two of R's checkpoint included");
         assertEquals(before.subList(0, 3), rows.subList(0, 3));
@@ -140,7 +140,7 @@ class RunDirectoriesCliTest {
         // and R2 resumes with its own settings (lr 5e-4 now)
         CliRun more = train("--resume", r2, "--epochs", "4");
         assertEquals(0, more.code(), more.err());
-        assertTrue(more.err().lines().anyMatch(l -> l.equals("oialr: resuming " + r2.toAbsolutePath() + " with epochs 4 (was 3)")), more.err());
+        assertTrue(more.err().lines().anyMatch(l -> l.equals("oialr: resuming " + r2.toAbsolutePath() + " with --epochs 4 (was 3)")), more.err());
     }
 
     @Test

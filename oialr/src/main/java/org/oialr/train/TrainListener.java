@@ -2,6 +2,10 @@ package org.oialr.train;
 
 /** Callbacks from a {@link Trainer}; every method has an empty default. */
 public interface TrainListener {
+    /** When {@link Trainer#resume} has loaded its checkpoint (the run then goes on after {@code epochsDone} epochs). */
+    default void onResume(int epochsDone) {
+    }
+
     /** After each optimizer step, with the batch's loss. */
     default void onStep(long step, int epoch, double loss) {
     }

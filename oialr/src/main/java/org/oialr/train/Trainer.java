@@ -399,6 +399,7 @@ public final class Trainer {
             }
             lastCheckpoint = checkpoint;
             lastCheckpointEpoch = meta.epochsDone();
+            for (TrainListener l : listeners) l.onResume(meta.epochsDone());
             if (outDir != null) {
                 checkSpace();
                 if (!inPlace) {
@@ -409,11 +410,12 @@ public final class Trainer {
                     });
                     lastCheckpoint = copy;
                 }
-                writeRunInfo(source, settings != null ? settings : earlierSettings(source.getParent()));
                 Path file = outDir.resolve("metrics.csv");
                 List<Object[]> rows = new ArrayList<>();
                 for (EpochMetrics m : history) rows.add(csvRow(m, classification));
                 csv = writing(file, () -> CsvLog.create(file, csvColumns(), rows));
+                // after the metrics: a resume that cannot write them leaves the run's settings as they were
+                writeRunInfo(source, settings != null ? settings : earlierSettings(source.getParent()));
             }
             firstEpoch = meta.epochsDone();
             return loop();
