@@ -15,7 +15,7 @@ import org.oialr.data.DataSources;
 import org.oialr.data.Dataset;
 import org.oialr.data.ImageFolderFormat;
 import org.oialr.data.LoadedData;
-import org.oialr.data.Npy;
+import org.oialr.data.NumpyFormat;
 import org.oialr.engine.Tensor;
 import org.oialr.io.AtomicFiles;
 import org.oialr.io.CorruptFileException;
@@ -223,21 +223,14 @@ final class ModelCommands {
         int[] shape = info.sampleShape();
         if (!Files.exists(input)) throw new IllegalArgumentException("--input: " + input + " not found");
         if (Files.isRegularFile(input) && input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
-            Npy.Floats a = Npy.readFloats(input);
-            float[] v = a.values();
-            if (a.dtype() == Npy.Dtype.UINT8) for (int i = 0; i < v.length; i++) v[i] /= 255f;
-            int[] a0 = a.shape();
-            int n = a0.length == 0 ? 0 : a0[0];
-            int[] sample = Arrays.copyOfRange(a0, Math.min(1, a0.length), a0.length);
-            boolean same = Arrays.equals(sample, shape);
-            boolean grey = shape.length == 3 && shape[0] == 1 && Arrays.equals(sample, new int[] {shape[1], shape[2]});
-            boolean channelsLast = shape.length == 3 && shape[0] > 1 && Arrays.equals(sample, new int[] {shape[1], shape[2], shape[0]});
-            if (n == 0 || !(same || grey || channelsLast)) {
-                throw new IllegalArgumentException("--input " + input + ": an array of shape " + Arrays.toString(a0) + ", but the model takes samples of shape "
-                        + Arrays.toString(shape) + "; give [N, " + Arrays.toString(shape).replaceAll("[\\[\\]]", "") + "]"
+            NumpyFormat.Examples a = NumpyFormat.readExamples(input);   // the rules of an .npz's x_test: uint8 scaled, HWC to CHW
+            int n = a.count();
+            if (!Arrays.equals(a.sampleShape(), shape)) {
+                throw new IllegalArgumentException("--input " + input + ": examples of shape " + Arrays.toString(a.sampleShape()) + ", but the model takes "
+                        + Arrays.toString(shape) + "; give an array [N, " + Arrays.toString(shape).replaceAll("[\\[\\]]", "") + "]"
                         + (shape.length == 3 ? " (or [N, H, W] for grey, [N, H, W, C] channels-last)" : ""));
             }
-            if (channelsLast) v = channelsFirst(v, n, shape);  // [N, H, W, C] as numpy images usually are
+            float[] v = a.values();
             int[] full = new int[shape.length + 1];
             full[0] = n;
             System.arraycopy(shape, 0, full, 1, shape.length);
@@ -276,20 +269,6 @@ final class ModelCommands {
         try (var s = Files.list(dir)) {
             return s.anyMatch(f -> Files.isRegularFile(f) && ImageFolderFormat.isImageFile(f));
         }
-    }
-
-    private static float[] channelsFirst(float[] v, int n, int[] chw) {
-        int c = chw[0], h = chw[1], w = chw[2];
-        float[] out = new float[v.length];
-        for (int i = 0; i < n; i++) {
-            int base = i * c * h * w;
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    for (int k = 0; k < c; k++) out[base + (k * h + y) * w + x] = v[base + (y * w + x) * c + k];
-                }
-            }
-        }
-        return out;
     }
 
     private static String csvCell(String s) {

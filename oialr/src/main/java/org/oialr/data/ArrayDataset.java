@@ -294,14 +294,7 @@ public final class ArrayDataset implements Dataset {
         if (n.channels() != channels()) {
             throw new IllegalArgumentException("Dataset '" + name + "' has " + channels() + " channels, the normalisation has " + n.channels());
         }
-        int plane = sampleSize / channels();
-        float[] mean = n.mean(), std = n.std();
-        for (int i = 0; i < size(); i++) {
-            for (int c = 0; c < mean.length; c++) {
-                float m = mean[c], inv = 1f / std[c];
-                for (int p = i * sampleSize + c * plane, end = p + plane; p < end; p++) features[p] = (features[p] - m) * inv;
-            }
-        }
+        for (int i = 0; i < size(); i++) n.standardize(features, i * sampleSize, sampleSize);
         normalization = n;
         return this;
     }

@@ -65,7 +65,7 @@ public final class ImageFolderFormat {
         if (Files.isDirectory(trainDir) && Files.isDirectory(testDir)) {
             classes = names(classDirs(trainDir));
             for (int c = 0; c < classes.size(); c++) {
-                for (Path f : images(trainDir.resolve(classes.get(c)))) {
+                for (Path f : imageFiles(trainDir.resolve(classes.get(c)))) {
                     trainFiles.add(f);
                     trainLabels.add(c);
                 }
@@ -76,7 +76,7 @@ public final class ImageFolderFormat {
                     throw new DataFileException(d, "is a test class with no training folder (training classes: " + String.join(", ", classes) + ")",
                             "add " + trainDir.resolve(d.getFileName().toString()) + " or remove this folder");
                 }
-                for (Path f : images(d)) {
+                for (Path f : imageFiles(d)) {
                     testFiles.add(f);
                     testLabels.add(c);
                 }
@@ -91,7 +91,7 @@ public final class ImageFolderFormat {
             List<Path> all = new ArrayList<>();
             List<Integer> labels = new ArrayList<>();
             for (int c = 0; c < classes.size(); c++) {
-                for (Path f : images(root.resolve(classes.get(c)))) {
+                for (Path f : imageFiles(root.resolve(classes.get(c)))) {
                     all.add(f);
                     labels.add(c);
                 }
@@ -137,16 +137,6 @@ public final class ImageFolderFormat {
         return decodeAll(files, null, shape);
     }
 
-    /** The PNG and JPEG files directly in {@code dir}, sorted by name. */
-    public static List<Path> imageFiles(Path dir) throws DataFileException {
-        return images(dir);
-    }
-
-    /** True for a file name ending in one of {@link #EXTENSIONS} (any case). */
-    public static boolean isImageFile(Path f) {
-        return isImage(f);
-    }
-
     /** True when {@code dir} holds {@code train/} and {@code test/} folders, or a class folder with a PNG or JPEG file. */
     public static boolean looksLike(Path dir) {
         if (!Files.isDirectory(dir)) return false;
@@ -156,7 +146,7 @@ public final class ImageFolderFormat {
                 if (!Files.isDirectory(d) || hidden(d)) continue;
                 try (DirectoryStream<Path> files = Files.newDirectoryStream(d)) {
                     for (Path f : files) {
-                        if (isImage(f)) return true;
+                        if (isImageFile(f)) return true;
                     }
                 }
             }
@@ -309,11 +299,12 @@ public final class ImageFolderFormat {
         return out;
     }
 
-    private static List<Path> images(Path classDir) throws DataFileException {
+    /** The PNG and JPEG files directly in {@code classDir}, sorted by name. */
+    public static List<Path> imageFiles(Path classDir) throws DataFileException {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(classDir)) {
             for (Path f : ds) {
-                if (isImage(f)) out.add(f);
+                if (isImageFile(f)) out.add(f);
             }
         } catch (IOException e) {
             throw new DataFileException(classDir, "cannot be listed (" + e + ")", LAYOUT_FIX, e);
@@ -325,7 +316,8 @@ public final class ImageFolderFormat {
         return out;
     }
 
-    private static boolean isImage(Path f) {
+    /** True for a file name ending in one of {@link #EXTENSIONS} (any case). */
+    public static boolean isImageFile(Path f) {
         String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = n.lastIndexOf('.');
         return !hidden(f) && dot > 0 && EXTENSIONS.contains(n.substring(dot + 1)) && Files.isRegularFile(f);

@@ -65,6 +65,19 @@ public record Normalization(float[] mean, float[] std) {
         return mean.length;
     }
 
+    /**
+     * Standardises one example in place, {@code x[offset .. offset + size)} laid out channel by channel, as
+     * {@code (x - mean[c]) * (1 / std[c])}: the arithmetic of {@link ArrayDataset#normalize}, so that a trained model
+     * gets bit for bit the inputs it was trained on wherever its raw inputs are standardised.
+     */
+    public void standardize(float[] x, int offset, int size) {
+        int plane = size / mean.length;
+        for (int c = 0; c < mean.length; c++) {
+            float m = mean[c], inv = 1f / std[c];
+            for (int p = offset + c * plane, end = p + plane; p < end; p++) x[p] = (x[p] - m) * inv;
+        }
+    }
+
     /** The normalised value of raw value {@code v} in channel {@code c}. */
     public float apply(int c, float v) {
         return (v - mean[c]) / std[c];

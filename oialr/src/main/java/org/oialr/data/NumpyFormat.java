@@ -145,14 +145,7 @@ public final class NumpyFormat {
             String xn = npz ? "entry " + entries[2 * split] + ": " : "", yn = npz ? "entry " + entries[2 * split + 1] + ": " : "";
             String xName = ARRAY_NAMES.get(2 * split), yName = ARRAY_NAMES.get(2 * split + 1);
             int[] xs = x[split].shape(), ys = y[split].shape();
-            if (xs.length < 2 || xs.length > 4) {
-                throw new DataFileException(xf, xn + xName + " has shape " + Arrays.toString(xs) + "; expected [N, F] features, [N, H, W] grey images"
-                        + " or [N, H, W, C] / [N, C, H, W] images", NAMES_FIX);
-            }
-            if (xs[0] == 0) throw new DataFileException(xf, xn + xName + " has no examples (shape " + Arrays.toString(xs) + ")", "save at least one example");
-            for (int d = 1; d < xs.length; d++) {
-                if (xs[d] == 0) throw new DataFileException(xf, xn + xName + " has shape " + Arrays.toString(xs) + " with an empty dimension", NAMES_FIX);
-            }
+            checkShape(xf, xn + xName, xs);
             if (!(ys.length == 1 || (ys.length == 2 && ys[1] == 1))) {
                 throw new DataFileException(yf, yn + yName + " has shape " + Arrays.toString(ys) + "; expected [N] or [N, 1] class labels"
                         + " (one-hot labels: save numpy.argmax(y, axis=1))", NAMES_FIX);
@@ -169,18 +162,7 @@ public final class NumpyFormat {
                 }
                 maxLabel = Math.max(maxLabel, labels[i]);
             }
-            float[] v = x[split].values();
-            boolean scale = x[split].dtype() == Npy.Dtype.UINT8;
-            int per = v.length / xs[0];
-            for (int i = 0; i < v.length; i++) {
-                if (scale) {
-                    v[i] /= 255f;
-                } else if (!Float.isFinite(v[i])) {
-                    throw new DataFileException(xf, xn + xName + " holds " + v[i] + " at example " + (i / per) + " (flat index " + i + "); features must be"
-                            + " finite", "replace or drop those examples");
-                }
-            }
-            sampleShapes[split] = layout(xs, v);
+            sampleShapes[split] = features(xf, xn + xName, x[split]);
         }
         if (!Arrays.equals(sampleShapes[0], sampleShapes[1])) {
             Path xf = npz ? src : src.resolve("x_test.npy");
@@ -191,6 +173,58 @@ public final class NumpyFormat {
         ArrayDataset train = new ArrayDataset(stem + "-train", x[0].values(), sampleShapes[0], y[0].values(), k);
         ArrayDataset test = new ArrayDataset(stem + "-test", x[1].values(), sampleShapes[1], y[1].values(), k);
         return new LoadedData(format, src, train, test, LoadedData.numberedClasses(k), null);
+    }
+
+    /**
+     * Raw examples: one array of features read by the rules of {@code x_train} and {@code x_test} (see the class
+     * comment), e.g. the inputs of a trained model.
+     *
+     * @param values      the examples one after another, channels first
+     * @param count       the number of examples
+     * @param sampleShape the shape of one example
+     */
+    public record Examples(float[] values, int count, int[] sampleShape) {
+    }
+
+    /**
+     * Reads one {@code .npy} array of features as {@link Examples}: uint8 scaled to [0, 1], values finite, grey and
+     * channels-last images laid out as {@code [C, H, W]}.
+     *
+     * @throws DataFileException naming the file: not a readable array of features, no examples, a non-finite value
+     */
+    public static Examples readExamples(Path file) throws DataFileException {
+        Npy.Floats x = Npy.readFloats(file);
+        checkShape(file, file.getFileName().toString(), x.shape());
+        int[] sample = features(file, file.getFileName().toString(), x);
+        return new Examples(x.values(), x.shape()[0], sample);
+    }
+
+    /** Checks that {@code xs} is the shape of a features array named {@code what} with at least one example. */
+    private static void checkShape(Path xf, String what, int[] xs) throws DataFileException {
+        if (xs.length < 2 || xs.length > 4) {
+            throw new DataFileException(xf, what + " has shape " + Arrays.toString(xs) + "; expected [N, F] features, [N, H, W] grey images"
+                    + " or [N, H, W, C] / [N, C, H, W] images", NAMES_FIX);
+        }
+        if (xs[0] == 0) throw new DataFileException(xf, what + " has no examples (shape " + Arrays.toString(xs) + ")", "save at least one example");
+        for (int d = 1; d < xs.length; d++) {
+            if (xs[d] == 0) throw new DataFileException(xf, what + " has shape " + Arrays.toString(xs) + " with an empty dimension", NAMES_FIX);
+        }
+    }
+
+    /** Scales uint8 features to [0, 1] (others must be finite) and lays them out channels first, in place; returns the example shape. */
+    private static int[] features(Path xf, String what, Npy.Floats x) throws DataFileException {
+        float[] v = x.values();
+        boolean scale = x.dtype() == Npy.Dtype.UINT8;
+        int per = v.length / x.shape()[0];
+        for (int i = 0; i < v.length; i++) {
+            if (scale) {
+                v[i] /= 255f;
+            } else if (!Float.isFinite(v[i])) {
+                throw new DataFileException(xf, what + " holds " + v[i] + " at example " + (i / per) + " (flat index " + i + "); features must be"
+                        + " finite", "replace or drop those examples");
+            }
+        }
+        return layout(x.shape(), v);
     }
 
     /**

@@ -1,12 +1,9 @@
 package org.oialr.model;
 
 import java.io.IOException;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.oialr.engine.Tensor;
@@ -165,27 +162,12 @@ public final class ModelFile {
         }
     }
 
-    private static final Type FORMS_TYPE = new ParameterizedType() {
-        @Override
-        public Type[] getActualTypeArguments() {
-            return new Type[] {String.class, FormSpec.class};
-        }
-
-        @Override
-        public Type getRawType() {
-            return Map.class;
-        }
-
-        @Override
-        public Type getOwnerType() {
-            return null;
-        }
-    };
-
-    @SuppressWarnings("unchecked")
     private static Map<String, FormSpec> forms(Path file, String json) throws CorruptFileException {
         try {
-            return (Map<String, FormSpec>) Json.bind(Json.parse(json), FORMS_TYPE);
+            if (!(Json.parse(json) instanceof Map<?, ?> tree)) throw new IllegalArgumentException("not a JSON object");
+            Map<String, FormSpec> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : tree.entrySet()) out.put((String) e.getKey(), (FormSpec) Json.bind(e.getValue(), FormSpec.class));
+            return out;
         } catch (IllegalArgumentException e) {
             throw new CorruptFileException(file, "the layer forms in its metadata are not valid (" + e.getMessage() + ")");
         }
@@ -203,10 +185,5 @@ public final class ModelFile {
     public static Map<String, FormSpec> forms(Path file) throws IOException {
         Map<String, String> meta = Safetensors.metadata(file);
         return meta.containsKey(KEY_FORMS) ? forms(file, meta.get(KEY_FORMS)) : Map.of();
-    }
-
-    /** Names of the zoo networks a file can rebuild without the caller's help. */
-    public static List<String> zooNames() {
-        return ModelZoo.NAMES;
     }
 }

@@ -124,8 +124,7 @@ public final class Predictor {
     private void normalize(float[] x, int size) {
         Normalization norm = info.normalization();
         if (norm == null) return;
-        int channels = norm.channels(), plane = size / channels;
-        for (int i = 0; i < x.length; i++) x[i] = norm.apply((i % size) / plane, x[i]);
+        for (int at = 0; at < x.length; at += size) norm.standardize(x, at, size);
     }
 
     private float[][] forward(Tensor x) {
@@ -199,8 +198,7 @@ public final class Predictor {
         @Override
         public void copyExample(int i, float[] dst, int offset) {
             raw.copyExample(i, dst, offset);
-            int size = raw.sampleSize(), plane = size / norm.channels();
-            for (int j = 0; j < size; j++) dst[offset + j] = norm.apply(j / plane, dst[offset + j]);
+            norm.standardize(dst, offset, raw.sampleSize());
         }
 
         @Override

@@ -68,10 +68,12 @@ class ModelFileTest {
         }
     }
 
-    /** What the Predictor must compute, by hand: standardise, forward. */
+    /** What the Predictor must compute: the inputs standardised as training standardised them (ArrayDataset.normalize), forward. */
     static float[] expectedLogits(Module m, Tensor raw) {
-        float[] x = raw.contiguous().toArray();
-        for (int i = 0; i < x.length; i++) x[i] = (x[i] - 0.286f) / 0.353f;
+        int n = raw.dim(0);
+        ArrayDataset d = new ArrayDataset("raw", raw.contiguous().toArray(), new int[] {1, 28, 28}, new int[n], 10).normalize(INFO.normalization());
+        float[] x = new float[n * 784];
+        for (int i = 0; i < n; i++) d.copyExample(i, x, i * 784);
         return logits(m, Tensor.of(x, raw.shape()));
     }
 
