@@ -87,6 +87,8 @@ public final class Trainer {
     private final boolean classification;
     private final OutDirPolicy outDirPolicy;
     private final Map<String, Object> settings;
+    private final org.oialr.parallel.Collective collective;
+    private final int pauseAfter;
 
     // run state
     private Module model;
@@ -113,6 +115,8 @@ public final class Trainer {
     private final java.util.IdentityHashMap<Parameter, Integer> missedSteps = new java.util.IdentityHashMap<>();
     private List<WeightSlot> slots = List.of();
     private WeightForm[] formsSeen = new WeightForm[0];
+    private Replicas replicas;
+    private long firstStep;
 
     private Trainer(Builder b) {
         if (b.model == null) throw new IllegalArgumentException("Trainer: set the model (builder().model(...))");
@@ -143,6 +147,12 @@ public final class Trainer {
         this.listeners.addAll(b.listeners);
         this.outDirPolicy = b.outDirPolicy;
         this.settings = b.settings;
+        this.collective = b.collective;
+        this.pauseAfter = b.pauseAfter;
+        if (collective != null && config.batchSize() % collective.size() != 0) {
+            throw new IllegalArgumentException("Trainer: the batch size " + config.batchSize() + " is not a multiple of the " + collective.size()
+                    + " replicas (each computes an equal share of every batch); choose a batch size divisible by " + collective.size());
+        }
     }
 
     /** Train and test set must have the same example shape and the same kind of target. */
@@ -201,6 +211,8 @@ public final class Trainer {
         private final List<TrainListener> listeners = new ArrayList<>();
         private OutDirPolicy outDirPolicy = OutDirPolicy.REFUSE;
         private Map<String, Object> settings;
+        private org.oialr.parallel.Collective collective;
+        private int pauseAfter;
 
         private Builder() {
         }
@@ -313,6 +325,37 @@ public final class Trainer {
             return this;
         }
 
+        /**
+         * Makes this trainer one replica of a synchronous data-parallel run: {@code c.size()} trainers (threads, processes
+         * or Spark tasks), each built with the same model seed, settings and method, and each given its own shard of the
+         * training data ({@link #train}: shards of equal size) and of the test data ({@link #test}: any sizes). Every
+         * optimizer step, each replica computes the gradients of {@code batchSize / c.size()} examples of its shard; the
+         * gradients of all parameters that train (after a low-rank transition: S, biases and the layers kept dense, not
+         * the frozen U and V), the loss and the hit count are averaged over the replicas with one
+         * {@link org.oialr.parallel.Collective#allReduceSum}, and every replica applies the same optimizer step, so the
+         * replicas stay bit-identical. The method's own work (transitions, rank updates) runs on every replica from
+         * identical inputs. A CRC32 of the model and optimizer state is compared before the first step, after every
+         * event of the method (transition, rank update) and at every epoch end; a difference stops the run with a
+         * {@link ReplicasDivergedException}. Evaluation combines the replicas' test shards. The batch size must be a
+         * multiple of the replica count. {@link Trainer#replicaReport()} says what was exchanged.
+         */
+        public Builder replicas(org.oialr.parallel.Collective c) {
+            collective = java.util.Objects.requireNonNull(c, "collective");
+            return this;
+        }
+
+        /**
+         * Stops the run once {@code epochs} epochs of it are done (writing the checkpoint then, given an output directory),
+         * instead of at {@link TrainConfig#epochs()}; the schedule and the method still plan for the whole run, so a
+         * {@link Trainer#resume} of that checkpoint continues exactly as if the run had not stopped. 0 (default): run to
+         * the end. A paused run writes no summary and does not call {@link TrainListener#onFinish}.
+         */
+        public Builder pauseAfter(int epochs) {
+            if (epochs < 0) throw new IllegalArgumentException("pauseAfter must be >= 0 (0 = run to the end), got " + epochs);
+            pauseAfter = epochs;
+            return this;
+        }
+
         public Trainer build() {
             return new Trainer(this);
         }
@@ -325,7 +368,22 @@ public final class Trainer {
 
     /** Optimizer steps per epoch for this configuration and data. */
     public int stepsPerEpoch() {
-        return (train.size() + config.batchSize() - 1) / config.batchSize();
+        int batch = localBatch();
+        return (train.size() + batch - 1) / batch;
+    }
+
+    /** The batch this trainer computes per step: the whole batch, or its share of it as a replica (clamped to the data). */
+    private int localBatch() {
+        int b = collective == null ? config.batchSize() : config.batchSize() / collective.size();
+        return Math.min(b, train.size());
+    }
+
+    /**
+     * What this replica exchanged and how it spent its time since the run started or resumed; null unless the trainer is
+     * a replica ({@link Builder#replicas}).
+     */
+    public ReplicaReport replicaReport() {
+        return replicas == null ? null : replicas.report(firstStep);
     }
 
     /** The model being trained (after {@link #run()} or {@link #resume}: the trained model). */
@@ -354,6 +412,7 @@ public final class Trainer {
         wallStart = System.nanoTime();
         try (RunDirectory dir = outDir == null ? null : RunDirectory.open(outDir, false, outDirPolicy)) {
             setUp();
+            checkReplicasAtStart();
             trainNanos += attachNanos; // the method's set-up (e.g. the peers' SVDs of the initial weights) is training time
             if (outDir != null) {
                 checkSpace();
@@ -397,6 +456,8 @@ public final class Trainer {
                 throw new IllegalArgumentException(checkpoint + ": the run has done " + meta.epochsDone() + " epochs, more than the " + config.epochs()
                         + " this resume asks for; give at least " + meta.epochsDone() + " epochs (--epochs) to continue it");
             }
+            firstStep = step;
+            checkReplicasAtStart();
             lastCheckpoint = checkpoint;
             lastCheckpointEpoch = meta.epochsDone();
             for (TrainListener l : listeners) l.onResume(meta.epochsDone());
@@ -491,12 +552,16 @@ public final class Trainer {
         checkModelFitsData();
         optimizer = optimizerFactory.create(model.parameters());
         // a batch larger than the training set would only allocate memory: clamped (the config, and so checkpoints, keep the setting)
-        int batch = Math.min(config.batchSize(), train.size());
-        if (batch < config.batchSize()) {
+        int batch = localBatch();
+        replicas = collective == null ? null : new Replicas(collective);
+        if (replicas != null) {
+            replicas.requireSame("a training shard of", train.size(), "give every replica a shard with the same number of examples");
+        } else if (batch < config.batchSize()) {
             LOG.warn("batch size {} is larger than the training set '{}' ({} examples); using batches of {}", config.batchSize(), train.name(),
                     train.size(), batch);
         }
-        DataLoader.Builder b = DataLoader.builder(train, batch).shuffle(config.seed());
+        // replicas shuffle their shards with seeds of their own (replica 0 as a single run)
+        DataLoader.Builder b = DataLoader.builder(train, batch).shuffle(config.seed() + (replicas == null ? 0 : 1_000_003L * replicas.rank()));
         if (config.augment()) b.augment(new DataLoader.Augmentation(2, true));
         loader = b.build();
         evalLoader = DataLoader.builder(test, Math.min(1000, Math.max(1, test.size()))).build();
@@ -516,6 +581,11 @@ public final class Trainer {
         slots = weightSlots();
         formsSeen = new WeightForm[slots.size()];
         for (int i = 0; i < formsSeen.length; i++) formsSeen[i] = slots.get(i).form();
+    }
+
+    /** Replicas: the state must be identical at the start (same model seed) and after every checkpoint load. */
+    private void checkReplicasAtStart() {
+        if (replicas != null) replicas.checkIdentical(model, optimizer, step, "before the first step");
     }
 
     /**
@@ -561,7 +631,9 @@ public final class Trainer {
 
     private RunResult loop() throws IOException {
         StepContext sc = stepContext;
-        for (int epoch = firstEpoch; epoch < config.epochs(); epoch++) {
+        int end = pauseAfter > 0 ? Math.min(pauseAfter, config.epochs()) : config.epochs();
+        int share = replicas == null ? 1 : replicas.size(); // examples per local example: hits and the loss are global
+        for (int epoch = firstEpoch; epoch < end; epoch++) {
             model.train();
             double lossSum = 0;
             long correct = 0, seen = 0;
@@ -572,8 +644,10 @@ public final class Trainer {
                     tracker.record(step);
                     t0 += System.nanoTime() - p; // Stability records are instrumentation, not training time
                 }
+                if (replicas != null) replicas.stepStarted();
                 String event = method.beforeStep(step);
                 if (event != null) fire(step, event);
+                if (event != null && replicas != null) replicas.checkIdentical(model, optimizer, step, "after " + event);
                 sc.begin(batch, epoch);
                 for (Parameter p : optimizer.parameters()) p.clearGradArrived();
                 float loss = method.trainStep(sc);
@@ -584,8 +658,9 @@ public final class Trainer {
                 correct += sc.correct;
                 schedule.step();
                 step++;
-                lossSum += (double) loss * batch.size();
-                seen += batch.size();
+                if (replicas != null) replicas.stepDone(sc.floatsExchanged);
+                lossSum += (double) loss * batch.size() * share;
+                seen += (long) batch.size() * share;
                 for (TrainListener li : listeners) li.onStep(step, epoch, loss);
             }
             boolean last = epoch == config.epochs() - 1;
@@ -596,6 +671,10 @@ public final class Trainer {
             trainNanos += System.nanoTime() - t0;
             // classification: cross-entropy without smoothing, top-1, top-5; regression: the run's loss, MSE, MAE
             Metrics.Eval ev = classification ? Metrics.evaluate(model, evalLoader) : Metrics.evaluate(model, evalLoader, loss);
+            if (replicas != null) {
+                ev = replicas.combine(ev);
+                replicas.checkIdentical(model, optimizer, step, "at the end of epoch " + (epoch + 1));
+            }
             peakTrainable = Math.max(peakTrainable, method.trainableParameters());
             EpochMetrics m = new EpochMetrics(epoch, step, schedule.lastLr()[0], lossSum / seen,
                     classification ? (double) correct / seen : Double.NaN, ev.loss(), ev.top1(), ev.top5(), ev.mse(), ev.mae(),
@@ -608,7 +687,8 @@ public final class Trainer {
                     return null;
                 });
             }
-            if (outDir != null && config.checkpointEvery() > 0 && ((epoch + 1) % config.checkpointEvery() == 0 || last)) {
+            boolean pausing = epoch + 1 == end && !last;
+            if (outDir != null && (config.checkpointEvery() > 0 || pausing) && (pausing || last || (epoch + 1) % config.checkpointEvery() == 0)) {
                 Path file = outDir.resolve(CHECKPOINT);
                 int done = epoch + 1;
                 writing(file, () -> {
@@ -620,6 +700,7 @@ public final class Trainer {
             }
             for (TrainListener li : listeners) li.onEpoch(m);
         }
+        if (end < config.epochs()) return result((System.nanoTime() - wallStart) / 1e9); // paused: resumed later
         if (tracker != null && (tracker.steps().isEmpty() || tracker.steps().get(tracker.steps().size() - 1) != step)) tracker.record(step);
         RunResult result = result((System.nanoTime() - wallStart) / 1e9);
         if (outDir != null) writeReports(result);
@@ -719,12 +800,14 @@ public final class Trainer {
         private int epoch;
         private long correct;
         private boolean counted;
+        private long floatsExchanged;
 
         void begin(DataLoader.Batch b, int e) {
             batch = b;
             epoch = e;
             correct = 0;
             counted = false;
+            floatsExchanged = 0;
         }
 
         @Override
@@ -743,16 +826,26 @@ public final class Trainer {
                 Var logits = model.forward(Var.constant(batch.x()));
                 Var l = loss.compute(logits, batch);
                 float loss = l.item();
-                if (!Float.isFinite(loss)) throw diverged(epoch, guard.check(loss));
+                // replicas check the loss once it is averaged, all alike (one replica alone must not stop)
+                if (replicas == null && !Float.isFinite(loss)) throw diverged(epoch, guard.check(loss));
                 Var extra = method.extraLoss();
+                float extraValue = 0;
                 if (extra != null) {
                     l = F.add(l, extra);
-                    if (!Float.isFinite(l.item())) throw diverged(epoch, guard.check(l.item()) + " (with " + method.label() + "'s regulariser)");
+                    extraValue = l.item() - loss;
+                    if (replicas == null && !Float.isFinite(l.item())) throw diverged(epoch, guard.check(l.item()) + " (with " + method.label() + "'s regulariser)");
                 }
                 l.backward();
-                if (!counted && classification) {
-                    correct = Metrics.topK(logits.value(), batch.labels(), 1);
-                    counted = true;
+                boolean first = !counted;
+                if (first && classification) correct = Metrics.topK(logits.value(), batch.labels(), 1);
+                counted = true;
+                if (replicas != null) {
+                    double[] global = replicas.averageGradients(model, loss, first ? correct : 0);
+                    floatsExchanged += replicas.lastLength();
+                    loss = (float) global[0];
+                    if (first) correct = (long) global[1];
+                    if (!Float.isFinite(loss)) throw diverged(epoch, guard.check(loss));
+                    if (extra != null && !Float.isFinite(loss + extraValue)) throw diverged(epoch, guard.check(loss + extraValue) + " (with " + method.label() + "'s regulariser)");
                 }
                 return loss;
             }
@@ -787,15 +880,22 @@ public final class Trainer {
                         + method.label() + " that does not validate on accuracy (e.g. LoRITa's local cut), or another method");
             }
             if (valLoader == null) {
-                Dataset v = train.size() > SIZE ? train.subset(SIZE) : train;
+                int size = localSize();
+                Dataset v = train.size() > size ? train.subset(size) : train;
                 valLoader = DataLoader.builder(v, Math.min(1000, v.size())).build();
             }
-            return Metrics.evaluate(model, valLoader).top1();
+            Metrics.Eval e = Metrics.evaluate(model, valLoader);
+            return replicas == null ? e.top1() : replicas.combine(e).top1();
+        }
+
+        /** This trainer's share of the validation examples (replicas: the first examples of every shard). */
+        private int localSize() {
+            return replicas == null ? SIZE : SIZE / replicas.size();
         }
 
         @Override
         public int validationSize() {
-            return Math.min(SIZE, train.size());
+            return Math.min(localSize(), train.size()) * (replicas == null ? 1 : replicas.size());
         }
     }
 

@@ -61,9 +61,28 @@ class ResumeEveryMethodTest {
     }
 
     private static Trainer trainer(Supplier<TrainingMethod> method, Path out) {
+        return builder(method, out).build();
+    }
+
+    static Trainer.Builder builder(Supplier<TrainingMethod> method, Path out) {
         TrainConfig c = TrainConfig.builder().model("mlp").epochs(4).batchSize(100).trainLimit(1000).testLimit(500).lr(2e-3).build();
         return Trainer.builder().config(c).model(() -> ModelZoo.build("mlp", c.seed())).method(method).train(data.train())
-                .test(data.heldOut()).outDir(out).build();
+                .test(data.heldOut()).outDir(out);
+    }
+
+    /** Same epochs, losses, accuracies, trainable parameters and ranks, to the last bit. */
+    static void assertSameRun(RunResult whole, RunResult resumed, String what) {
+        assertEquals(whole.history().size(), resumed.history().size(), what + "epochs");
+        for (int e = 0; e < whole.history().size(); e++) {
+            EpochMetrics a = whole.history().get(e), b = resumed.history().get(e);
+            assertEquals(a.trainLoss(), b.trainLoss(), 0.0, what + "train loss of epoch " + (e + 1));
+            assertEquals(a.testLoss(), b.testLoss(), 0.0, what + "test loss of epoch " + (e + 1));
+            assertEquals(a.testTop1(), b.testTop1(), 0.0, what + "top-1 of epoch " + (e + 1));
+            assertEquals(a.trainableParameters(), b.trainableParameters(), what + "trainable parameters of epoch " + (e + 1));
+            assertEquals(a.ranks(), b.ranks(), what + "ranks of epoch " + (e + 1));
+        }
+        assertEquals(whole.trainableParameters(), resumed.trainableParameters(), what + "final trainable parameters");
+        assertEquals(whole.totalParameters(), resumed.totalParameters(), what + "final stored parameters");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -82,19 +101,13 @@ class ResumeEveryMethodTest {
             });
             assertThrows(IllegalStateException.class, crashing::run);
             RunResult resumed = trainer(method, part).resume(part.resolve(Trainer.CHECKPOINT));
-            String what = name + ", resumed after epoch " + crashAfter + ": ";
-            assertEquals(whole.history().size(), resumed.history().size(), what + "epochs");
-            for (int e = 0; e < whole.history().size(); e++) {
-                EpochMetrics a = whole.history().get(e), b = resumed.history().get(e);
-                assertEquals(a.trainLoss(), b.trainLoss(), 0.0, what + "train loss of epoch " + (e + 1));
-                assertEquals(a.testLoss(), b.testLoss(), 0.0, what + "test loss of epoch " + (e + 1));
-                assertEquals(a.testTop1(), b.testTop1(), 0.0, what + "top-1 of epoch " + (e + 1));
-                assertEquals(a.trainableParameters(), b.trainableParameters(), what + "trainable parameters of epoch " + (e + 1));
-                assertEquals(a.ranks(), b.ranks(), what + "ranks of epoch " + (e + 1));
-            }
-            assertEquals(whole.trainableParameters(), resumed.trainableParameters(), what + "final trainable parameters");
-            assertEquals(whole.totalParameters(), resumed.totalParameters(), what + "final stored parameters");
+            assertSameRun(whole, resumed, name + ", resumed after epoch " + crashAfter + ": ");
         }
+        // a run paused after epoch 2 (pauseAfter: the schedule still plans 4 epochs), then resumed: the same run
+        Path paused = dir.resolve("paused");
+        RunResult half = builder(method, paused).pauseAfter(2).build().run();
+        assertEquals(2, half.history().size(), name + ": a run paused after epoch 2 reports 2 epochs");
+        assertSameRun(whole, trainer(method, paused).resume(paused.resolve(Trainer.CHECKPOINT)), name + ", paused after epoch 2: ");
         assertTrue(whole.last().testTop1() > 0.5, name + " learns: top-1 " + whole.last().testTop1());
     }
 }
