@@ -388,6 +388,9 @@ public final class Main implements Runnable {
             LoadedData data = loadData(o);
             RunResult r;
             try {
+                if (o.distributed()) {
+                    return trainDistributed(o, fitToData(c, data), m, methodOptions, data, out, ckpt, RunSettings.save(spec, "train", m.name(), methodOptions));
+                }
                 r = train(o, fitToData(c, data), m, data, out, ckpt, RunSettings.save(spec, "train", m.name(), methodOptions), resuming);
             } catch (CorruptFileException e) {
                 if (ckpt == null || !ckpt.equals(e.file())) throw e;
@@ -398,6 +401,35 @@ public final class Main implements Runnable {
             System.out.println("\nwritten to " + out);
             return 0;
         }
+    }
+
+    /**
+     * {@code train --spark}/{@code --workers}: the run goes to the {@link DistributedTraining} on the class path (the
+     * Spark module); the results table and the exchange summary are printed as for a local run.
+     */
+    static int trainDistributed(RunOptions o, TrainConfig c, TrainingMethod m, Map<Class<?>, Object> methodOptions, LoadedData data, Path out, Path resume,
+                                Map<String, Object> settings) throws IOException {
+        DistributedTraining dt = java.util.ServiceLoader.load(DistributedTraining.class).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                (o.spark() != null ? "--spark" : "--workers") + " needs the Spark module (org.oialr:oialr-spark) on the class path; run through ./oialr.sh, "
+                        + "which adds it when --spark or --workers is given"));
+        String name = m.name();
+        LinkedHashMap<Class<?>, Object> options = new LinkedHashMap<>(methodOptions);
+        for (Object v : options.values()) {
+            if (!(v instanceof java.io.Serializable)) {
+                throw new IllegalArgumentException("--method " + name + ": its option class " + v.getClass().getName() + " is not java.io.Serializable, so the "
+                        + "method cannot be built on Spark's workers; make the class implement Serializable");
+            }
+        }
+        DistributedTraining.SerializableSupplier<TrainingMethod> method = () -> MethodOptions.create(name, options);
+        DistributedTraining.Outcome r = dt.train(new DistributedTraining.Request(o.spark(), o.workers(), c, method, data,
+                new ModelInfo(c.model(), data.sampleShape(), data.classNames(), data.normalization(), m.label()), out,
+                o.force() ? OutDirPolicy.MOVE_ASIDE : OutDirPolicy.REFUSE, resume, settings, o.quiet()));
+        Charts.writeRunCharts(out, r.result(), null);
+        System.out.print(ResultsTable.markdown(List.of(r.result())));
+        System.out.println();
+        System.out.print(r.summary());
+        System.out.println("\nwritten to " + out);
+        return 0;
     }
 
     @Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false, abbreviateSynopsis = true,

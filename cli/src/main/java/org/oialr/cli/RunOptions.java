@@ -104,6 +104,15 @@ final class RunOptions {
 
         @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto", description = "auto, cuda, cpu (Vector API) or ejml. Default: ${DEFAULT-VALUE}")
         String backend;
+
+        @Option(names = "--spark", paramLabel = "MASTER",
+                description = "Train data-parallel on Spark: local[N] (in this process, N workers), local-cluster[N,1,MB] (N executor JVMs) or "
+                        + "spark://host:port (a cluster); needs the oialr-spark module (./oialr.sh adds it)")
+        String spark;
+
+        @Option(names = "--workers", paramLabel = "N", converter = Values.AtLeastOne.class,
+                description = "Data-parallel replicas (Spark tasks); alone, --workers N trains on Spark in local mode. Default: the N of local[N]")
+        Integer workers;
     }
 
     String model() {
@@ -137,6 +146,21 @@ final class RunOptions {
 
     String backend() {
         return runtime.backend;
+    }
+
+    /** {@code --spark}: the Spark master, or null. */
+    String spark() {
+        return runtime.spark;
+    }
+
+    /** {@code --workers}, or null. */
+    Integer workers() {
+        return runtime.workers;
+    }
+
+    /** True when the run trains data-parallel on Spark ({@code --spark} or {@code --workers}). */
+    boolean distributed() {
+        return runtime.spark != null || runtime.workers != null;
     }
 
     @Spec(Spec.Target.MIXEE)

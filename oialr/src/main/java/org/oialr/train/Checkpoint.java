@@ -115,6 +115,23 @@ final class Checkpoint {
         }
     }
 
+    /** The metadata of checkpoint {@code file} (any format this library reads), without restoring anything. */
+    static Meta meta(Path file) throws IOException {
+        String json;
+        if (isTensorStore(file)) {
+            json = TensorStore.load(file).metadata();
+        } else {
+            Safetensors.Contents c = Safetensors.load(file);
+            json = c.metadata().get(KEY_STATE);
+            if (json == null) throw new CorruptFileException(file, "a safetensors file but not an OIALR checkpoint (no " + KEY_STATE + " metadata)");
+        }
+        try {
+            return Json.parse(json, Meta.class);
+        } catch (RuntimeException e) {
+            throw new CorruptFileException(file, "checkpoint state is not valid (" + e.getMessage() + ")");
+        }
+    }
+
     /** Restores {@code t} (freshly set up with the same settings and method) from {@code file}. */
     static Meta load(Path file, Trainer t) throws IOException {
         Map<String, Tensor> stored;

@@ -59,8 +59,8 @@ public record RunInfo(String format, String written, String resumedFrom, String 
         return info;
     }
 
-    /** Writes {@code info} into {@code dir} atomically. */
-    static void write(Path dir, RunInfo info) throws IOException {
+    /** Writes {@code info} to {@code dir}/{@value #FILE}, atomically. */
+    public static void write(Path dir, RunInfo info) throws IOException {
         Json.write(dir.resolve(FILE), info);
     }
 }

@@ -433,6 +433,15 @@ public final class Trainer {
     }
 
     /**
+     * The number of epochs the run had done when it wrote {@code checkpoint}.
+     *
+     * @throws org.oialr.io.CorruptFileException when the file is not a readable checkpoint
+     */
+    public static int epochsDone(Path checkpoint) throws IOException {
+        return Checkpoint.meta(checkpoint).epochsDone();
+    }
+
+    /**
      * Continues the run saved in {@code checkpoint}, written by a run with the same method and settings, except those a
      * resume may change: the number of epochs (to extend a run), the learning rate and its floor (the new base learning
      * rate applies to every parameter group from the next step; after a divergence, resume with a lower one) and the

@@ -42,7 +42,13 @@ class ResumeEveryMethodTest {
 
     @BeforeAll
     static void load() throws IOException {
-        data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
+        data();
+    }
+
+    /** The Fashion-MNIST split (loaded once, also for other tests of this package). */
+    static synchronized Split<ArrayDataset> data() throws IOException {
+        if (data == null) data = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR);
+        return data;
     }
 
     static Stream<Arguments> methods() {
@@ -60,11 +66,12 @@ class ResumeEveryMethodTest {
         return out.stream();
     }
 
-    private static Trainer trainer(Supplier<TrainingMethod> method, Path out) {
+    private static Trainer trainer(Supplier<TrainingMethod> method, Path out) throws IOException {
         return builder(method, out).build();
     }
 
-    static Trainer.Builder builder(Supplier<TrainingMethod> method, Path out) {
+    static Trainer.Builder builder(Supplier<TrainingMethod> method, Path out) throws IOException {
+        Split<ArrayDataset> data = data();
         TrainConfig c = TrainConfig.builder().model("mlp").epochs(4).batchSize(100).trainLimit(1000).testLimit(500).lr(2e-3).build();
         return Trainer.builder().config(c).model(() -> ModelZoo.build("mlp", c.seed())).method(method).train(data.train())
                 .test(data.heldOut()).outDir(out);

@@ -4,7 +4,9 @@ import org.oialr.method.dlrt.DlrtConfig;
 import picocli.CommandLine.Option;
 
 /** DLRT's command-line options (picocli). */
-public final class DlrtOptions {
+public final class DlrtOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     @Option(names = "--dlrt-rank", defaultValue = "64", description = "DLRT: starting rank per layer (capped at half the short side; -1 = that cap). Default: ${DEFAULT-VALUE}")
     int rank;
 

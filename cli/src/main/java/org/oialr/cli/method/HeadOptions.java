@@ -6,7 +6,9 @@ import picocli.CommandLine.Option;
  * The command-line option the factorizing peer methods share (picocli): whether the classifier head stays dense; and
  * the parsing of fractions such as "1/3".
  */
-public final class HeadOptions {
+public final class HeadOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** The section of {@code --help} that lists this option. */
     public static final String HEADING = "Method: peers (svd-training, lorita, dlrt, two-factor)";
 

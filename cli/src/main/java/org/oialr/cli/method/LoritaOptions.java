@@ -4,7 +4,9 @@ import org.oialr.method.lorita.LoritaConfig;
 import picocli.CommandLine.Option;
 
 /** LoRITa's command-line options (picocli). */
-public final class LoritaOptions {
+public final class LoritaOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     @Option(names = "--lorita-factors", defaultValue = "2", description = "LoRITa: factors N per layer, 2 or 3. Default: ${DEFAULT-VALUE}")
     int factors;
 

@@ -4,7 +4,9 @@ import org.oialr.method.oialr.OialrConfig;
 import picocli.CommandLine.Option;
 
 /** OIALR's command-line options (picocli); {@link #config()} turns them into an {@link OialrConfig}. */
-public final class OialrOptions {
+public final class OialrOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     @Option(names = "--delay", defaultValue = "-1", paramLabel = "STEPS", description = "OIALR: full-rank steps before the transition (-1 = a third of the run, 0 = start low-rank). Default: ${DEFAULT-VALUE}")
     int delay;
 

@@ -4,7 +4,9 @@ import org.oialr.method.svdtraining.SvdTrainingConfig;
 import picocli.CommandLine.Option;
 
 /** SVD training's command-line options (picocli). */
-public final class SvdTrainingOptions {
+public final class SvdTrainingOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     @Option(names = "--svd-sparsity", defaultValue = "hoyer", description = "SVD training: sparsity term on s: none, l1, hoyer, hoyer-square. Default: ${DEFAULT-VALUE}")
     String sparsity;
 

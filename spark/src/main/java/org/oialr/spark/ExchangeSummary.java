@@ -1,0 +1,52 @@
+package org.oialr.spark;
+
+import java.util.Locale;
+
+/**
+ * What the replicas of a data-parallel run exchanged and how replica 0 spent its time, over the stages of this run (a
+ * resumed run: since the resume).
+ *
+ * @param replicas             number of replicas
+ * @param steps                optimizer steps taken
+ * @param denseBytesPerStep    gradient bytes one replica contributed per step while every layer was dense (the first
+ *                             step's; 0 when none ran)
+ * @param lowRankSteps         steps that exchanged less than the first step (after a low-rank transition)
+ * @param lowRankBytesPerStep  mean gradient bytes per step over those steps (0 when none)
+ * @param lastBytesPerStep     gradient bytes of the last step
+ * @param wireBytesSentPerStep bytes replica 0 put on the wire per step, all operations (ring all-reduce, metrics,
+ *                             checksums), as counted by the collective
+ * @param computeSeconds       forward, backward, optimizer and method work
+ * @param exchangeSeconds      inside collective operations
+ * @param waitSeconds          of the exchange time: waiting for a peer's first data (mostly a slower replica)
+ * @param trainSeconds         replica 0's training time (the trainer's own clock, evaluation excluded)
+ * @param smallBytes           all-reduces below this many bytes went through Spark's allGather, larger ones over the ring
+ */
+public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, long lowRankSteps, double lowRankBytesPerStep,
+                              long lastBytesPerStep, double wireBytesSentPerStep, double computeSeconds, double exchangeSeconds,
+                              double waitSeconds, double trainSeconds, int smallBytes) {
+
+    /** Low-rank against dense gradient bytes per step (NaN when either phase is missing). */
+    public double lowRankRatio() {
+        return lowRankSteps == 0 || denseBytesPerStep == 0 ? Double.NaN : lowRankBytesPerStep / denseBytesPerStep;
+    }
+
+    /** A few lines for the end of a run. */
+    public String describe() {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "data-parallel: %d replicas, %,d steps, %.1f steps/s; all-reduce over a TCP ring "
+                + "(messages under %,d bytes through Spark's allGather)%n", replicas, steps, trainSeconds > 0 ? steps / trainSeconds : 0.0, smallBytes));
+        s.append(String.format(Locale.ROOT, "gradient bytes per step and replica: dense %s", mb(denseBytesPerStep)));
+        if (lowRankSteps > 0) {
+            s.append(String.format(Locale.ROOT, ", low-rank %s on average over %,d steps (%.1f%% of dense), last %s", mb(lowRankBytesPerStep),
+                    lowRankSteps, 100 * lowRankRatio(), mb(lastBytesPerStep)));
+        }
+        s.append(String.format(Locale.ROOT, "%non the wire: %s sent per step by replica 0%n", mb(wireBytesSentPerStep)));
+        s.append(String.format(Locale.ROOT, "time of replica 0: compute %.1f s, exchange %.1f s (of which waiting for peers %.1f s)%n",
+                computeSeconds, exchangeSeconds, waitSeconds));
+        return s.toString();
+    }
+
+    private static String mb(double bytes) {
+        return bytes >= 1e6 ? String.format(Locale.ROOT, "%.2f MB", bytes / 1e6) : String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
+    }
+}
