@@ -73,12 +73,23 @@ final class Replicas {
         return values;
     }
 
+    /** A ring of {@code n} replicas over 127.0.0.1, the addresses exchanged through an in-test rendezvous. */
+    static List<RingCollective> ring(int n, RingCollective.Options options) {
+        return ring(n, r -> options);
+    }
+
+    /** A ring of {@code n} replicas over 127.0.0.1, rank {@code r} with {@code options.apply(r)}. */
+    static List<RingCollective> ring(int n, IntFunction<RingCollective.Options> options) {
+        Rendezvous addresses = new Rendezvous(n);
+        return all(n, r -> RingCollective.connect(r, n, "127.0.0.1", addresses.strings(r), options.apply(r)));
+    }
+
     /** Closes every replica. */
     static void closeAll(List<? extends Collective> group) {
         group.forEach(Collective::close);
     }
 
-    /** A reusable all-gather among threads. */
+    /** A reusable all-gather among threads, standing in for Spark's BarrierTaskContext.allGather. */
     static final class Rendezvous {
         private final Object[] slots;
         private final CyclicBarrier barrier;
