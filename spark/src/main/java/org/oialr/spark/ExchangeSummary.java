@@ -20,10 +20,11 @@ import java.util.Locale;
  * @param waitSeconds          of the exchange time: waiting for a peer's first data (mostly a slower replica)
  * @param trainSeconds         replica 0's training time (the trainer's own clock, evaluation excluded)
  * @param smallBytes           all-reduces below this many bytes went through Spark's allGather, larger ones over the ring
+ * @param examplesPerStep      the global batch
  */
 public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, long lowRankSteps, double lowRankBytesPerStep,
                               long lastBytesPerStep, double wireBytesSentPerStep, double computeSeconds, double exchangeSeconds,
-                              double waitSeconds, double trainSeconds, int smallBytes) {
+                              double waitSeconds, double trainSeconds, int smallBytes, int examplesPerStep) {
 
     /** Low-rank against dense gradient bytes per step (NaN when either phase is missing). */
     public double lowRankRatio() {

@@ -154,7 +154,9 @@ public final class SparkTrainer {
                 if (checkpoint == null && done < c.epochs()) throw new IllegalStateException("replica 0 returned no checkpoint after epoch " + done);
             }
             shards.unpersist(false);
-            return new SparkRun(result, files.get(MODEL_FILE), summarize(reports, n, result), stages, retries);
+            ExchangeSummary exchange = summarize(reports, n, result);
+            if (b.outDir != null) Json.write(b.outDir.resolve(Projection.FILE), exchange);
+            return new SparkRun(result, files.get(MODEL_FILE), exchange, stages, retries);
         }
     }
 
@@ -190,7 +192,7 @@ public final class SparkTrainer {
             sent += s.bytesSent();
         }
         return new ExchangeSummary(n, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, steps == 0 ? 0 : sent / steps, compute,
-                exchange, wait, compute + exchange, b.smallBytes);
+                exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize());
     }
 
     /**
