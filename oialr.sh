@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Launcher for the OIALR command line (train, compare, info). Builds the project on first use (the cli module's
-# fat jar, cli/target/oialr-cli.jar). OIALR_JAVA_OPTS adds JVM options (e.g. -Xmx8g).
+# fat jar, cli/target/oialr-cli.jar; with --spark or --workers, the spark module). OIALR_JAVA_OPTS adds JVM options (e.g. -Xmx8g).
 #   ./oialr.sh compare --model mlp       ./oialr.sh train --help       ./oialr.sh info       ./oialr.sh --version
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
@@ -22,9 +22,18 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# Rebuild when any source or pom is newer than the jar.
-if [ ! -f "$jar" ] || [ -n "$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$jar" -print -quit)" ]; then
-  echo "oialr: building (mvn package, tests, sources and javadoc skipped) ..." >&2
-  (cd "$root" && mvn -q -B -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true package -pl cli -am) >&2
+# --spark MASTER / --workers N: the command line with the Spark module and Spark on the class path (spark/target/
+# classpath.txt, and Spark's JVM options in spark/target/jvm-options.txt); otherwise the command line's own fat jar.
+spark=0
+for a in "$@"; do case "$a" in --spark|--spark=*|--workers|--workers=*) spark=1 ;; esac; done
+if [ $spark = 1 ]; then module=spark; stamp="$root/spark/target/classpath.txt"; else module=cli; stamp="$jar"; fi
+
+# Rebuild when any source or pom is newer than what runs.
+if [ ! -f "$stamp" ] || [ -n "$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$stamp" -print -quit)" ]; then
+  echo "oialr: building (mvn package -pl $module, tests, sources and javadoc skipped) ..." >&2
+  (cd "$root" && mvn -q -B -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true package -pl $module -am) >&2
+fi
+if [ $spark = 1 ]; then
+  exec java @"$root/spark/target/jvm-options.txt" -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -cp "$(cat "$stamp")" org.oialr.cli.Main "$@"
 fi
 exec java --add-modules jdk.incubator.vector -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -jar "$jar" "$@"

@@ -88,4 +88,14 @@ class ExamplesTest {
         assertTrue(java.nio.file.Files.size(o.compact()) <= java.nio.file.Files.size(o.dense()));
         assertTrue(java.nio.file.Files.size(o.onnx()) > 0);
     }
+
+    @Test
+    void dataParallelOnSpark(@TempDir Path dir) throws Exception {
+        org.oialr.examples.spark.DataParallelOnSpark.Outcome o = org.oialr.examples.spark.DataParallelOnSpark.run("local[2]", 4000, 2, dir);
+        RunResult r = o.run().result();
+        assertTrue(r.last().testTop1() > 0.7, "the user's network learns on Spark: top-1 " + r.last().testTop1());
+        assertTrue(o.run().exchange().lowRankSteps() > 0 && o.run().exchange().lowRankRatio() < 0.7, o.run().exchange().describe());
+        assertEquals(o.estimatorTop1(), o.transformAccuracy(), 0.0, "transform scores what the trainer measured");
+        assertTrue(java.nio.file.Files.isDirectory(dir.resolve("spark-ml-model")));
+    }
 }

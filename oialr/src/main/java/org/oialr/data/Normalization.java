@@ -11,7 +11,7 @@ import java.util.Arrays;
  * @param mean per-channel mean of the raw features
  * @param std  per-channel population standard deviation (positive)
  */
-public record Normalization(float[] mean, float[] std) {
+public record Normalization(float[] mean, float[] std) implements java.io.Serializable {
     public Normalization {
         if (mean.length != std.length || mean.length == 0) {
             throw new IllegalArgumentException("Normalization: mean has " + mean.length + " channels, std has " + std.length);

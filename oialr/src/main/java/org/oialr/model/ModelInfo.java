@@ -15,7 +15,7 @@ import org.oialr.data.Normalization;
  * @param normalization the per-channel standardisation applied to raw inputs before the network, or null for none
  * @param method        the training method that produced the weights (informational), or null
  */
-public record ModelInfo(String architecture, int[] sampleShape, List<String> classNames, Normalization normalization, String method) {
+public record ModelInfo(String architecture, int[] sampleShape, List<String> classNames, Normalization normalization, String method) implements java.io.Serializable {
     /** Checks the fields and copies the mutable ones. */
     public ModelInfo {
         if (architecture == null || architecture.isBlank()) throw new IllegalArgumentException("ModelInfo: the architecture must be named");

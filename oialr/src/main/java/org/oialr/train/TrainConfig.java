@@ -25,7 +25,7 @@ package org.oialr.train;
 public record TrainConfig(String model, int epochs, int batchSize, double lr, double weightDecay,
                           double warmupEpochs, double minLr, double kDecay, float labelSmoothing, double clipNorm,
                           long seed, int trainLimit, int testLimit, boolean augment,
-                          int stabilityEvery, int checkpointEvery) {
+                          int stabilityEvery, int checkpointEvery) implements java.io.Serializable {
 
     public TrainConfig {
         if (model == null || model.isBlank()) throw new IllegalArgumentException("model name must be set");

@@ -15,16 +15,20 @@ import java.util.Locale;
  * @param lastBytesPerStep     gradient bytes of the last step
  * @param wireBytesSentPerStep bytes replica 0 put on the wire per step, all operations (ring all-reduce, metrics,
  *                             checksums), as counted by the collective
+ * @param wireBytesReceivedPerStep bytes replica 0 received per step, all operations
  * @param computeSeconds       forward, backward, optimizer and method work
  * @param exchangeSeconds      inside collective operations
  * @param waitSeconds          of the exchange time: waiting for a peer's first data (mostly a slower replica)
  * @param trainSeconds         replica 0's training time (the trainer's own clock, evaluation excluded)
  * @param smallBytes           all-reduces below this many bytes went through Spark's allGather, larger ones over the ring
  * @param examplesPerStep      the global batch
+ * @param wallSeconds          the driver's wall time for the run: stages, evaluation, checkpoints, Spark's scheduling
+ * @param stages               barrier stages run (one per checkpoint interval, plus retries' attempts not counted)
  */
 public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, long lowRankSteps, double lowRankBytesPerStep,
-                              long lastBytesPerStep, double wireBytesSentPerStep, double computeSeconds, double exchangeSeconds,
-                              double waitSeconds, double trainSeconds, int smallBytes, int examplesPerStep) {
+                              long lastBytesPerStep, double wireBytesSentPerStep, double wireBytesReceivedPerStep, double computeSeconds, double exchangeSeconds,
+                              double waitSeconds, double trainSeconds, int smallBytes, int examplesPerStep, double wallSeconds,
+                              int stages) {
 
     /** Low-rank against dense gradient bytes per step (NaN when either phase is missing). */
     public double lowRankRatio() {
@@ -41,9 +45,10 @@ public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, 
             s.append(String.format(Locale.ROOT, ", low-rank %s on average over %,d steps (%.1f%% of dense), last %s", mb(lowRankBytesPerStep),
                     lowRankSteps, 100 * lowRankRatio(), mb(lastBytesPerStep)));
         }
-        s.append(String.format(Locale.ROOT, "%non the wire: %s sent per step by replica 0%n", mb(wireBytesSentPerStep)));
-        s.append(String.format(Locale.ROOT, "time of replica 0: compute %.1f s, exchange %.1f s (of which waiting for peers %.1f s)%n",
-                computeSeconds, exchangeSeconds, waitSeconds));
+        s.append(String.format(Locale.ROOT, "%non the wire, per step, replica 0: %s sent, %s received%n", mb(wireBytesSentPerStep),
+                mb(wireBytesReceivedPerStep)));
+        s.append(String.format(Locale.ROOT, "time of replica 0: compute %.1f s, exchange %.1f s (of which waiting for peers %.1f s); "
+                + "driver wall time %.1f s over %d barrier stages%n", computeSeconds, exchangeSeconds, waitSeconds, wallSeconds, stages));
         return s.toString();
     }
 

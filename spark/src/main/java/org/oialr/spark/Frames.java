@@ -21,6 +21,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.oialr.data.Normalization;
 import scala.Tuple2;
 
 /**
@@ -37,7 +38,8 @@ public final class Frames {
 
     /**
      * {@code data} as a DataFrame with columns {@value #FEATURES} ({@code array<float>}, the example's values in
-     * row-major order) and {@value #LABEL} ({@code int}), in {@code partitions} partitions, in the data set's order.
+     * row-major order) and {@value #LABEL} ({@code int}), in the data set's order. The rows travel inside Spark's tasks,
+     * so the frame gets at least {@code partitions} partitions and enough of them to keep each under about 512 KiB.
      */
     public static Dataset<Row> of(SparkSession spark, org.oialr.data.Dataset data, int partitions) {
         if (!data.isClassification()) {
@@ -53,7 +55,8 @@ public final class Frames {
         StructType schema = new StructType(new StructField[] {
                 DataTypes.createStructField(FEATURES, DataTypes.createArrayType(DataTypes.FloatType, false), false),
                 DataTypes.createStructField(LABEL, DataTypes.IntegerType, false)});
-        JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, partitions);
+        int parts = (int) Math.max(partitions, Math.min(100_000, (long) n * (4L * f + 64) / (512 * 1024) + 1));
+        JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, parts);
         return spark.createDataFrame(rdd, schema);
     }
 
@@ -113,6 +116,48 @@ public final class Frames {
         return (int) d;
     }
 
+    /**
+     * Mean and population standard deviation of each channel of the features column (channels: the first dimension of
+     * a {@code [C, H, W]} shape, else 1), accumulated in float64 per partition and summed on the driver in partition
+     * order (deterministic); the statistics {@link Normalization#fit} computes for an in-memory data set.
+     */
+    static Normalization fitNormalization(Dataset<Row> df, String features, int[] shape) {
+        int channels = shape.length == 3 ? shape[0] : 1;
+        List<double[]> parts = df.select(features).javaRDD().mapPartitionsWithIndex((index, rows) -> {
+            double[] acc = new double[2 * channels + 2];
+            acc[0] = index;
+            long row = 0;
+            while (rows.hasNext()) {
+                float[] x = features(rows.next().get(0), row++);
+                int plane = x.length / channels;
+                for (int c = 0; c < channels; c++) {
+                    double s = 0, s2 = 0;
+                    for (int p = c * plane, end = p + plane; p < end; p++) {
+                        s += x[p];
+                        s2 += (double) x[p] * x[p];
+                    }
+                    acc[1 + c] += s;
+                    acc[1 + channels + c] += s2;
+                }
+                acc[1 + 2 * channels] += plane;
+            }
+            return List.of(acc).iterator();
+        }, false).collect();
+        double[] sum = new double[2 * channels + 1];
+        parts.stream().sorted(java.util.Comparator.comparingDouble(a -> a[0])).forEach(a -> {
+            for (int i = 0; i < sum.length; i++) sum[i] += a[1 + i];
+        });
+        double n = sum[2 * channels];
+        if (n == 0) throw new IllegalArgumentException("the training frame has no rows to standardise with");
+        float[] mean = new float[channels], std = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            double m = sum[c] / n, var = Math.max(0, sum[channels + c] / n - m * m);
+            mean[c] = (float) m;
+            std[c] = var > 0 ? (float) Math.sqrt(var) : 1f;
+        }
+        return new Normalization(mean, std);
+    }
+
     /** One example on its way to a shard. */
     record Example(float[] x, int label) implements Serializable {
     }
@@ -122,7 +167,8 @@ public final class Frames {
      * (row i to shard i mod n) and kept in order within each: deterministic, so a retried stage sees the same shards.
      * Every row must have {@code width} features.
      */
-    static JavaRDD<Shard.Block> shards(Dataset<Row> df, String features, String label, int n, long use, int width) {
+    static JavaRDD<Shard.Block> shards(Dataset<Row> df, String features, String label, int n, long use, int width, Normalization norm) {
+        float[] mean = norm == null ? null : norm.mean(), std = norm == null ? null : norm.std();
         JavaPairRDD<Long, Example> keyed = df.select(features, label).javaRDD().zipWithIndex()
                 .filter(t -> t._2() < use)
                 .mapToPair(t -> {
@@ -130,6 +176,10 @@ public final class Frames {
                     if (x.length != width) {
                         throw new IllegalArgumentException("row " + t._2() + " has " + x.length + " features, the first row " + width
                                 + "; every example must have the same number of features");
+                    }
+                    if (mean != null) {
+                        if (x == t._1().get(0)) x = x.clone(); // never standardise the row's own array
+                        new Normalization(mean, std).standardize(x, 0, width);
                     }
                     return new Tuple2<>(t._2(), new Example(x, label(t._1().get(1), t._2())));
                 });

@@ -19,40 +19,40 @@ import org.apache.spark.api.plugin.SparkPlugin;
  * the workers find the Spark home while neither the application nor its executors run in Spark's testing mode.
  */
 public final class LocalClusterHome implements SparkPlugin {
-  private static final String[] KEYS = {"spark.testing", "spark.test.home"};
-  private static Map<String, String> saved;
+    private static final String[] KEYS = {"spark.testing", "spark.test.home"};
+    private static Map<String, String> saved;
 
-  /** Called by Spark. */
-  public LocalClusterHome() {}
+    /** Called by Spark. */
+    public LocalClusterHome() {}
 
-  @Override
-  public DriverPlugin driverPlugin() {
-    return new DriverPlugin() {
-      @Override
-      public Map<String, String> init(SparkContext sc, PluginContext context) {
-        synchronized (LocalClusterHome.class) {
-          saved = new HashMap<>();
-          for (String key : KEYS) saved.put(key, System.getProperty(key));
-          System.setProperty("spark.testing", "true");
-          System.setProperty("spark.test.home", SparkSessions.sparkHome().toString());
-        }
-        return Map.of();
-      }
-    };
-  }
+    @Override
+    public DriverPlugin driverPlugin() {
+        return new DriverPlugin() {
+            @Override
+            public Map<String, String> init(SparkContext sc, PluginContext context) {
+                synchronized (LocalClusterHome.class) {
+                    saved = new HashMap<>();
+                    for (String key : KEYS) saved.put(key, System.getProperty(key));
+                    System.setProperty("spark.testing", "true");
+                    System.setProperty("spark.test.home", SparkSessions.sparkHome().toString());
+                }
+                return Map.of();
+            }
+        };
+    }
 
-  @Override
-  public ExecutorPlugin executorPlugin() {
-    return null;
-  }
+    @Override
+    public ExecutorPlugin executorPlugin() {
+        return null;
+    }
 
-  /** Restores the system properties that {@link #driverPlugin()}'s init set. */
-  static synchronized void restore() {
-    if (saved == null) return;
-    saved.forEach((key, value) -> {
-      if (value == null) System.clearProperty(key);
-      else System.setProperty(key, value);
-    });
-    saved = null;
-  }
+    /** Restores the system properties that {@link #driverPlugin()}'s init set. */
+    static synchronized void restore() {
+        if (saved == null) return;
+        saved.forEach((key, value) -> {
+            if (value == null) System.clearProperty(key);
+            else System.setProperty(key, value);
+        });
+        saved = null;
+    }
 }

@@ -235,7 +235,7 @@ public final class OialrClassifier extends Estimator<OialrClassificationModel> {
         int width = Frames.features(df.select(f).first().get(0), 0).length;
         int[] shape = getOrDefault(sampleShape).length > 0 ? getOrDefault(sampleShape) : new int[] {width};
         int classes = Frames.label(df.agg(org.apache.spark.sql.functions.max(l)).first().get(0), -1) + 1;
-        Normalization norm = getOrDefault(standardize) ? Frames.fitNormalization(df, f, shape) : null;
+        Normalization norm = (Boolean) getOrDefault(standardize) ? Frames.fitNormalization(df, f, shape) : null;
         String arch = getOrDefault(model), methodName = getOrDefault(method);
         long s = (Integer) getOrDefault(seed);
         TrainConfig config = TrainConfig.builder().model(arch).epochs((Integer) getOrDefault(epochs)).batchSize((Integer) getOrDefault(batchSize))

@@ -80,6 +80,7 @@ public final class SparkTrainer {
     }
 
     private SparkRun train(Path resume) throws IOException {
+        long wall0 = System.nanoTime();
         TrainConfig c = b.config;
         int n = b.workers;
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(b.spark.sparkContext());
@@ -105,15 +106,20 @@ public final class SparkTrainer {
             LOG.info("{} training rows dealt to {} workers in equal shards: the last {} rows are not used", trainRows, n, trainRows - trainUse);
         }
         int classes = b.numClasses > 0 ? b.numClasses : (int) Frames.label(b.train.agg(functions.max(b.labelCol)).first().get(0), -1) + 1;
-        JavaRDD<Shard.Block> trainBlocks = Frames.shards(b.train, b.featuresCol, b.labelCol, n, trainUse, width);
-        JavaRDD<Shard.Block> testBlocks = Frames.shards(b.test, b.featuresCol, b.labelCol, n, testUse, width);
+        JavaRDD<Shard.Block> trainBlocks = Frames.shards(b.train, b.featuresCol, b.labelCol, n, trainUse, width, b.normalization);
+        JavaRDD<Shard.Block> testBlocks = Frames.shards(b.test, b.featuresCol, b.labelCol, n, testUse, width, b.normalization);
         JavaRDD<Shard> shards = trainBlocks.zipPartitions(testBlocks, (x, y) -> List.of(new Shard(x.next(), y.next())).iterator())
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        ModelInfo info = b.modelInfo != null ? b.modelInfo : new ModelInfo(b.modelName, shape, null, null, null);
+        ModelInfo info = b.modelInfo != null ? b.modelInfo : new ModelInfo(b.modelName, shape, null, b.normalization, null);
+        if (info.classNames().isEmpty()) { // the model file's classes are its names: number them
+            List<String> names = new ArrayList<>();
+            for (int k = 0; k < classes; k++) names.add(Integer.toString(k));
+            info = new ModelInfo(info.architecture(), info.sampleShape(), names, info.normalization(), info.method());
+        }
         TaskSpec spec = new TaskSpec(Json.writeCompact(c), b.model, b.method, b.modelName, shape, classes, Json.writeCompact(info), b.storage,
                 b.failure, b.smallBytes, b.timeout);
-        boolean inPlace = resume != null && b.outDir != null && Files.isSameFile(resume.toAbsolutePath().getParent(), b.outDir.toAbsolutePath())
-                && Files.exists(b.outDir);
+        boolean inPlace = resume != null && b.outDir != null && Files.exists(b.outDir)
+                && Files.isSameFile(resume.toAbsolutePath().getParent(), b.outDir.toAbsolutePath());
         try (RunDirectory dir = b.outDir == null ? null : RunDirectory.open(b.outDir, inPlace, b.outDirPolicy)) {
             byte[] checkpoint = resume == null ? null : Files.readAllBytes(resume);
             int done = resume == null ? 0 : Trainer.epochsDone(resume);
@@ -128,11 +134,13 @@ public final class SparkTrainer {
             Map<String, byte[]> files = Map.of();
             int shown = done;
             int stages = 0, retries = 0;
+            double methodSeconds = 0;
+            List<String> events = new ArrayList<>();
             while (done < c.epochs() || result == null) {
                 int until = Math.min(c.epochs(), (done / every + 1) * every);
                 Broadcast<byte[]> start = checkpoint == null ? null : jsc.broadcast(checkpoint);
                 int target = until;
-                List<TaskResult> results = Barrier.collect(shards, it -> ReplicaTask.run(spec, start == null ? null : start.value(), target, it));
+                List<TaskResult> results = BarrierStage.collect(shards, it -> ReplicaTask.run(spec, start == null ? null : start.value(), target, it));
                 if (start != null) start.destroy();
                 stages++;
                 TaskResult zero = results.stream().filter(r -> r.rank() == 0).findFirst().orElseThrow();
@@ -143,6 +151,8 @@ public final class SparkTrainer {
                 }
                 files = zero.files();
                 result = Json.parse(zero.resultJson(), RunResult.class);
+                methodSeconds += result.methodSeconds(); // each stage's method object counts its own work, and has its own events
+                events.addAll(result.events());
                 reports.add(Json.parse(zero.reportJson(), ReplicaReport.class));
                 checkpoint = files.get(Trainer.CHECKPOINT);
                 if (b.outDir != null) write(files, until >= c.epochs());
@@ -154,7 +164,13 @@ public final class SparkTrainer {
                 if (checkpoint == null && done < c.epochs()) throw new IllegalStateException("replica 0 returned no checkpoint after epoch " + done);
             }
             shards.unpersist(false);
-            ExchangeSummary exchange = summarize(reports, n, result);
+            double wall = (System.nanoTime() - wall0) / 1e9;
+            ExchangeSummary exchange = summarize(reports, n, wall, stages);
+            // the run's method time over all stages, and the driver's wall time (replica 0 knows only its last stage's)
+            result = new RunResult(result.model(), result.methodName(), result.method(), result.config(), result.history(), result.trainSeconds(), wall,
+                    methodSeconds, result.originalParameters(), result.trainableParameters(), result.totalParameters(),
+                    result.peakTrainableParameters(), result.ranks(), List.copyOf(events));
+            if (b.outDir != null) Json.write(b.outDir.resolve("summary.json"), result);
             if (b.outDir != null) Json.write(b.outDir.resolve(Projection.FILE), exchange);
             return new SparkRun(result, files.get(MODEL_FILE), exchange, stages, retries);
         }
@@ -171,9 +187,9 @@ public final class SparkTrainer {
         }
     }
 
-    private ExchangeSummary summarize(List<ReplicaReport> reports, int n, RunResult result) {
+    private ExchangeSummary summarize(List<ReplicaReport> reports, int n, double wall, int stages) {
         long steps = 0, dense = 0, lowSteps = 0, last = 0;
-        double lowBytes = 0, compute = 0, exchange = 0, wait = 0, sent = 0;
+        double lowBytes = 0, compute = 0, exchange = 0, wait = 0, sent = 0, received = 0;
         for (ReplicaReport r : reports) {
             for (long floats : r.floatsPerStep()) {
                 long bytes = 4 * floats;
@@ -190,9 +206,10 @@ public final class SparkTrainer {
             CollectiveStats s = r.collective();
             wait += s.waitNanos() / 1e9;
             sent += s.bytesSent();
+            received += s.bytesReceived();
         }
-        return new ExchangeSummary(n, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, steps == 0 ? 0 : sent / steps, compute,
-                exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize());
+        return new ExchangeSummary(n, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, steps == 0 ? 0 : sent / steps, steps == 0 ? 0 : received / steps, compute,
+                exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize(), wall, stages);
     }
 
     /**
@@ -212,6 +229,7 @@ public final class SparkTrainer {
         private int[] sampleShape;
         private int numClasses;
         private ModelInfo modelInfo;
+        private org.oialr.data.Normalization normalization;
         private StoredForms.Storage storage = StoredForms.Storage.COMPACT;
         private Path outDir;
         private OutDirPolicy outDirPolicy = OutDirPolicy.REFUSE;
@@ -285,6 +303,16 @@ public final class SparkTrainer {
         /** The number of classes (default: the largest label in the training frame + 1). */
         public Builder numClasses(int n) {
             numClasses = n;
+            return this;
+        }
+
+        /**
+         * Standardises the features of both frames per channel ({@link org.oialr.data.Normalization#standardize}) as
+         * the shards are made; give the same normalisation in {@link #modelInfo} so that the model file standardises
+         * raw inputs alike. Default: the features are used as they are.
+         */
+        public Builder normalization(org.oialr.data.Normalization n) {
+            normalization = n;
             return this;
         }
 

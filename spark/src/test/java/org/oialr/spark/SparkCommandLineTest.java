@@ -1,0 +1,80 @@
+package org.oialr.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.oialr.cli.Main;
+import org.oialr.train.Trainer;
+
+/**
+ * {@code oialr train --spark} / {@code --workers} through the command line in this JVM: a short OIALR run on Spark
+ * writes what a local run writes plus the exchange summary, resumes on Spark from its run directory, and bad Spark
+ * options are one line with exit code 2.
+ */
+class SparkCommandLineTest {
+    record Run(int code, String out, String err) {
+        static Run of(String... args) {
+            PrintStream oldOut = System.out, oldErr = System.err;
+            ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            try {
+                int code = Main.run(args);
+                return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            } finally {
+                System.setOut(oldOut);
+                System.setErr(oldErr);
+            }
+        }
+
+        /** The error lines (Spark's own WARN lines aside). */
+        List<String> errors() {
+            return err.lines().filter(l -> l.startsWith("oialr: error")).toList();
+        }
+    }
+
+    @Test
+    void trainsOnSparkAndResumesThere(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        Run r = Run.of("train", "--model", "mlp", "--method", "oialr", "--spark", "local[2]", "--epochs", "2", "--train-subset", "2000",
+                "--test-subset", "500", "--batch-size", "100", "--delay", "25", "--update-every", "5", "--layer-fraction", "1", "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("| OIALR | mlp |"), r.out());
+        assertTrue(r.out().contains("data-parallel: 2 replicas") && r.out().contains("low-rank"), r.out());
+        for (String f : List.of(Trainer.CHECKPOINT, "model.safetensors", "metrics.csv", "summary.json", "run.json", Projection.FILE, "training.png")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        Run more = Run.of("train", "--resume", out.toString(), "--epochs", "3", "--quiet");
+        assertEquals(0, more.code(), more.err());
+        assertTrue(more.out().contains("data-parallel: 2 replicas"), "the resumed run trains on Spark again: " + more.out());
+        assertEquals(3, Trainer.epochsDone(out.resolve(Trainer.CHECKPOINT)));
+    }
+
+    @Test
+    void badSparkOptionsAreOneLine(@TempDir Path dir) {
+        String[] common = {"--model", "mlp", "--epochs", "1", "--train-subset", "600", "--test-subset", "100", "--quiet"};
+        for (String[] bad : List.of(
+                new String[] {"--workers", "3", "--out", dir.resolve("a").toString()},
+                new String[] {"--spark", "yarn", "--out", dir.resolve("b").toString()},
+                new String[] {"--spark", "spark://127.0.0.1:1", "--workers", "2", "--out", dir.resolve("c").toString()},
+                new String[] {"--spark", "local[2]", "--workers", "4", "--batch-size", "128", "--out", dir.resolve("d").toString()})) {
+            String[] args = new String[1 + common.length + bad.length];
+            args[0] = "train";
+            System.arraycopy(common, 0, args, 1, common.length);
+            System.arraycopy(bad, 0, args, 1 + common.length, bad.length);
+            Run r = Run.of(args);
+            String what = String.join(" ", bad);
+            assertEquals(2, r.code(), what + ": " + r.err());
+            assertEquals(1, r.errors().size(), what + ": one error line: " + r.err());
+            assertTrue(r.err().lines().noneMatch(l -> l.startsWith("\tat ")), what + ": no stack trace");
+        }
+    }
+}
