@@ -79,15 +79,17 @@ public final class SparkTrainer {
         return train(Objects.requireNonNull(checkpoint, "checkpoint"));
     }
 
-    private SparkRun train(Path resume) throws IOException {
-        long wall0 = System.nanoTime();
+    /** The replicas' data, cached on the executors, and what every task needs. */
+    private record Plan(JavaRDD<Shard> shards, TaskSpec spec) {
+    }
+
+    /** Checks the frames, deals them to the workers (cached) and fixes the tasks' settings. */
+    private Plan plan() {
         TrainConfig c = b.config;
         int n = b.workers;
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(b.spark.sparkContext());
         Frames.check(b.train, b.featuresCol, b.labelCol);
         Frames.check(b.test, b.featuresCol, b.labelCol);
-        Row first = b.train.select(b.featuresCol).first();
-        int width = Frames.features(first.get(0), 0).length;
+        int width = Frames.features(b.train.select(b.featuresCol).first().get(0), 0).length;
         int[] shape = b.sampleShape != null ? b.sampleShape : new int[] {width};
         long size = 1;
         for (int d : shape) size *= d;
@@ -105,42 +107,49 @@ public final class SparkTrainer {
         if (trainUse < trainRows && c.trainLimit() == 0) {
             LOG.info("{} training rows dealt to {} workers in equal shards: the last {} rows are not used", trainRows, n, trainRows - trainUse);
         }
-        int classes = b.numClasses > 0 ? b.numClasses : (int) Frames.label(b.train.agg(functions.max(b.labelCol)).first().get(0), -1) + 1;
+        int classes = b.numClasses > 0 ? b.numClasses : Frames.label(b.train.agg(functions.max(b.labelCol)).first().get(0), -1) + 1;
         JavaRDD<Shard.Block> trainBlocks = Frames.shards(b.train, b.featuresCol, b.labelCol, n, trainUse, width, b.normalization);
         JavaRDD<Shard.Block> testBlocks = Frames.shards(b.test, b.featuresCol, b.labelCol, n, testUse, width, b.normalization);
-        JavaRDD<Shard> shards = trainBlocks.zipPartitions(testBlocks, (x, y) -> List.of(new Shard(x.next(), y.next())).iterator())
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<Shard> shards = trainBlocks.zipPartitions(testBlocks, (x, y) -> List.of(new Shard(x.next(), y.next())).iterator());
         ModelInfo info = b.modelInfo != null ? b.modelInfo : new ModelInfo(b.modelName, shape, null, b.normalization, null);
         if (info.classNames().isEmpty()) { // the model file's classes are its names: number them
             List<String> names = new ArrayList<>();
             for (int k = 0; k < classes; k++) names.add(Integer.toString(k));
             info = new ModelInfo(info.architecture(), info.sampleShape(), names, info.normalization(), info.method());
         }
-        TaskSpec spec = new TaskSpec(Json.writeCompact(c), b.model, b.method, b.modelName, shape, classes, Json.writeCompact(info), b.storage,
-                b.failure, b.smallBytes, b.timeout);
+        return new Plan(shards.persist(StorageLevel.MEMORY_AND_DISK()), new TaskSpec(Json.writeCompact(c), b.model, b.method, b.modelName, shape,
+                classes, Json.writeCompact(info), b.storage, b.failure, b.smallBytes, b.timeout));
+    }
+
+    private SparkRun train(Path resume) throws IOException {
+        long wall0 = System.nanoTime();
+        TrainConfig c = b.config;
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(b.spark.sparkContext());
         boolean inPlace = resume != null && b.outDir != null && Files.exists(b.outDir)
                 && Files.isSameFile(resume.toAbsolutePath().getParent(), b.outDir.toAbsolutePath());
+        Plan plan = plan();
+        TaskSpec spec = plan.spec();
         try (RunDirectory dir = b.outDir == null ? null : RunDirectory.open(b.outDir, inPlace, b.outDirPolicy)) {
             byte[] checkpoint = resume == null ? null : Files.readAllBytes(resume);
             int done = resume == null ? 0 : Trainer.epochsDone(resume);
-            if (done > c.epochs()) throw new IllegalArgumentException(resume + ": the run has done " + done + " epochs, more than the " + c.epochs() + " asked for");
+            if (done > c.epochs()) {
+                throw new IllegalArgumentException(resume + ": the run has done " + done + " epochs, more than the " + c.epochs() + " asked for");
+            }
             if (b.outDir != null) {
                 RunInfo.write(b.outDir, new RunInfo(RunInfo.FORMAT, java.time.Instant.now().toString(), resume == null ? null : resume.toString(),
                         b.modelName, spec.method().create().name(), c, b.settings));
             }
             int every = c.checkpointEvery() > 0 ? c.checkpointEvery() : c.epochs();
             List<ReplicaReport> reports = new ArrayList<>();
+            List<String> events = new ArrayList<>();
             RunResult result = null;
             Map<String, byte[]> files = Map.of();
-            int shown = done;
-            int stages = 0, retries = 0;
+            int shown = done, stages = 0, retries = 0;
             double methodSeconds = 0;
-            List<String> events = new ArrayList<>();
-            while (done < c.epochs() || result == null) {
+            while (done < c.epochs() || result == null) { // one barrier stage per checkpoint interval
                 int until = Math.min(c.epochs(), (done / every + 1) * every);
                 Broadcast<byte[]> start = checkpoint == null ? null : jsc.broadcast(checkpoint);
-                int target = until;
-                List<TaskResult> results = BarrierStage.collect(shards, it -> ReplicaTask.run(spec, start == null ? null : start.value(), target, it));
+                List<TaskResult> results = BarrierStage.collect(plan.shards(), it -> ReplicaTask.run(spec, start == null ? null : start.value(), until, it));
                 if (start != null) start.destroy();
                 stages++;
                 TaskResult zero = results.stream().filter(r -> r.rank() == 0).findFirst().orElseThrow();
@@ -163,16 +172,19 @@ public final class SparkTrainer {
                 done = until;
                 if (checkpoint == null && done < c.epochs()) throw new IllegalStateException("replica 0 returned no checkpoint after epoch " + done);
             }
-            shards.unpersist(false);
             double wall = (System.nanoTime() - wall0) / 1e9;
-            ExchangeSummary exchange = summarize(reports, n, wall, stages);
+            ExchangeSummary exchange = summarize(reports, wall, stages);
             // the run's method time over all stages, and the driver's wall time (replica 0 knows only its last stage's)
             result = new RunResult(result.model(), result.methodName(), result.method(), result.config(), result.history(), result.trainSeconds(), wall,
                     methodSeconds, result.originalParameters(), result.trainableParameters(), result.totalParameters(),
                     result.peakTrainableParameters(), result.ranks(), List.copyOf(events));
-            if (b.outDir != null) Json.write(b.outDir.resolve("summary.json"), result);
-            if (b.outDir != null) Json.write(b.outDir.resolve(Projection.FILE), exchange);
+            if (b.outDir != null) {
+                Json.write(b.outDir.resolve("summary.json"), result);
+                Json.write(b.outDir.resolve(Projection.FILE), exchange);
+            }
             return new SparkRun(result, files.get(MODEL_FILE), exchange, stages, retries);
+        } finally {
+            plan.shards().unpersist(false);
         }
     }
 
@@ -187,7 +199,7 @@ public final class SparkTrainer {
         }
     }
 
-    private ExchangeSummary summarize(List<ReplicaReport> reports, int n, double wall, int stages) {
+    private ExchangeSummary summarize(List<ReplicaReport> reports, double wall, int stages) {
         long steps = 0, dense = 0, lowSteps = 0, last = 0;
         double lowBytes = 0, compute = 0, exchange = 0, wait = 0, sent = 0, received = 0;
         for (ReplicaReport r : reports) {
@@ -208,8 +220,9 @@ public final class SparkTrainer {
             sent += s.bytesSent();
             received += s.bytesReceived();
         }
-        return new ExchangeSummary(n, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, steps == 0 ? 0 : sent / steps, steps == 0 ? 0 : received / steps, compute,
-                exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize(), wall, stages);
+        double perStep = Math.max(1, steps);
+        return new ExchangeSummary(b.workers, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, sent / perStep, received / perStep,
+                compute, exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize(), wall, stages);
     }
 
     /**
