@@ -91,7 +91,7 @@ class ExamplesTest {
 
     @Test
     void dataParallelOnSpark(@TempDir Path dir) throws Exception {
-        org.oialr.examples.spark.DataParallelOnSpark.Outcome o = org.oialr.examples.spark.DataParallelOnSpark.run("local[2]", 4000, 2, dir);
+        org.oialr.examples.spark.DataParallelOnSpark.Outcome o = org.oialr.examples.spark.DataParallelOnSpark.run("local[2]", 6000, 3, dir);
         RunResult r = o.run().result();
         assertTrue(r.last().testTop1() > 0.7, "the user's network learns on Spark: top-1 " + r.last().testTop1());
         assertTrue(o.run().exchange().lowRankSteps() > 0 && o.run().exchange().lowRankRatio() < 0.7, o.run().exchange().describe());

@@ -119,9 +119,15 @@ public final class Frames {
     /**
      * Mean and population standard deviation of each channel of the features column (channels: the first dimension of
      * a {@code [C, H, W]} shape, else 1), accumulated in float64 per partition and summed on the driver in partition
-     * order (deterministic); the statistics {@link Normalization#fit} computes for an in-memory data set.
+     * order (deterministic); the statistics {@link Normalization#fit} computes for an in-memory data set. Give the result
+     * to {@link SparkTrainer.Builder#normalization} (and in the model file's {@link org.oialr.model.ModelInfo}).
+     *
+     * @param df       the training rows
+     * @param features the features column (array of numbers or ML vector)
+     * @param shape    the shape of one example ({@code [C, H, W]} gives C channels)
+     * @return the per-channel mean and standard deviation
      */
-    static Normalization fitNormalization(Dataset<Row> df, String features, int[] shape) {
+    public static Normalization fitNormalization(Dataset<Row> df, String features, int[] shape) {
         int channels = shape.length == 3 ? shape[0] : 1;
         List<double[]> parts = df.select(features).javaRDD().mapPartitionsWithIndex((index, rows) -> {
             double[] acc = new double[2 * channels + 2];

@@ -7,6 +7,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.oialr.data.Normalization;
 import org.oialr.data.FashionMnist;
 import org.oialr.method.oialr.OialrConfig;
 import org.oialr.method.oialr.OialrMethod;
@@ -44,15 +45,15 @@ public final class DataParallelOnSpark {
             Frames.of(spark, FashionMnist.load(FashionMnist.DEFAULT_DIR, true).subset(trainRows), 2).write().parquet(parquet);
             Frames.of(spark, FashionMnist.load(FashionMnist.DEFAULT_DIR, false).subset(1000), 2).write().parquet(parquet + "-test");
             Dataset<Row> train = spark.read().parquet(parquet), test = spark.read().parquet(parquet + "-test");
-            Dataset<Row> scaledTrain = train.withColumn("x", functions.transform(functions.col("features"), v -> v.divide(255))),
-                    scaledTest = test.withColumn("x", functions.transform(functions.col("features"), v -> v.divide(255)));
+            // standardised with the training rows' statistics, computed by Spark (and recorded in the model file)
+            Normalization norm = Frames.fitNormalization(train, "features", new int[] {784});
 
             // 1. your own network and method settings on two workers: only S, biases and the head cross the wire after the transition
             TrainConfig config = TrainConfig.builder().model("my-mlp").epochs(epochs).batchSize(128).lr(2e-3).build();
             SparkRun run = SparkTrainer.builder(spark).workers(2).config(config)
                     .model(() -> Models.mlp(784, new int[] {256, 256}, 10, 7))
-                    .method(() -> new OialrMethod(OialrConfig.builder().delay(100).updateEvery(50).layerFraction(1f).build()))
-                    .train(scaledTrain).test(scaledTest).columns("x", "label").outDir(dir.resolve("run")).build().run();
+                    .method(() -> new OialrMethod(OialrConfig.builder().delay(60).updateEvery(20).layerFraction(1f).build()))
+                    .train(train).test(test).normalization(norm).outDir(dir.resolve("run")).build().run();
             System.out.print(run.exchange().describe());
 
             // 2. Spark ML: fit, transform, save
@@ -71,6 +72,6 @@ public final class DataParallelOnSpark {
 
     public static void main(String[] args) throws IOException {
         Path dir = java.nio.file.Files.createTempDirectory("oialr-spark-example");
-        run(args.length > 0 ? args[0] : "local[2]", 6000, 2, dir);
+        run(args.length > 0 ? args[0] : "local[2]", 6000, 3, dir);
     }
 }
