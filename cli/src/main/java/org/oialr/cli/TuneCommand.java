@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "tune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false, abbreviateSynopsis = true,
         description = "Search OIALR's and the training's hyperparameters (NSGA-II) for the smallest models that keep the accuracy: validation top-1 "
-                + "(a held-out part of the training split, never the test set) against trainable % or stored size; prints the Pareto front and "
+                + "(a held-out part of the training split, never the test set) against trainable %% or stored size; prints the Pareto front and "
                 + "the command that reproduces each point.")
 final class TuneCommand implements Callable<Integer> {
     /** The chart files. */
@@ -54,7 +54,7 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "15", converter = Values.Epochs.class, order = 5, description = "Epochs of a full trial. Default: ${DEFAULT-VALUE}")
     int epochs;
 
-    @Option(names = "--rungs", paramLabel = "E1,E2,...", split = ",", converter = Values.AtLeastOne.class, order = 6,
+    @Option(names = "--rungs", paramLabel = "EPOCHS", split = ",", converter = Values.AtLeastOne.class, order = 6,
             description = "Successive halving: the epochs after which trials dominated by most others are pruned, ending with --epochs. Default: a third of --epochs, then --epochs")
     int[] rungs;
 
@@ -77,7 +77,7 @@ final class TuneCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--objective", paramLabel = "trainable|stored", defaultValue = "trainable", order = 12,
-            description = "Minimise the trainable % or the stored size (bytes of the model in its smallest exact form). Default: ${DEFAULT-VALUE}")
+            description = "Minimise the trainable %% or the stored size (bytes of the model in its smallest exact form). Default: ${DEFAULT-VALUE}")
     String objective;
 
     @Option(names = "--out", paramLabel = "DIR", order = 13, description = "Output directory (default: runs/<time>-<model>-tune)")
@@ -88,7 +88,7 @@ final class TuneCommand implements Callable<Integer> {
     Path resume;
 
     @Option(names = "--baseline-top1", paramLabel = "PCT", converter = Values.Positive.class, order = 15,
-            description = "A full-rank run's top-1 (%), drawn as a line in the charts")
+            description = "A full-rank run's top-1 (%%), drawn as a line in the charts")
     Double baselineTop1;
 
     @Option(names = "--quiet", order = 16, description = "No progress lines")

@@ -82,6 +82,16 @@ class TuneCommandTest {
     }
 
     @Test
+    void helpListsTheOptionsWithoutWarnings() {
+        CliRun h = CliRun.of("tune", "--help");
+        assertEquals(0, h.code(), h.err());
+        for (String o : List.of("--trials", "--population", "--threads", "--objective", "--validation-size", "--resume", "--rungs", "--baseline-top1")) {
+            assertTrue(h.out().contains(o), o + " in: " + h.out());
+        }
+        assertFalse(h.err().contains("picocli WARN"), h.err());
+    }
+
+    @Test
     void badOptionsAreOneLineErrors(@TempDir Path tmp) {
         oneLine(CliRun.of("tune", "--objective", "size"), "--objective must be trainable or stored, got 'size'");
         oneLine(CliRun.of("tune", "--population", "5"), "--population must be an even number >= 4");
