@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launcher for the OIALR command line (train, compare, info). Builds the project on first use (the cli module's
+# Launcher for the OIALR command line (train, compare, tune, info). Builds the project on first use (the cli module's
 # fat jar, cli/target/oialr-cli.jar; with --spark or --workers, the spark module). OIALR_JAVA_OPTS adds JVM options (e.g. -Xmx8g).
 #   ./oialr.sh compare --model mlp       ./oialr.sh train --help       ./oialr.sh info       ./oialr.sh --version
 set -euo pipefail

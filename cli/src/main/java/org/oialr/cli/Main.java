@@ -57,7 +57,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "oialr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Low-rank training with OIALR (Orthogonality-Informed Adaptive Low-Rank) and the methods it is compared with, on the JVM.",
-        subcommands = {Main.Train.class, Main.Compare.class, ModelCommands.Predict.class, ModelCommands.Evaluate.class, ModelCommands.Export.class,
+        subcommands = {Main.Train.class, Main.Compare.class, TuneCommand.class, ModelCommands.Predict.class, ModelCommands.Evaluate.class, ModelCommands.Export.class,
                 Main.Info.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -213,8 +213,13 @@ public final class Main implements Runnable {
      * statistics. Fashion-MNIST in its default place gets its class names.
      */
     static LoadedData loadData(RunOptions o) throws IOException {
-        Path dir = FashionMnist.dir(o.data());
-        if (o.data() == null && !Files.isDirectory(dir)) {
+        return loadData(o.data());
+    }
+
+    /** The data of {@code --data PATH} (null: Fashion-MNIST in its default place), as {@link #loadData(RunOptions)}. */
+    static LoadedData loadData(String data) throws IOException {
+        Path dir = FashionMnist.dir(data);
+        if (data == null && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("Fashion-MNIST not found at " + dir + ": apt-get install dataset-fashion-mnist, or pass --data PATH");
         }
         LoadedData d = DataSources.open(dir, org.oialr.data.DataOptions.defaults());

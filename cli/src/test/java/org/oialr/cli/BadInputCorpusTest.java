@@ -1110,8 +1110,8 @@ class BadInputCorpusTest {
     static void commands(List<Case> l) {
         String g = "options: commands and parsing";
         add(l, g, "no command", k -> new String[0]).usage().names("command", "train");
-        add(l, g, "unknown command 'tune'", k -> new String[] {"tune"}).usage().names("tune");
-        add(l, g, "unknown command with --help: 'tune --help'", k -> new String[] {"tune", "--help"}).usage().names("tune")
+        add(l, g, "unknown command 'tuen'", k -> new String[] {"tuen"}).usage().names("tuen");
+        add(l, g, "unknown command with --help: 'tuen --help'", k -> new String[] {"tuen", "--help"}).usage().names("tuen")
                 .note("not the top-level help with exit 0");
         add(l, g, "'help' as a command", k -> new String[] {"help"}).usage().names("help");
         add(l, g, "unknown top-level option --bogus", k -> new String[] {"--bogus"}).usage().names("--bogus");

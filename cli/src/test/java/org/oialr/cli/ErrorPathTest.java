@@ -91,12 +91,12 @@ class ErrorPathTest {
 
     @Test
     void anUnknownCommandIsAnErrorEvenWithHelp() {
-        for (String[] args : new String[][] {{"tune", "--help"}, {"tune"}, {"--debug", "tune", "-h"}}) {
+        for (String[] args : new String[][] {{"tuen", "--help"}, {"tuen"}, {"--debug", "tuen", "-h"}}) {
             CliRun r = run(args);
-            oneLine(r, 2, "unknown command 'tune'; commands: train, compare, predict, evaluate, export, info");
+            oneLine(r, 2, "unknown command 'tuen'; commands: train, compare, tune, predict, evaluate, export, info");
             assertTrue(r.out().isEmpty(), "no help text: " + r.out());
         }
-        oneLine(run(), 2, "name a command: train, compare, predict, evaluate, export, info");
+        oneLine(run(), 2, "name a command: train, compare, tune, predict, evaluate, export, info");
         CliRun h = run("train", "--help");
         assertEquals(0, h.code());
         assertTrue(h.out().contains("--debug"), "--debug is inherited by the subcommands: " + h.out());

@@ -1,0 +1,193 @@
+package org.oialr.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.ValueMarker;
+import org.oialr.cli.report.Plots;
+import org.oialr.data.Dataset;
+import org.oialr.data.LoadedData;
+import org.oialr.train.ModelZoo;
+import org.oialr.tune.Objective;
+import org.oialr.tune.TrialRecord;
+import org.oialr.tune.TuneResult;
+import org.oialr.tune.Tuner;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code oialr tune}: the multi-objective search of {@link Tuner} from the command line; writes the journal, the front
+ * ({@code front.md}, {@code front.csv}, {@code front.json}) and {@code front.png}/{@code front-stored.png} into the
+ * output directory and prints the front.
+ */
+@Command(name = "tune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false, abbreviateSynopsis = true,
+        description = "Search OIALR's and the training's hyperparameters (NSGA-II) for the smallest models that keep the accuracy: validation top-1 "
+                + "(a held-out part of the training split, never the test set) against trainable %% or stored size; prints the Pareto front and "
+                + "the command that reproduces each point.")
+final class TuneCommand implements Callable<Integer> {
+    /** The chart files. */
+    static final String PNG = "front.png", STORED_PNG = "front-stored.png";
+
+    @Option(names = "--model", paramLabel = "NAME", defaultValue = "mlp", order = 1, description = "mlp, cnn or vit. Default: ${DEFAULT-VALUE}")
+    String model;
+
+    @Option(names = "--data", paramLabel = "PATH", order = 2, description = "The data set (any format of 'train --data'); only its training split is used. "
+            + "Default: /usr/share/datasets/fashion-mnist")
+    String data;
+
+    @Option(names = "--train-subset", paramLabel = "N", defaultValue = "0", converter = Values.NonNegativeInt.class, order = 3,
+            description = "Use the first N training examples only, validation included (0 = all). Default: ${DEFAULT-VALUE}")
+    int trainSubset;
+
+    @Option(names = "--validation-size", paramLabel = "N", defaultValue = "10000", converter = Values.AtLeastOne.class, order = 4,
+            description = "Validation examples carved (seeded) from the training split. Default: ${DEFAULT-VALUE}")
+    int validationSize;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "15", converter = Values.Epochs.class, order = 5, description = "Epochs of a full trial. Default: ${DEFAULT-VALUE}")
+    int epochs;
+
+    @Option(names = "--rungs", paramLabel = "EPOCHS", split = ",", converter = Values.AtLeastOne.class, order = 6,
+            description = "Successive halving: the epochs after which trials dominated by most others are pruned, ending with --epochs. Default: a third of --epochs, then --epochs")
+    int[] rungs;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128", converter = Values.AtLeastOne.class, order = 7, description = "Default: ${DEFAULT-VALUE}")
+    int batchSize;
+
+    @Option(names = {"--trials", "--budget"}, paramLabel = "N", defaultValue = "64", converter = Values.AtLeastOne.class, order = 8,
+            description = "Trials to evaluate, rounded up to whole populations (repeats of earlier trials are not trained again). Default: ${DEFAULT-VALUE}")
+    int trials;
+
+    @Option(names = "--population", paramLabel = "N", defaultValue = "8", converter = Values.AtLeastOne.class, order = 9,
+            description = "NSGA-II's population: trials per generation, even, at least 4. Default: ${DEFAULT-VALUE}")
+    int population;
+
+    @Option(names = {"--threads", "--parallel"}, paramLabel = "N", converter = Values.AtLeastOne.class, order = 10,
+            description = "Trials trained at once, one thread each (default: the machine's processors)")
+    Integer threads;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", order = 11, description = "Seed of the search, the validation split and every trial. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--objective", paramLabel = "trainable|stored", defaultValue = "trainable", order = 12,
+            description = "Minimise the trainable %% or the stored size (bytes of the model in its smallest exact form). Default: ${DEFAULT-VALUE}")
+    String objective;
+
+    @Option(names = "--out", paramLabel = "DIR", order = 13, description = "Output directory (default: runs/<time>-<model>-tune)")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "DIR", order = 14,
+            description = "Continue the search in DIR from its journal.jsonl (same options): journaled trials are not trained again")
+    Path resume;
+
+    @Option(names = "--baseline-top1", paramLabel = "PCT", converter = Values.Positive.class, order = 15,
+            description = "A full-rank run's top-1 (%%), drawn as a line in the charts")
+    Double baselineTop1;
+
+    @Option(names = "--quiet", order = 16, description = "No progress lines")
+    boolean quiet;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Main.noRepeatedOptions(spec);
+        ModelZoo.check(model);
+        Objective obj = switch (objective) {
+            case "trainable" -> Objective.TRAINABLE;
+            case "stored" -> Objective.STORED;
+            default -> throw usage("--objective must be trainable or stored, got '" + objective + "'");
+        };
+        if (population < 4 || population % 2 != 0) throw usage("--population must be an even number >= 4 (NSGA-II pairs parents), got " + population);
+        if (trials < population) throw usage("--trials " + trials + " is less than one population (--population " + population + "); give at least " + population);
+        if (baselineTop1 != null && baselineTop1 > 100) throw usage("--baseline-top1 is a percentage, at most 100, got " + Values.num(baselineTop1));
+        if (rungs != null && Arrays.stream(rungs).max().getAsInt() != epochs) {
+            throw usage("--rungs " + Arrays.toString(rungs).replaceAll("[\\[\\] ]", "") + " must end at --epochs " + epochs + "; give epochs up to " + epochs + ", the last " + epochs);
+        }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        int n = threads == null ? cpus : threads;
+        if (n > cpus) {
+            Main.warn("--threads " + n + " is more than the " + cpus + " processors of this machine; using " + cpus);
+            n = cpus;
+        }
+        Path dir = out;
+        if (resume != null) {
+            if (!Files.isRegularFile(resume.resolve(Tuner.JOURNAL))) {
+                throw new IllegalArgumentException("--resume " + resume + ": no " + Tuner.JOURNAL + " there; give the output directory of an earlier 'oialr tune'");
+            }
+            if (dir != null && !Main.sameDirectory(dir, resume)) throw usage("--resume " + resume + " and --out " + dir + " differ; a resumed search writes to its own directory, drop --out");
+            dir = resume;
+        } else if (dir == null) {
+            dir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + model + "-tune");
+        } else if (Files.exists(dir.resolve(Tuner.JOURNAL))) {
+            throw new IllegalArgumentException("--out " + dir + " holds an earlier search (" + Tuner.JOURNAL + "); continue it with --resume " + dir + ", or choose another --out");
+        }
+        LoadedData loaded = Main.loadData(data);
+        Dataset train = loaded.train();
+        List<String> commandArgs = new ArrayList<>();
+        if (data != null) commandArgs.addAll(List.of("--data", data));
+        if (trainSubset > 0 && trainSubset < train.size()) {
+            train = train.subset(trainSubset);
+            commandArgs.addAll(List.of("--train-subset", String.valueOf(trainSubset)));
+        }
+        if (validationSize >= train.size()) {
+            throw usage("--validation-size " + validationSize + " leaves no examples to train on (the training split has " + train.size() + "); give less than " + train.size());
+        }
+        Tuner.Builder b = Tuner.builder().model(model).train(train).validationSize(validationSize).epochs(epochs).batchSize(batchSize).budget(trials)
+                .population(population).threads(n).seed(seed).objective(obj).outDir(dir).resume(resume != null).commandArgs(commandArgs)
+                .progress(quiet ? null : System.err);
+        if (rungs != null) b.rungs(rungs);
+        TuneResult r = b.build().run();
+        r.write(dir);
+        writeCharts(dir, r, baselineTop1);
+        System.out.print(r.markdown());
+        System.out.println("\nwritten to " + dir);
+        return 0;
+    }
+
+    /** {@value #PNG} (validation top-1 against trainable %) and {@value #STORED_PNG} (against stored % of dense), the front highlighted. */
+    static void writeCharts(Path dir, TuneResult r, Double baselineTop1) throws IOException {
+        for (boolean stored : new boolean[] {false, true}) {
+            List<Double> tx = new ArrayList<>(), ty = new ArrayList<>(), fx = new ArrayList<>(), fy = new ArrayList<>(), px = new ArrayList<>(), py = new ArrayList<>();
+            for (TrialRecord t : r.trials()) {
+                if (t.status() == TrialRecord.Status.FAILED) continue;
+                double x = stored ? 100.0 * t.storedBytes() / r.denseBytes() : t.trainablePercent();
+                boolean onFront = r.front().contains(t);
+                (onFront ? fx : t.status() == TrialRecord.Status.PRUNED ? px : tx).add(x);
+                (onFront ? fy : t.status() == TrialRecord.Status.PRUNED ? py : ty).add(t.top1());
+            }
+            List<Plots.Series> s = new ArrayList<>();
+            s.add(new Plots.Series("Pareto front", array(fx), array(fy)));
+            s.add(new Plots.Series("other finished trials", array(tx), array(ty)));
+            s.add(new Plots.Series("pruned (partial run)", array(px), array(py)));
+            JFreeChart chart = Plots.scatter("tune: validation top-1 vs " + (stored ? "stored size" : "trainable parameters") + " (" + r.model() + ", " + r.epochs() + " epochs)",
+                    stored ? "stored size (% of the dense model's file)" : "trainable parameters (% of dense)", "validation top-1 (%)", s);
+            if (baselineTop1 != null) {
+                ValueMarker m = new ValueMarker(baselineTop1);
+                m.setLabel("full-rank baseline " + Values.num(baselineTop1) + "%");
+                m.setPaint(java.awt.Color.GRAY);
+                m.setStroke(new java.awt.BasicStroke(1.5f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+                m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_RIGHT);
+                m.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.TOP_RIGHT);
+                chart.getXYPlot().addRangeMarker(m);
+            }
+            Plots.savePng(chart, dir.resolve(stored ? STORED_PNG : PNG), 900, 600);
+        }
+    }
+
+    private static double[] array(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+}

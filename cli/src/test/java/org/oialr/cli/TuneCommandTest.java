@@ -1,0 +1,109 @@
+package org.oialr.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.oialr.data.FashionMnist;
+import org.oialr.io.Json;
+import org.oialr.method.oialr.OialrConfig;
+import org.oialr.method.oialr.OialrMethod;
+import org.oialr.train.TrainConfig;
+import picocli.CommandLine;
+
+/** {@code oialr tune} on 4,000 Fashion-MNIST training examples (1,000 for validation), 2 epochs, one population of 4. */
+class TuneCommandTest {
+    static void assumeData() {
+        assertTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist (end-to-end tests fail, not skip, without it)");
+    }
+
+    @Test
+    void tuneWritesTheFrontAndChartsAndEachReproduceCommandParsesBackToItsTrial(@TempDir Path tmp) throws Exception {
+        assumeData();
+        Path out = tmp.resolve("t");
+        CliRun r = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--rungs", "1,2", "--trials", "4",
+                "--population", "4", "--threads", "2", "--seed", "3", "--baseline-top1", "85", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("oialr tune: trial 1 "), "progress lines: " + r.err());
+        assertTrue(r.out().contains("Pareto front of 4 trials"), r.out());
+        for (String f : List.of("front.md", "front.csv", "front.json", "front.png", "front-stored.png", "journal.jsonl")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        List<?> front = (List<?>) ((Map<?, ?>) Json.parse(Files.readString(out.resolve("front.json")))).get("front");
+        assertFalse(front.isEmpty());
+        int spe = (4000 + 127) / 128; // the command trains on all 4,000 examples
+        for (Object o : front) {
+            Map<?, ?> point = (Map<?, ?>) o;
+            Map<?, ?> p = (Map<?, ?>) point.get("params");
+            List<?> command = (List<?>) point.get("command");
+            assertEquals(List.of("./oialr.sh", "train"), command.subList(0, 2));
+            CommandLine cl = Main.commandLine();
+            cl.parseArgs(command.subList(1, command.size()).stream().map(Object::toString).toArray(String[]::new));
+            Main.Train train = cl.getSubcommands().get("train").getCommand();
+            TrainConfig c = train.o.config();
+            OialrConfig oc = ((OialrMethod) Main.method(train.method, train.options())).config();
+            assertEquals("mlp", c.model());
+            assertEquals(2, c.epochs());
+            assertEquals(3, c.seed());
+            assertEquals(4000, c.trainLimit());
+            assertEquals(num(p, "lr"), c.lr());
+            assertEquals(num(p, "weight_decay"), c.weightDecay());
+            assertEquals(num(p, "warmup_epochs"), c.warmupEpochs());
+            assertEquals(Float.parseFloat(Double.toString(num(p, "sigma_cutoff"))), oc.sigmaCutoff());
+            assertEquals(Float.parseFloat(Double.toString(num(p, "layer_fraction"))), oc.layerFraction());
+            assertEquals(Math.round(num(p, "delay_fraction") * 2 * spe), oc.delay());
+            assertEquals(Math.max(1, Math.round(num(p, "update_every_epochs") * spe)), oc.updateEvery());
+            assertEquals(p.get("keep_first_layer"), oc.keepFirstLayer());
+            assertEquals(p.get("keep_last_layer"), oc.keepLastLayer());
+            assertEquals(p.get("inherit_step"), oc.inheritStep());
+            assertEquals(p.get("rotate_moments"), oc.rotateMoments());
+        }
+        // the same --out again: refused, pointing at --resume
+        CliRun again = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--out", out.toString());
+        oneLine(again, "holds an earlier search", "--resume " + out);
+    }
+
+    private static double num(Map<?, ?> m, String k) {
+        return ((Number) m.get(k)).doubleValue();
+    }
+
+    static void oneLine(CliRun r, String... parts) {
+        assertEquals(2, r.code(), r.err());
+        String err = r.err().strip();
+        assertEquals(1, err.lines().count(), "one line: " + err);
+        assertTrue(err.startsWith("oialr: error: "), err);
+        for (String p : parts) assertTrue(err.contains(p), "'" + p + "' in: " + err);
+    }
+
+    @Test
+    void helpListsTheOptionsWithoutWarnings() {
+        CliRun h = CliRun.of("tune", "--help");
+        assertEquals(0, h.code(), h.err());
+        for (String o : List.of("--trials", "--population", "--threads", "--objective", "--validation-size", "--resume", "--rungs", "--baseline-top1")) {
+            assertTrue(h.out().contains(o), o + " in: " + h.out());
+        }
+        assertFalse(h.err().contains("picocli WARN"), h.err());
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors(@TempDir Path tmp) {
+        oneLine(CliRun.of("tune", "--objective", "size"), "--objective must be trainable or stored, got 'size'");
+        oneLine(CliRun.of("tune", "--population", "5"), "--population must be an even number >= 4");
+        oneLine(CliRun.of("tune", "--trials", "3"), "--trials 3 is less than one population");
+        oneLine(CliRun.of("tune", "--epochs", "0"), "'--epochs'", ">= 1");
+        oneLine(CliRun.of("tune", "--epochs", "3", "--rungs", "1,2"), "--rungs 1,2 must end at --epochs 3");
+        oneLine(CliRun.of("tune", "--model", "resnet"), "resnet");
+        oneLine(CliRun.of("tune", "--baseline-top1", "120"), "--baseline-top1 is a percentage");
+        oneLine(CliRun.of("tune", "--resume", tmp.resolve("none").toString()), "no journal.jsonl there");
+        oneLine(CliRun.of("tune", "--lr", "0.1"), "--lr");
+        assumeData();
+        oneLine(CliRun.of("tune", "--train-subset", "500", "--validation-size", "500", "--out", tmp.resolve("x").toString()),
+                "--validation-size 500 leaves no examples to train on");
+    }
+}

@@ -1,0 +1,185 @@
+package org.oialr.tune;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.oialr.io.AtomicFiles;
+import org.oialr.io.Json;
+
+/**
+ * The outcome of a search: every trial and the Pareto front of the finished ones, with the command that trains each
+ * front point on the whole training split ({@link #command}), written as Markdown, CSV and JSON by {@link #write}.
+ *
+ * @param model            the zoo model's name
+ * @param objective        the size objective
+ * @param trials           every trial, by id
+ * @param front            the non-dominated finished trials, by size ascending
+ * @param epochs           epochs of a full trial
+ * @param seed             the seed of every trial's model and data order
+ * @param batchSize        the batch size
+ * @param commandExamples  the training examples the reproduce commands train on (the whole split given to the tuner)
+ * @param commandArgs      arguments every reproduce command carries after the run's options (e.g. {@code --data DIR})
+ * @param denseBytes       bytes of the model saved dense (its untrained full-rank form): the reference for stored sizes
+ * @param seconds          wall seconds of the search
+ */
+public record TuneResult(String model, Objective objective, List<TrialRecord> trials, List<TrialRecord> front, int epochs, long seed,
+                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, double seconds) {
+    /** The files {@link #write} writes. */
+    public static final String MARKDOWN = "front.md", CSV = "front.csv", JSON = "front.json";
+
+    /** Copies the lists. */
+    public TuneResult {
+        trials = List.copyOf(trials);
+        front = List.copyOf(front);
+        commandArgs = List.copyOf(commandArgs);
+    }
+
+    /**
+     * The finished trials of {@code records} that no other finished trial dominates (higher or equal validation top-1
+     * and smaller or equal size, one of them strictly), sorted by size then top-1 descending. Equal points all stay.
+     */
+    public static List<TrialRecord> front(List<TrialRecord> records, Objective objective) {
+        List<TrialRecord> done = records.stream().filter(r -> r.status() == TrialRecord.Status.FINISHED).toList();
+        List<TrialRecord> out = new ArrayList<>();
+        for (TrialRecord r : done) {
+            boolean dominated = false;
+            for (TrialRecord o : done) {
+                if (TrialRecord.dominates(o.top1(), objective.of(o), r.top1(), objective.of(r))) {
+                    dominated = true;
+                    break;
+                }
+            }
+            if (!dominated) out.add(r);
+        }
+        out.sort(Comparator.comparingDouble((TrialRecord r) -> objective.of(r)).thenComparing(r -> -r.top1()).thenComparingInt(TrialRecord::id));
+        return out;
+    }
+
+    /** Optimizer steps per epoch of the reproduce command's run. */
+    public int commandStepsPerEpoch() {
+        int b = Math.min(batchSize, commandExamples);
+        return (commandExamples + b - 1) / b;
+    }
+
+    /**
+     * The command that trains {@code r}'s configuration for the search's epochs on the whole training split (and
+     * reports test accuracy): {@code ./oialr.sh train --model M --method oialr ...}. The delay and the update interval
+     * are converted to steps of that run, so they keep their fraction of the run and their length in epochs.
+     */
+    public List<String> command(TrialRecord r) {
+        TrialParams p = r.params();
+        int spe = commandStepsPerEpoch();
+        List<String> c = new ArrayList<>(List.of("./oialr.sh", "train", "--model", model, "--method", "oialr", "--epochs", String.valueOf(epochs),
+                "--seed", String.valueOf(seed)));
+        if (batchSize != 128) c.addAll(List.of("--batch-size", String.valueOf(batchSize)));
+        c.addAll(List.of("--lr", plain(p.lr()), "--weight-decay", plain(p.weightDecay()), "--warmup-epochs", plain(p.warmupEpochs())));
+        if (p.lr() < 1e-5) c.addAll(List.of("--min-lr", plain(p.lr())));
+        c.addAll(List.of("--sigma-cutoff", plain(p.sigmaCutoff()), "--delay", String.valueOf(p.delaySteps((long) epochs * spe)),
+                "--update-every", String.valueOf(p.updateEverySteps(spe)), "--layer-fraction", plain(p.layerFraction())));
+        if (p.keepFirstLayer()) c.add("--keep-first-layer");
+        if (!p.keepLastLayer()) c.add("--no-keep-last-layer");
+        if (p.inheritStep()) c.add("--inherit-step");
+        if (p.rotateMoments()) c.add("--rotate-moments");
+        c.addAll(commandArgs);
+        return c;
+    }
+
+    /** {@link #command} as one line for a shell (arguments with spaces or quotes single-quoted). */
+    public String commandLine(TrialRecord r) {
+        StringBuilder sb = new StringBuilder();
+        for (String a : command(r)) {
+            if (sb.length() > 0) sb.append(' ');
+            sb.append(a.matches("[A-Za-z0-9_./=:,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return sb.toString();
+    }
+
+    static String plain(double v) {
+        return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+    }
+
+    static String plain(float v) {
+        return new BigDecimal(Float.toString(v)).stripTrailingZeros().toPlainString();
+    }
+
+    /** Writes {@value #MARKDOWN}, {@value #CSV} and {@value #JSON} (atomically) into {@code dir}. */
+    public void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve(MARKDOWN), markdown());
+        AtomicFiles.writeString(dir.resolve(CSV), csv());
+        Json.write(dir.resolve(JSON), json());
+    }
+
+    private String sizeHeader() {
+        return objective == Objective.TRAINABLE ? "trainable (%)" : "stored (bytes)";
+    }
+
+    /** The front as a Markdown table, one row per point with its command, after a line on the search. */
+    public String markdown() {
+        StringBuilder sb = new StringBuilder();
+        long finished = trials.stream().filter(t -> t.status() == TrialRecord.Status.FINISHED).count();
+        long pruned = trials.stream().filter(t -> t.status() == TrialRecord.Status.PRUNED).count();
+        sb.append(String.format(Locale.ROOT, "Pareto front of %d trials (%d finished, %d pruned) of %s, %d epochs, seed %d, objective %s; dense model %d bytes; %.0f s%n%n",
+                trials.size(), finished, pruned, model, epochs, seed, objective.name().toLowerCase(Locale.ROOT), denseBytes, seconds));
+        sb.append("| trial | validation top-1 (%) | trainable (%) | stored (bytes) | stored (% of dense) | sigma | delay | update (epochs) | layer fraction | lr | weight decay | warm-up | switches | command |\n");
+        sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        for (TrialRecord r : front) {
+            TrialParams p = r.params();
+            sb.append(String.format(Locale.ROOT, "| %d | %.2f | %.1f | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | `%s` |%n", r.id(), r.top1(),
+                    r.trainablePercent(), r.storedBytes(), 100.0 * r.storedBytes() / denseBytes, plain(p.sigmaCutoff()), plain(p.delayFraction()),
+                    plain(p.updateEveryEpochs()), plain(p.layerFraction()), plain(p.lr()), plain(p.weightDecay()), plain(p.warmupEpochs()),
+                    switches(p), commandLine(r)));
+        }
+        return sb.toString();
+    }
+
+    private static String switches(TrialParams p) {
+        List<String> s = new ArrayList<>();
+        if (p.keepFirstLayer()) s.add("keep-first");
+        if (!p.keepLastLayer()) s.add("no-keep-last");
+        if (p.inheritStep()) s.add("inherit-step");
+        if (p.rotateMoments()) s.add("rotate-moments");
+        return s.isEmpty() ? "-" : String.join(", ", s);
+    }
+
+    /** The front as CSV: the trial, its objectives, its parameters and its command. */
+    public String csv() {
+        StringBuilder sb = new StringBuilder("trial,top1,trainable_percent,stored_bytes,epochs,seconds");
+        for (String k : front.isEmpty() ? List.<String>of() : front.get(0).params().toMap().keySet()) sb.append(',').append(k);
+        if (front.isEmpty()) sb.append(",sigma_cutoff,delay_fraction,update_every_epochs,layer_fraction,keep_first_layer,keep_last_layer,inherit_step,rotate_moments,lr,weight_decay,warmup_epochs");
+        sb.append(",command\n");
+        for (TrialRecord r : front) {
+            sb.append(String.format(Locale.ROOT, "%d,%s,%s,%d,%d,%s", r.id(), r.top1(), r.trainablePercent(), r.storedBytes(), r.epochs(), r.seconds()));
+            for (Object v : r.params().toMap().values()) sb.append(',').append(v);
+            sb.append(",\"").append(commandLine(r).replace("\"", "\"\"")).append("\"\n");
+        }
+        return sb.toString();
+    }
+
+    /** The search and its front as a JSON tree (what {@value #JSON} holds). */
+    public Map<String, Object> json() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("objective", objective.name().toLowerCase(Locale.ROOT));
+        m.put("epochs", epochs);
+        m.put("seed", seed);
+        m.put("trials", trials.size());
+        m.put("dense_bytes", denseBytes);
+        m.put("seconds", seconds);
+        List<Object> f = new ArrayList<>();
+        for (TrialRecord r : front) {
+            Map<String, Object> p = r.toMap();
+            p.put("command", command(r));
+            f.add(p);
+        }
+        m.put("front", f);
+        return m;
+    }
+}

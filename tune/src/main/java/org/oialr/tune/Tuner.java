@@ -1,0 +1,684 @@
+package org.oialr.tune;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.oialr.data.Dataset;
+import org.oialr.engine.Backends;
+import org.oialr.engine.Parallel;
+import org.oialr.io.Json;
+import org.oialr.method.oialr.OialrMethod;
+import org.oialr.model.ModelFile;
+import org.oialr.model.ModelInfo;
+import org.oialr.model.StoredForms;
+import org.oialr.nn.Module;
+import org.oialr.train.EpochMetrics;
+import org.oialr.train.ModelZoo;
+import org.oialr.train.OutDirPolicy;
+import org.oialr.train.RunResult;
+import org.oialr.train.TrainConfig;
+import org.oialr.train.TrainListener;
+import org.oialr.train.Trainer;
+import org.oialr.train.TrainingDivergedException;
+import org.uma.jmetal.algorithm.multiobjective.nsgaii.NSGAII;
+import org.uma.jmetal.algorithm.multiobjective.nsgaii.NSGAIIBuilder;
+import org.uma.jmetal.operator.crossover.impl.SBXCrossover;
+import org.uma.jmetal.operator.mutation.impl.PolynomialMutation;
+import org.uma.jmetal.problem.Problem;
+import org.uma.jmetal.problem.doubleproblem.impl.AbstractDoubleProblem;
+import org.uma.jmetal.solution.doublesolution.DoubleSolution;
+import org.uma.jmetal.util.evaluator.SolutionListEvaluator;
+import org.uma.jmetal.util.pseudorandom.JMetalRandom;
+
+/**
+ * Tuned OIALR: a multi-objective search over OIALR's and the training's hyperparameters ({@link SearchSpace}) that
+ * maximises validation top-1 and minimises the trainable parameters or the stored size ({@link Objective}) of a zoo
+ * model, with jMetal's NSGA-II.
+ *
+ * <p><b>Data.</b> The tuner is given the training split only; it carves a validation split of
+ * {@link Builder#validationSize} examples from it (seeded, {@link #validationSplit}), trains every trial on the rest and
+ * evaluates on the validation examples. The test set is never seen.
+ *
+ * <p><b>Successive halving.</b> Every new trial first trains for the first rung's epochs (default a third of the run);
+ * a trial that more than half of the other trials at that rung (of this generation and all earlier ones) dominate is
+ * pruned, recorded with its partial objectives, unless its transition to low rank is still to come (then its size at
+ * the rung says nothing about its size at the end); the others continue from their checkpoint
+ * ({@link Trainer.Builder#pauseAfter} and {@link Trainer#resume}, so continuing is exact) to the next rung.
+ *
+ * <p><b>Parallel trials.</b> The trials of a generation train on {@link Builder#threads} threads, one trial per thread,
+ * each single-threaded ({@link Parallel#setThreads} is set to 1 for the search and restored after). A trial's result
+ * does not depend on the number of threads, and the search is reproducible for a given seed. One search runs at a time
+ * in a JVM (jMetal's random generator is global).
+ *
+ * <p><b>Journal and resume.</b> Each ended trial is one line of {@code journal.jsonl} in the output directory
+ * ({@link Journal}). Started again with the same settings and {@link Builder#resume}, the search takes every journaled
+ * trial's result instead of training it, and so follows the same sequence to the same front.
+ */
+public final class Tuner {
+    private static final Object ONE_SEARCH = new Object();
+    /** The journal's file name in the output directory. */
+    public static final String JOURNAL = "journal.jsonl";
+
+    private final Builder b;
+    private final int[] rungs;
+
+    private Tuner(Builder b) {
+        this.b = b;
+        if (b.data == null) throw new IllegalArgumentException("Tuner: set the training data (builder().train(...)): the training split only, never the test set");
+        if (b.outDir == null) throw new IllegalArgumentException("Tuner: set the output directory (builder().outDir(...)) for the journal and the front");
+        ModelZoo.check(b.model);
+        Dataset.check(b.data);
+        if (!b.data.isClassification()) throw new IllegalArgumentException("Tuner: the data '" + b.data.name() + "' is a regression set; the search maximises top-1, so give a classification set");
+        if (b.validationSize < 1 || b.validationSize >= b.data.size()) {
+            throw new IllegalArgumentException("Tuner: the validation size " + b.validationSize + " must leave training examples: give 1 to "
+                    + (b.data.size() - 1) + " for the " + b.data.size() + " examples of '" + b.data.name() + "'");
+        }
+        if (b.budget < b.population) {
+            throw new IllegalArgumentException("Tuner: the budget of " + b.budget + " trials is less than one population of " + b.population + "; give a budget of at least " + b.population);
+        }
+        int[] r = b.rungs != null ? b.rungs : new int[] {Math.max(1, (int) Math.round(b.epochs / 3.0)), b.epochs};
+        this.rungs = Arrays.stream(r).filter(e -> e >= 1 && e <= b.epochs).distinct().sorted().toArray();
+        if (rungs.length == 0 || rungs[rungs.length - 1] != b.epochs) {
+            throw new IllegalArgumentException("Tuner: the rungs " + Arrays.toString(r) + " must end at the run's " + b.epochs + " epochs; give epochs from 1 to " + b.epochs);
+        }
+    }
+
+    /** A tuner; see {@link Builder} for the settings and their defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The indices of a training split of {@code n} examples into a training part and {@code validationSize}
+     * validation examples, chosen at random with {@code seed} (a seeded Fisher-Yates shuffle): {@code [0]} the
+     * training part, {@code [1]} the validation part, each in ascending order; disjoint, together {@code 0..n-1}.
+     */
+    public static int[][] validationSplit(int n, int validationSize, long seed) {
+        if (validationSize < 0 || validationSize > n) throw new IllegalArgumentException("validation size " + validationSize + " is not in [0, " + n + "]");
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        SplittableRandom rng = new SplittableRandom(seed ^ 0x7A11DA7E5EEDL);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        int[] val = Arrays.copyOf(idx, validationSize), train = Arrays.copyOfRange(idx, validationSize, n);
+        Arrays.sort(val);
+        Arrays.sort(train);
+        return new int[][] {train, val};
+    }
+
+    /** The epochs after which the successive halving decides (ascending, the last is the run's epochs). */
+    public int[] rungs() {
+        return rungs.clone();
+    }
+
+    /** The settings a journal is kept for: a resume must give the same. */
+    Map<String, Object> settings() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("model", b.model);
+        s.put("data", b.data.name());
+        s.put("examples", b.data.size());
+        s.put("validation_size", b.validationSize);
+        s.put("epochs", b.epochs);
+        s.put("batch_size", b.batchSize);
+        s.put("seed", b.seed);
+        s.put("objective", b.objective.name().toLowerCase(Locale.ROOT));
+        s.put("budget", b.budget);
+        s.put("population", b.population);
+        List<Object> rs = new ArrayList<>();
+        for (int e : rungs) rs.add(e);
+        s.put("rungs", rs);
+        Map<String, Object> space = new LinkedHashMap<>();
+        b.space.ranges().forEach((k, v) -> space.put(SearchSpace.name(k), List.of(v[0], v[1])));
+        s.put("space", space);
+        return s;
+    }
+
+    /**
+     * Runs the search: trains the trials (or reads them from the journal when resuming), writes the journal as trials
+     * end, and returns every trial and the front ({@link TuneResult#write} writes the front's files).
+     *
+     * @throws IllegalArgumentException when the output directory holds another search's journal, or a journal and no
+     *     {@link Builder#resume}
+     */
+    public TuneResult run() throws IOException {
+        synchronized (ONE_SEARCH) {
+            int threadsBefore = Parallel.threads();
+            try {
+                Backends.get(); // select the backend once, before the trial threads
+                Parallel.setThreads(1);
+                return search();
+            } finally {
+                Parallel.setThreads(threadsBefore);
+            }
+        }
+    }
+
+    private TuneResult search() throws IOException {
+        long start = System.nanoTime();
+        Files.createDirectories(b.outDir);
+        Journal journal = Journal.at(b.outDir.resolve(JOURNAL));
+        Map<String, Object> settings = settings();
+        Map<?, ?> before = journal.settings();
+        Map<String, TrialRecord> journaled = new HashMap<>();
+        if (before != null) {
+            if (!b.resume) {
+                throw new IllegalArgumentException(journal.file() + " holds the journal of an earlier search; resume it (--resume), or choose another output directory");
+            }
+            Object now = Json.parse(Json.writeCompact(settings));
+            if (!now.equals(before)) {
+                List<String> diff = new ArrayList<>();
+                ((Map<?, ?>) now).forEach((k, v) -> {
+                    if (!Objects.equals(v, before.get(k))) diff.add(k + " " + Json.writeCompact(before.get(k)) + " vs " + Json.writeCompact(v));
+                });
+                throw new IllegalArgumentException(journal.file() + ": the journal was written by a search with other settings (journal vs now: "
+                        + String.join(", ", diff) + "); resume with the same settings, or choose another output directory");
+            }
+            for (TrialRecord r : journal.records()) journaled.put(r.params().key(), r);
+        } else {
+            journal.start(settings);
+        }
+        int[][] split = validationSplit(b.data.size(), b.validationSize, b.seed);
+        Dataset trainPart = b.data.select(split[0], b.data.name() + "-tune-train");
+        Dataset validation = b.data.select(split[1], b.data.name() + "-validation");
+        Search s = new Search(journal, journaled, trainPart, validation, start);
+        int generationRound = ((b.budget + b.population - 1) / b.population) * b.population;
+        s.budget = generationRound;
+        JMetalRandom.getInstance().setSeed(b.seed);
+        Problem<DoubleSolution> problem = new TuneProblem(b.space);
+        int n = Knob.values().length;
+        NSGAII<DoubleSolution> nsga = new NSGAIIBuilder<>(problem, new SBXCrossover(0.9, 20.0), new PolynomialMutation(1.0 / n, 20.0), b.population)
+                .setMaxEvaluations(generationRound).setSolutionListEvaluator(s).build();
+        try {
+            nsga.run();
+        } finally {
+            s.pool.shutdownNow();
+            try {
+                s.pool.awaitTermination(1, TimeUnit.HOURS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try (var left = Files.list(s.trialsDir)) {
+            if (left.findAny().isEmpty()) Files.delete(s.trialsDir); // every trial's directory goes when it ends
+        } catch (java.nio.file.NoSuchFileException e) {
+            // none made
+        }
+        List<TrialRecord> all = new ArrayList<>(s.records);
+        all.sort(Comparator.comparingInt(TrialRecord::id));
+        return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective), b.epochs, b.seed, b.batchSize, b.data.size(),
+                b.commandArgs, s.denseBytes, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The search's variables: one per {@link Knob}, in its bounds; two objectives (−top-1, size). */
+    private static final class TuneProblem extends AbstractDoubleProblem {
+        TuneProblem(SearchSpace space) {
+            List<Double> lo = new ArrayList<>(), hi = new ArrayList<>();
+            for (Knob k : Knob.values()) {
+                lo.add(space.lower(k));
+                hi.add(space.upper(k));
+            }
+            numberOfObjectives(2);
+            numberOfConstraints(0);
+            name("oialr-tune");
+            variableBounds(lo, hi);
+        }
+
+        @Override
+        public DoubleSolution evaluate(DoubleSolution solution) {
+            throw new UnsupportedOperationException("trials are evaluated a generation at a time by the tuner's evaluator");
+        }
+    }
+
+    /** One trial being searched: its parameters, its journal record when resuming, and its partial results. */
+    private static final class Trial {
+        final int id;
+        final TrialParams params;
+        final TrialRecord fromJournal;
+        final List<TrialRecord.Rung> rungs = new ArrayList<>();
+        TrialRecord record;
+        double seconds;
+        boolean failed;
+
+        Trial(int id, TrialParams params, TrialRecord fromJournal) {
+            this.id = id;
+            this.params = params;
+            this.fromJournal = fromJournal;
+        }
+    }
+
+    /** Evaluates NSGA-II's generations: successive halving over each generation's new trials, in parallel. */
+    private final class Search implements SolutionListEvaluator<DoubleSolution> {
+        private static final long serialVersionUID = 1L;
+        final transient Journal journal;
+        final transient Map<String, TrialRecord> journaled;
+        final transient Dataset trainPart, validation;
+        final transient Map<String, Trial> seen = new HashMap<>();
+        final transient List<List<double[]>> atRung = new ArrayList<>();
+        final transient List<TrialRecord> records = new ArrayList<>();
+        final transient ExecutorService pool;
+        final transient Path trialsDir;
+        final long start;
+        final int stepsPerEpoch;
+        final long denseBytes;
+        int budget, evaluated, nextId, running, pruned, trained;
+        double trainedSeconds;
+        volatile boolean cancelled;
+
+        Search(Journal journal, Map<String, TrialRecord> journaled, Dataset trainPart, Dataset validation, long start) throws IOException {
+            this.journal = journal;
+            this.journaled = journaled;
+            this.trainPart = trainPart;
+            this.validation = validation;
+            this.start = start;
+            this.trialsDir = b.outDir.resolve("trials");
+            int batch = Math.min(b.batchSize, trainPart.size());
+            this.stepsPerEpoch = (trainPart.size() + batch - 1) / batch;
+            for (int i = 0; i < rungs.length; i++) atRung.add(new ArrayList<>());
+            AtomicInteger n = new AtomicInteger();
+            this.pool = Executors.newFixedThreadPool(b.threads, r -> {
+                Thread t = new Thread(r, "oialr-tune-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.denseBytes = storedBytes(newModel(), trialsDir.resolve("dense.safetensors"));
+        }
+
+        Module newModel() {
+            return ModelZoo.build(b.model, b.data.sampleShape(), b.data.numClasses(), b.seed);
+        }
+
+        long storedBytes(Module model, Path file) throws IOException {
+            Files.createDirectories(file.getParent());
+            ModelFile.save(file, model, new ModelInfo(b.model, b.data.sampleShape(), null, b.data.normalization(), "oialr"), StoredForms.Storage.COMPACT);
+            long size = Files.size(file);
+            Files.delete(file);
+            return size;
+        }
+
+        @Override
+        public List<DoubleSolution> evaluate(List<DoubleSolution> solutions, Problem<DoubleSolution> problem) {
+            List<Trial> fresh = new ArrayList<>();
+            List<Trial> mine = new ArrayList<>();
+            for (DoubleSolution s : solutions) {
+                double[] x = new double[s.variables().size()];
+                for (int i = 0; i < x.length; i++) x[i] = s.variables().get(i);
+                for (Knob k : Knob.values()) if (!(x[k.ordinal()] >= b.space.lower(k))) x[k.ordinal()] = b.space.lower(k); // NaN from a fixed knob's mutation
+                TrialParams p = TrialParams.decode(x, b.space, b.epochs);
+                Trial t = seen.get(p.key());
+                if (t == null) {
+                    t = new Trial(++nextId, p, journaled.get(p.key()));
+                    seen.put(p.key(), t);
+                    fresh.add(t);
+                }
+                mine.add(t);
+            }
+            try {
+                halve(fresh);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            evaluated += solutions.size();
+            for (int i = 0; i < solutions.size(); i++) {
+                TrialRecord r = mine.get(i).record;
+                solutions.get(i).objectives()[0] = -r.top1();
+                solutions.get(i).objectives()[1] = b.objective.of(r);
+            }
+            return solutions;
+        }
+
+        /** Successive halving of a generation's new trials. */
+        void halve(List<Trial> trials) throws IOException {
+            List<Trial> active = new ArrayList<>(trials);
+            for (int ri = 0; ri < rungs.length; ri++) {
+                boolean last = ri == rungs.length - 1;
+                List<Trial> train = active.stream().filter(t -> t.fromJournal == null).toList();
+                for (Trial t : active) { // journaled trials: their rung from the journal (a failed one stopped before it)
+                    if (t.fromJournal == null) continue;
+                    if (ri < t.fromJournal.rungs().size()) t.rungs.add(t.fromJournal.rungs().get(ri));
+                    else t.failed = t.fromJournal.status() == TrialRecord.Status.FAILED;
+                }
+                trainAll(train, ri, last);
+                List<Trial> survivors = new ArrayList<>();
+                for (Trial t : active) {
+                    if (t.failed || t.rungs.size() <= ri) {
+                        end(t, TrialRecord.Status.FAILED);
+                        continue;
+                    }
+                    TrialRecord.Rung r = t.rungs.get(ri);
+                    atRung.get(ri).add(new double[] {t.id, r.top1(), r.size(b.objective)});
+                }
+                for (Trial t : active) {
+                    if (t.record != null) continue;
+                    if (last) {
+                        if (t.fromJournal != null) end(t, TrialRecord.Status.FINISHED); // the trained ones ended as they finished
+                        continue;
+                    }
+                    boolean prune = t.fromJournal != null ? t.fromJournal.status() == TrialRecord.Status.PRUNED && t.fromJournal.rungs().size() == ri + 1
+                            : dominatedByMost(t, ri);
+                    if (prune) end(t, TrialRecord.Status.PRUNED);
+                    else survivors.add(t);
+                }
+                active = survivors;
+            }
+        }
+
+        /**
+         * True when more than half of the other trials at rung {@code ri} dominate {@code t} there (at least two others).
+         * A trial still full-rank at the rung (its transition comes later) is never pruned: its size there says
+         * nothing about its size at the end.
+         */
+        boolean dominatedByMost(Trial t, int ri) {
+            long total = (long) b.epochs * stepsPerEpoch;
+            if (t.params.delaySteps(total) >= (long) rungs[ri] * stepsPerEpoch) return false;
+            TrialRecord.Rung r = t.rungs.get(ri);
+            int others = 0, over = 0;
+            for (double[] o : atRung.get(ri)) {
+                if ((int) o[0] == t.id) continue;
+                others++;
+                if (TrialRecord.dominates(o[1], o[2], r.top1(), r.size(b.objective))) over++;
+            }
+            return others >= 2 && 2 * over > others;
+        }
+
+        /** Trains {@code trials} to rung {@code ri} on the pool; at the last rung each is recorded as it finishes. */
+        void trainAll(List<Trial> trials, int ri, boolean last) throws IOException {
+            ExecutorCompletionService<Trial> done = new ExecutorCompletionService<>(pool);
+            List<Future<Trial>> futures = new ArrayList<>();
+            for (Trial t : trials) futures.add(done.submit(() -> advance(t, ri, last)));
+            running = trials.size();
+            try {
+                for (int i = 0; i < trials.size(); i++) {
+                    Trial t = done.take().get();
+                    running--;
+                    if (last && !t.failed) end(t, TrialRecord.Status.FINISHED);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("the search was interrupted", e);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) throw io;
+                if (c instanceof RuntimeException re) throw re;
+                if (c instanceof Error err) throw err;
+                throw new IllegalStateException(c);
+            } finally {
+                if (running > 0) { // an error or a listener stopped the search: cancel the others and wait for them
+                    cancelled = true;
+                    for (Future<Trial> f : futures) f.cancel(false);
+                    pool.shutdown();
+                    try {
+                        pool.awaitTermination(1, TimeUnit.HOURS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    running = 0;
+                }
+            }
+        }
+
+        /** Trains trial {@code t} from its last rung (or from scratch) to rung {@code ri}. Runs on a pool thread. */
+        Trial advance(Trial t, int ri, boolean last) throws IOException {
+            if (cancelled) throw new CancellationException("the search stopped");
+            long t0 = System.nanoTime();
+            Path dir = trialsDir.resolve(String.format(Locale.ROOT, "trial-%04d", t.id));
+            if (ri == 0) deleteTree(dir);
+            TrainConfig base = TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed)
+                    .checkpointEvery(0).stabilityEvery(0).build();
+            TrainConfig c = t.params.trainConfig(base);
+            Trainer.Builder tb = Trainer.builder().config(c).model(this::newModel).modelName(b.model)
+                    .method(() -> new OialrMethod(t.params.oialrConfig(b.epochs, stepsPerEpoch))).train(trainPart).test(validation)
+                    .outDir(dir).outDirPolicy(OutDirPolicy.MOVE_ASIDE).listener(new TrainListener() {
+                        @Override
+                        public void onStep(long step, int epoch, double loss) {
+                            if (cancelled) throw new CancellationException("the search stopped");
+                        }
+                    });
+            if (!last) tb.pauseAfter(rungs[ri]);
+            Trainer trainer = tb.build();
+            try {
+                RunResult r = ri == 0 ? trainer.run() : trainer.resume(Trainer.checkpointIn(dir));
+                EpochMetrics m = r.last();
+                long bytes = storedBytes(trainer.model(), dir.resolve("model.safetensors"));
+                t.rungs.add(new TrialRecord.Rung(rungs[ri], 100 * m.testTop1(), m.trainablePercent(), bytes));
+            } catch (TrainingDivergedException e) {
+                t.failed = true;
+            }
+            t.seconds += (System.nanoTime() - t0) / 1e9;
+            return t;
+        }
+
+        /** Records the end of {@code t}: the journal line (unless it came from the journal), the listeners, the progress line. */
+        void end(Trial t, TrialRecord.Status status) throws IOException {
+            boolean reused = t.fromJournal != null;
+            TrialRecord rec;
+            if (reused) {
+                rec = new TrialRecord(t.id, t.params, t.fromJournal.status(), t.fromJournal.epochs(), t.fromJournal.top1(), t.fromJournal.trainablePercent(),
+                        t.fromJournal.storedBytes(), t.fromJournal.seconds(), t.fromJournal.rungs());
+            } else if (status == TrialRecord.Status.FAILED) {
+                int epochs = t.rungs.isEmpty() ? 0 : t.rungs.get(t.rungs.size() - 1).epochs();
+                rec = new TrialRecord(t.id, t.params, status, epochs, 0, 100, denseBytes, t.seconds, t.rungs);
+            } else {
+                TrialRecord.Rung r = t.rungs.get(t.rungs.size() - 1);
+                rec = new TrialRecord(t.id, t.params, status, r.epochs(), r.top1(), r.trainablePercent(), r.storedBytes(), t.seconds, t.rungs);
+            }
+            t.record = rec;
+            records.add(rec);
+            if (!reused) {
+                journal.append(rec);
+                deleteTree(trialsDir.resolve(String.format(Locale.ROOT, "trial-%04d", t.id)));
+                trained++;
+                trainedSeconds += rec.seconds();
+            }
+            if (rec.status() == TrialRecord.Status.PRUNED) pruned++;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            int left = Math.max(0, budget - evaluatedEstimate());
+            double perTrial = trained == 0 ? Double.NaN : trainedSeconds / trained / b.threads;
+            TuneListener.Progress p = new TuneListener.Progress(records.size(), running, pruned, TuneResult.front(records, b.objective).size(),
+                    budget, elapsed, perTrial * left);
+            if (b.progress != null) b.progress.println(progressLine(rec, reused, p));
+            for (TuneListener l : b.listeners) l.onTrial(rec, reused, p);
+        }
+
+        /** Trials ended so far, counting the repeats of earlier trials that NSGA-II evaluated. */
+        int evaluatedEstimate() {
+            return Math.max(records.size(), evaluated);
+        }
+
+        String progressLine(TrialRecord r, boolean reused, TuneListener.Progress p) {
+            String what = switch (r.status()) {
+                case FINISHED -> "finished";
+                case PRUNED -> "pruned after " + r.epochs() + " epoch" + (r.epochs() == 1 ? "" : "s");
+                case FAILED -> "failed (training diverged)";
+            };
+            String size = b.objective == Objective.TRAINABLE ? String.format(Locale.ROOT, "trainable %.1f%%", r.trainablePercent())
+                    : String.format(Locale.ROOT, "stored %d bytes", r.storedBytes());
+            return String.format(Locale.ROOT, "oialr tune: trial %d %s%s: validation top-1 %.2f%%, %s | %d/%d done, %d running, %d pruned, front %d | %s elapsed, %s left",
+                    r.id(), what, reused ? " (from the journal)" : "", r.top1(), size, p.done(), p.budget(), p.running(), p.pruned(), p.frontSize(),
+                    clock(p.elapsedSeconds()), Double.isNaN(p.leftSeconds()) ? "?" : "~" + clock(p.leftSeconds()));
+        }
+
+        @Override
+        public void shutdown() {
+            pool.shutdown();
+        }
+    }
+
+    static String clock(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60) : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /**
+     * Settings of a {@link Tuner}. Required: {@link #train} and {@link #outDir}. Defaults: model {@code mlp}, 15 epochs,
+     * batch 128, 10,000 validation examples, a budget of 64 trials in populations of 8, seed 42, as many threads as
+     * processors, objective {@link Objective#TRAINABLE}, rungs at a third of the epochs and at the end,
+     * {@link SearchSpace#defaults()}, progress lines on standard error.
+     */
+    public static final class Builder {
+        private String model = "mlp";
+        private Dataset data;
+        private int validationSize = 10_000;
+        private int epochs = 15;
+        private int batchSize = 128;
+        private int budget = 64;
+        private int population = 8;
+        private long seed = 42;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private Objective objective = Objective.TRAINABLE;
+        private SearchSpace space = SearchSpace.defaults();
+        private int[] rungs;
+        private Path outDir;
+        private boolean resume;
+        private PrintStream progress = System.err;
+        private final List<TuneListener> listeners = new ArrayList<>();
+        private List<String> commandArgs = List.of();
+
+        private Builder() {
+        }
+
+        /** The zoo model to tune ({@code mlp}, {@code cnn}, {@code vit}), built for the data's shape and classes. */
+        public Builder model(String name) {
+            model = Objects.requireNonNull(name, "model");
+            return this;
+        }
+
+        /**
+         * The training split (standardised): the validation examples are carved from it, the trials train on the rest.
+         * Never give the test set.
+         */
+        public Builder train(Dataset d) {
+            data = Objects.requireNonNull(d, "training data");
+            return this;
+        }
+
+        /** Validation examples taken (seeded) from the training split (default 10,000). */
+        public Builder validationSize(int n) {
+            validationSize = n;
+            return this;
+        }
+
+        /** Epochs of a full trial (default 15). */
+        public Builder epochs(int n) {
+            if (n < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + n);
+            epochs = n;
+            return this;
+        }
+
+        /** The batch size (default 128). */
+        public Builder batchSize(int n) {
+            if (n < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + n);
+            batchSize = n;
+            return this;
+        }
+
+        /** Trials NSGA-II evaluates in all, rounded up to whole populations (default 64); repeats of earlier trials are not trained again. */
+        public Builder budget(int trials) {
+            if (trials < 1) throw new IllegalArgumentException("budget must be >= 1 trial, got " + trials);
+            budget = trials;
+            return this;
+        }
+
+        /** NSGA-II's population: the trials of a generation (default 8; even, at least 4). */
+        public Builder population(int n) {
+            if (n < 4 || n % 2 != 0) throw new IllegalArgumentException("population must be an even number >= 4 (NSGA-II pairs parents), got " + n);
+            population = n;
+            return this;
+        }
+
+        /** The seed of the search, of the validation split and of every trial's model and data order (default 42). */
+        public Builder seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        /** Trials trained at once, each on one thread (default: the processors). */
+        public Builder threads(int n) {
+            if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+            threads = n;
+            return this;
+        }
+
+        /** What to minimise beside maximising validation top-1 (default {@link Objective#TRAINABLE}). */
+        public Builder objective(Objective o) {
+            objective = Objects.requireNonNull(o, "objective");
+            return this;
+        }
+
+        /** The ranges searched (default {@link SearchSpace#defaults()}). */
+        public Builder space(SearchSpace s) {
+            space = Objects.requireNonNull(s, "space");
+            return this;
+        }
+
+        /** The epochs after which trials are compared and the dominated pruned; the last must be the run's epochs. */
+        public Builder rungs(int... epochs) {
+            rungs = epochs.clone();
+            return this;
+        }
+
+        /** Where the journal ({@value Tuner#JOURNAL}) and the trials' temporary run directories go. */
+        public Builder outDir(Path dir) {
+            outDir = Objects.requireNonNull(dir, "outDir");
+            return this;
+        }
+
+        /** Continue the search of the journal in {@link #outDir} (which must have the same settings) instead of refusing it. */
+        public Builder resume(boolean r) {
+            resume = r;
+            return this;
+        }
+
+        /** Where the progress lines go, one per ended trial (default standard error; null for none). */
+        public Builder progress(PrintStream out) {
+            progress = out;
+            return this;
+        }
+
+        /** Told about each ended trial. */
+        public Builder listener(TuneListener l) {
+            listeners.add(Objects.requireNonNull(l, "listener"));
+            return this;
+        }
+
+        /** Arguments appended to every reproduce command (e.g. {@code --data DIR}); see {@link TuneResult#command}. */
+        public Builder commandArgs(List<String> args) {
+            commandArgs = List.copyOf(args);
+            return this;
+        }
+
+        /** The tuner; checks the settings against each other and the data. */
+        public Tuner build() {
+            return new Tuner(this);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package org.oialr.tune;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.oialr.data.ArrayDataset;
+import org.oialr.data.Dataset;
+import org.oialr.data.FashionMnist;
+
+/** The tuner on 4,000 Fashion-MNIST training examples (1,000 for validation), 2 epochs, 8 trials in populations of 4. */
+class TunerTest {
+    static Dataset train;
+
+    @BeforeAll
+    static void data() throws Exception {
+        assertTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist (end-to-end tests fail, not skip, without it)");
+        train = FashionMnist.loadNormalized(FashionMnist.DEFAULT_DIR).train().subset(4000);
+    }
+
+    static Tuner.Builder small(Path out) {
+        return Tuner.builder().model("mlp").train(train).validationSize(1000).epochs(2).rungs(1, 2).budget(8).population(4).threads(2)
+                .seed(7).outDir(out).progress(null);
+    }
+
+    @Test
+    void validationSplitIsSeededDisjointAndFromTheTrainingSplitOnly() {
+        int[][] a = Tuner.validationSplit(60_000, 10_000, 42), b = Tuner.validationSplit(60_000, 10_000, 42);
+        assertArrayEquals(a[0], b[0]);
+        assertArrayEquals(a[1], b[1]);
+        assertEquals(50_000, a[0].length);
+        assertEquals(10_000, a[1].length);
+        Set<Integer> all = new HashSet<>();
+        for (int[] part : a) for (int i : part) assertTrue(all.add(i), "index " + i + " in both parts");
+        assertEquals(60_000, all.size()); // every index of the training split, nothing else (the test set is never given)
+        assertFalse(java.util.Arrays.equals(a[1], Tuner.validationSplit(60_000, 10_000, 43)[1]), "another seed, another split");
+        // the tuner refuses a validation split that leaves nothing to train on
+        assertThrows(IllegalArgumentException.class, () -> Tuner.builder().train(train).validationSize(4000).outDir(Path.of("x")).build());
+    }
+
+    @Test
+    void frontIsExactlyTheNonDominatedFinishedTrialsOfTheJournal(@TempDir Path dir) throws Exception {
+        TuneResult r = small(dir).build().run();
+        List<TrialRecord> journal = Journal.at(dir.resolve(Tuner.JOURNAL)).records();
+        assertEquals(r.trials().size(), journal.size());
+        assertTrue(journal.size() >= 4, "at least one generation trained");
+        Set<Integer> expected = new HashSet<>();
+        for (TrialRecord a : journal) {
+            if (a.status() != TrialRecord.Status.FINISHED) continue;
+            boolean dominated = false;
+            for (TrialRecord o : journal) {
+                if (o.status() != TrialRecord.Status.FINISHED) continue;
+                if (o.top1() >= a.top1() && o.trainablePercent() <= a.trainablePercent() && (o.top1() > a.top1() || o.trainablePercent() < a.trainablePercent())) dominated = true;
+            }
+            if (!dominated) expected.add(a.id());
+        }
+        Set<Integer> front = new HashSet<>();
+        for (TrialRecord t : r.front()) front.add(t.id());
+        assertEquals(expected, front);
+        r.write(dir);
+        List<String> csv = Files.readAllLines(dir.resolve(TuneResult.CSV));
+        assertEquals(front.size() + 1, csv.size());
+        assertTrue(Files.readString(dir.resolve(TuneResult.MARKDOWN)).contains("./oialr.sh train --model mlp --method oialr --epochs 2 --seed 7"));
+        for (TrialRecord t : r.trials()) {
+            assertTrue(t.top1() > 10 && t.top1() <= 100, "validation top-1 of trial " + t.id() + ": " + t.top1());
+            assertTrue(t.storedBytes() > 0 && t.storedBytes() <= r.denseBytes() * 2, "stored bytes " + t.storedBytes());
+        }
+    }
+
+    @Test
+    void aKilledSearchResumesFromItsJournalWithoutRetrainingAndEndsWithTheSameFront(@TempDir Path dir) throws Exception {
+        TuneResult whole = small(dir.resolve("whole")).build().run();
+
+        Path killed = dir.resolve("killed");
+        AtomicInteger trainedBeforeKill = new AtomicInteger();
+        RuntimeException kill = assertThrows(IllegalStateException.class, () -> small(killed).listener((rec, fromJournal, p) -> {
+            if (!fromJournal && trainedBeforeKill.incrementAndGet() == 3) throw new IllegalStateException("simulated crash");
+        }).build().run());
+        assertEquals("simulated crash", kill.getMessage());
+        List<TrialRecord> journaled = Journal.at(killed.resolve(Tuner.JOURNAL)).records();
+        assertEquals(3, journaled.size());
+        Set<String> journaledKeys = new HashSet<>();
+        for (TrialRecord t : journaled) journaledKeys.add(t.params().key());
+
+        // without resume the journal is refused; with other settings too
+        assertThrows(IllegalArgumentException.class, () -> small(killed).build().run());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> small(killed).seed(8).resume(true).build().run());
+        assertTrue(other.getMessage().contains("seed 7 vs 8"), other.getMessage());
+
+        List<String> retrained = new ArrayList<>();
+        AtomicInteger reused = new AtomicInteger();
+        TuneResult resumed = small(killed).resume(true).listener((rec, fromJournal, p) -> {
+            if (fromJournal) reused.incrementAndGet();
+            else retrained.add(rec.params().key());
+        }).build().run();
+        assertEquals(3, reused.get());
+        for (String k : retrained) assertFalse(journaledKeys.contains(k), "a journaled trial was trained again: " + k);
+        assertEquals(whole.trials().size(), resumed.trials().size());
+        assertEquals(keys(whole.trials()), keys(resumed.trials()));
+        assertEquals(summary(whole.front()), summary(resumed.front()));
+    }
+
+    static List<String> keys(List<TrialRecord> rs) {
+        List<String> out = new ArrayList<>();
+        for (TrialRecord r : rs) out.add(r.id() + ":" + r.params().key() + ":" + r.status());
+        return out;
+    }
+
+    static List<String> summary(List<TrialRecord> rs) {
+        List<String> out = new ArrayList<>();
+        for (TrialRecord r : rs) out.add(r.id() + ":" + r.params().key() + ":" + r.top1() + ":" + r.trainablePercent() + ":" + r.storedBytes());
+        return out;
+    }
+
+    @Test
+    void paramsRoundToWhatACommandLineCarries() {
+        double[] x = new double[Knob.values().length];
+        SearchSpace s = SearchSpace.defaults();
+        for (Knob k : Knob.values()) x[k.ordinal()] = (s.lower(k) + s.upper(k)) / 2 + 1e-7;
+        TrialParams p = TrialParams.decode(x, s, 15);
+        assertEquals(0.275f, p.sigmaCutoff());
+        assertEquals(0.35, p.delayFraction());
+        assertTrue(p.keepLastLayer());
+        assertEquals(Double.parseDouble(TuneResult.plain(p.lr())), p.lr());
+        assertEquals(3, TuneResult.plain(p.lr()).replaceAll("^0\\.0*", "").length(), "3 significant digits: " + p.lr());
+        assertThrows(IllegalArgumentException.class, () -> s.with(Knob.SIGMA_CUTOFF, 0.5, 2));
+    }
+}
