@@ -32,33 +32,75 @@ public record Normalization(float[] mean, float[] std) implements java.io.Serial
      * constant channel (std 0) gets std 1 so that it maps to 0 instead of NaN.
      */
     public static Normalization fit(Dataset d) {
-        int channels = d.channels();
-        int plane = d.sampleSize() / channels;
+        Accumulator acc = new Accumulator(d.channels());
         float[] x = new float[d.sampleSize()];
-        double[] sum = new double[channels], sumSq = new double[channels];
         for (int i = 0; i < d.size(); i++) {
             d.copyExample(i, x, 0);
-            int base = 0;
+            acc.add(x, 0, x.length);
+        }
+        return acc.result("data set '" + d.name() + "'");
+    }
+
+    /**
+     * Per-channel float64 sums of the values and of their squares, for fitting a normalisation over data read piece by
+     * piece ({@link #fit} reads a data set one example at a time; the Spark module sums one accumulator per partition
+     * and merges them in partition order).
+     */
+    public static final class Accumulator implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final double[] sum, sumSq;
+        private long values;
+
+        /** Empty sums for examples of {@code channels} channels. */
+        public Accumulator(int channels) {
+            if (channels < 1) throw new IllegalArgumentException("channels must be >= 1, got " + channels);
+            sum = new double[channels];
+            sumSq = new double[channels];
+        }
+
+        /** Adds one example, {@code x[offset .. offset + size)} laid out channel by channel. */
+        public void add(float[] x, int offset, int size) {
+            int channels = sum.length, plane = size / channels;
             for (int c = 0; c < channels; c++) {
                 double s = 0, s2 = 0;
-                for (int p = base + c * plane, end = p + plane; p < end; p++) {
+                for (int p = offset + c * plane, end = p + plane; p < end; p++) {
                     s += x[p];
                     s2 += (double) x[p] * x[p];
                 }
                 sum[c] += s;
                 sumSq[c] += s2;
             }
+            values += plane;
         }
-        float[] mean = new float[channels], std = new float[channels];
-        double n = (double) d.size() * plane;
-        if (n == 0) throw new IllegalArgumentException("Normalization.fit: data set '" + d.name() + "' is empty");
-        for (int c = 0; c < channels; c++) {
-            double m = sum[c] / n;
-            double var = Math.max(0, sumSq[c] / n - m * m);
-            mean[c] = (float) m;
-            std[c] = var > 0 ? (float) Math.sqrt(var) : 1f;
+
+        /** Adds the sums of {@code other} (same channels). */
+        public void add(Accumulator other) {
+            if (other.sum.length != sum.length) throw new IllegalArgumentException("accumulators of " + sum.length + " and " + other.sum.length + " channels");
+            for (int c = 0; c < sum.length; c++) {
+                sum[c] += other.sum[c];
+                sumSq[c] += other.sumSq[c];
+            }
+            values += other.values;
         }
-        return new Normalization(mean, std);
+
+        /**
+         * The mean and population standard deviation of each channel; a constant channel (std 0) gets std 1.
+         *
+         * @param what names the data in the error for no values
+         */
+        public Normalization result(String what) {
+            if (values == 0) throw new IllegalArgumentException("Normalization.fit: " + what + " is empty");
+            int channels = sum.length;
+            float[] mean = new float[channels], std = new float[channels];
+            double n = values;
+            for (int c = 0; c < channels; c++) {
+                double m = sum[c] / n;
+                double var = Math.max(0, sumSq[c] / n - m * m);
+                mean[c] = (float) m;
+                std[c] = var > 0 ? (float) Math.sqrt(var) : 1f;
+            }
+            return new Normalization(mean, std);
+        }
     }
 
     public int channels() {

@@ -125,18 +125,19 @@ final class Replicas {
      * Checks that every replica has the same value of {@code what}; throws naming the first that differs.
      */
     void requireSame(String what, long value, String fix) {
-        double[] all = gather(value);
+        long[] all = gather(value);
         for (int r = 1; r < all.length; r++) {
             if (all[r] != all[0]) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT, "data-parallel training: replica %d has %s %d, replica 0 has %d; %s",
-                        r, what, (long) all[r], (long) all[0], fix));
+                        r, what, all[r], all[0], fix));
             }
         }
     }
 
-    private double[] gather(long value) {
+    /** Every replica's {@code value}, by rank. */
+    private long[] gather(long value) {
         byte[][] all = c.allGather(ByteBuffer.allocate(8).putLong(value).array());
-        double[] out = new double[all.length];
+        long[] out = new long[all.length];
         for (int i = 0; i < all.length; i++) out[i] = ByteBuffer.wrap(all[i]).getLong();
         return out;
     }
@@ -149,10 +150,10 @@ final class Replicas {
     void checkIdentical(Module model, Optimizer opt, long step, String when) {
         long t0 = System.nanoTime();
         long crc = checksum(model, opt);
-        byte[][] all = c.allGather(ByteBuffer.allocate(8).putLong(crc).array());
+        long[] all = gather(crc);
         exchanged(t0);
         for (int r = 0; r < all.length; r++) {
-            long other = ByteBuffer.wrap(all[r]).getLong();
+            long other = all[r];
             if (other != crc) {
                 throw new ReplicasDivergedException(String.format(Locale.ROOT, "data-parallel training: replica %d's model and optimizer state "
                         + "(CRC32 %08x) differs from replica %d's (%08x) %s, step %d; the replicas must compute identically (same model "

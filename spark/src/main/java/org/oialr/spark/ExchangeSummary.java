@@ -19,7 +19,6 @@ import java.util.Locale;
  * @param computeSeconds       forward, backward, optimizer and method work
  * @param exchangeSeconds      inside collective operations
  * @param waitSeconds          of the exchange time: waiting for a peer's first data (mostly a slower replica)
- * @param trainSeconds         replica 0's training time (the trainer's own clock, evaluation excluded)
  * @param smallBytes           all-reduces below this many bytes went through Spark's allGather, larger ones over the ring
  * @param examplesPerStep      the global batch
  * @param wallSeconds          the driver's wall time for the run: stages, evaluation, checkpoints, Spark's scheduling
@@ -27,8 +26,14 @@ import java.util.Locale;
  */
 public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, long lowRankSteps, double lowRankBytesPerStep,
                               long lastBytesPerStep, double wireBytesSentPerStep, double wireBytesReceivedPerStep, double computeSeconds, double exchangeSeconds,
-                              double waitSeconds, double trainSeconds, int smallBytes, int examplesPerStep, double wallSeconds,
+                              double waitSeconds, int smallBytes, int examplesPerStep, double wallSeconds,
                               int stages) {
+
+    /** Optimizer steps per second of replica 0's compute and exchange time (evaluation and Spark's scheduling excluded). */
+    public double stepsPerSecond() {
+        double t = computeSeconds + exchangeSeconds;
+        return t > 0 ? steps / t : 0;
+    }
 
     /** Low-rank against dense gradient bytes per step (NaN when either phase is missing). */
     public double lowRankRatio() {
@@ -39,7 +44,7 @@ public record ExchangeSummary(int replicas, long steps, long denseBytesPerStep, 
     public String describe() {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "data-parallel: %d replicas, %,d steps, %.1f steps/s; all-reduce over a TCP ring "
-                + "(messages under %,d bytes through Spark's allGather)%n", replicas, steps, trainSeconds > 0 ? steps / trainSeconds : 0.0, smallBytes));
+                + "(messages under %,d bytes through Spark's allGather)%n", replicas, steps, stepsPerSecond(), smallBytes));
         s.append(String.format(Locale.ROOT, "gradient bytes per step and replica: dense %s", mb(denseBytesPerStep)));
         if (lowRankSteps > 0) {
             s.append(String.format(Locale.ROOT, ", low-rank %s on average over %,d steps (%.1f%% of dense), last %s", mb(lowRankBytesPerStep),

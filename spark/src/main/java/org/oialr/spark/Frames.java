@@ -129,39 +129,17 @@ public final class Frames {
      */
     public static Normalization fitNormalization(Dataset<Row> df, String features, int[] shape) {
         int channels = shape.length == 3 ? shape[0] : 1;
-        List<double[]> parts = df.select(features).javaRDD().mapPartitionsWithIndex((index, rows) -> {
-            double[] acc = new double[2 * channels + 2];
-            acc[0] = index;
-            long row = 0;
-            while (rows.hasNext()) {
-                float[] x = features(rows.next().get(0), row++);
-                int plane = x.length / channels;
-                for (int c = 0; c < channels; c++) {
-                    double s = 0, s2 = 0;
-                    for (int p = c * plane, end = p + plane; p < end; p++) {
-                        s += x[p];
-                        s2 += (double) x[p] * x[p];
-                    }
-                    acc[1 + c] += s;
-                    acc[1 + channels + c] += s2;
-                }
-                acc[1 + 2 * channels] += plane;
+        List<Tuple2<Integer, Normalization.Accumulator>> parts = df.select(features).javaRDD().mapPartitionsWithIndex((index, rows) -> {
+            Normalization.Accumulator acc = new Normalization.Accumulator(channels);
+            for (long row = 0; rows.hasNext(); row++) {
+                float[] x = features(rows.next().get(0), row);
+                acc.add(x, 0, x.length);
             }
-            return List.of(acc).iterator();
+            return List.of(new Tuple2<>(index, acc)).iterator();
         }, false).collect();
-        double[] sum = new double[2 * channels + 1];
-        parts.stream().sorted(java.util.Comparator.comparingDouble(a -> a[0])).forEach(a -> {
-            for (int i = 0; i < sum.length; i++) sum[i] += a[1 + i];
-        });
-        double n = sum[2 * channels];
-        if (n == 0) throw new IllegalArgumentException("the training frame has no rows to standardise with");
-        float[] mean = new float[channels], std = new float[channels];
-        for (int c = 0; c < channels; c++) {
-            double m = sum[c] / n, var = Math.max(0, sum[channels + c] / n - m * m);
-            mean[c] = (float) m;
-            std[c] = var > 0 ? (float) Math.sqrt(var) : 1f;
-        }
-        return new Normalization(mean, std);
+        Normalization.Accumulator total = new Normalization.Accumulator(channels);
+        parts.stream().sorted(java.util.Comparator.comparing(Tuple2::_1)).forEach(p -> total.add(p._2()));
+        return total.result("the training frame");
     }
 
     /** One example on its way to a shard. */

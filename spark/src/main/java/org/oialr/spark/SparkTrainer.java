@@ -222,7 +222,7 @@ public final class SparkTrainer {
         }
         double perStep = Math.max(1, steps);
         return new ExchangeSummary(b.workers, steps, dense, lowSteps, lowSteps == 0 ? 0 : lowBytes / lowSteps, last, sent / perStep, received / perStep,
-                compute, exchange, wait, compute + exchange, b.smallBytes, b.config.batchSize(), wall, stages);
+                compute, exchange, wait, b.smallBytes, b.config.batchSize(), wall, stages);
     }
 
     /**
