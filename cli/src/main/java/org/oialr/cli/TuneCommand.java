@@ -91,7 +91,12 @@ final class TuneCommand implements Callable<Integer> {
             description = "A full-rank run's top-1 (%%), drawn as a line in the charts")
     Double baselineTop1;
 
-    @Option(names = "--quiet", order = 16, description = "No progress lines")
+    @Option(names = "--time-limit", paramLabel = "MINUTES", converter = Values.Positive.class, order = 16,
+            description = "Start no generation that would end past MINUTES of wall time (judged by the longest generation so far); "
+                    + "not part of the journal's settings, so a search stopped by it can be resumed with a longer one")
+    Double timeLimitMinutes;
+
+    @Option(names = "--quiet", order = 17, description = "No progress lines")
     boolean quiet;
 
     @CommandLine.Spec
@@ -149,6 +154,7 @@ final class TuneCommand implements Callable<Integer> {
                 .population(population).threads(n).seed(seed).objective(obj).outDir(dir).resume(resume != null).commandArgs(commandArgs)
                 .progress(quiet ? null : System.err);
         if (rungs != null) b.rungs(rungs);
+        if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
         TuneResult r = b.build().run();
         r.write(dir);
         writeCharts(dir, r, baselineTop1);

@@ -213,6 +213,8 @@ public final class Tuner {
                 .setMaxEvaluations(generationRound).setSolutionListEvaluator(s).build();
         try {
             nsga.run();
+        } catch (TimeUp stop) {
+            // the time limit left no room for another generation: the trials so far are the search
         } finally {
             s.pool.shutdownNow();
             try {
@@ -230,6 +232,15 @@ public final class Tuner {
         all.sort(Comparator.comparingInt(TrialRecord::id));
         return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective), b.epochs, b.seed, b.batchSize, b.data.size(),
                 b.commandArgs, s.denseBytes, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Thrown out of NSGA-II's loop when the next generation would not end within the time limit. */
+    private static final class TimeUp extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TimeUp() {
+            super(null, null, false, false);
+        }
     }
 
     /** The search's variables: one per {@link Knob}, in its bounds; two objectives (−top-1, size). */
@@ -284,7 +295,8 @@ public final class Tuner {
         final int stepsPerEpoch;
         final long denseBytes;
         int budget, evaluated, nextId, running, pruned, trained;
-        double trainedSeconds;
+        double trainedSeconds, longestGeneration;
+        boolean stoppedByTime;
         volatile boolean cancelled;
 
         Search(Journal journal, Map<String, TrialRecord> journaled, Dataset trainPart, Dataset validation, long start) throws IOException {
@@ -320,6 +332,16 @@ public final class Tuner {
 
         @Override
         public List<DoubleSolution> evaluate(List<DoubleSolution> solutions, Problem<DoubleSolution> problem) {
+            long g0 = System.nanoTime();
+            double elapsed = (g0 - start) / 1e9;
+            if (b.timeLimitSeconds > 0 && evaluated > 0 && elapsed + longestGeneration > b.timeLimitSeconds) {
+                stoppedByTime = true;
+                if (b.progress != null) {
+                    b.progress.println(String.format(Locale.ROOT, "oialr tune: stopping after %d trials: %s elapsed, and the longest generation so far (%s) would end past the time limit of %s",
+                            records.size(), clock(elapsed), clock(longestGeneration), clock(b.timeLimitSeconds)));
+                }
+                throw new TimeUp();
+            }
             List<Trial> fresh = new ArrayList<>();
             List<Trial> mine = new ArrayList<>();
             for (DoubleSolution s : solutions) {
@@ -341,6 +363,7 @@ public final class Tuner {
                 throw new java.io.UncheckedIOException(e);
             }
             evaluated += solutions.size();
+            longestGeneration = Math.max(longestGeneration, (System.nanoTime() - g0) / 1e9);
             for (int i = 0; i < solutions.size(); i++) {
                 TrialRecord r = mine.get(i).record;
                 solutions.get(i).objectives()[0] = -r.top1();
@@ -562,6 +585,7 @@ public final class Tuner {
         private PrintStream progress = System.err;
         private final List<TuneListener> listeners = new ArrayList<>();
         private List<String> commandArgs = List.of();
+        private double timeLimitSeconds;
 
         private Builder() {
         }
@@ -667,6 +691,20 @@ public final class Tuner {
         /** Told about each ended trial. */
         public Builder listener(TuneListener l) {
             listeners.add(Objects.requireNonNull(l, "listener"));
+            return this;
+        }
+
+        /**
+         * A limit on the search's wall time in this process (default none): a new generation is started only while the
+         * time elapsed plus the longest generation so far stays within it, so the search ends within the limit unless
+         * one generation takes longer than all before it. The first generation always runs. Not a setting of the
+         * journal: a resumed search may have another limit, and a search stopped by its limit can be resumed with a
+         * longer one to go on. The trials a limited search reaches depend on the machine's speed; the trials
+         * themselves do not.
+         */
+        public Builder timeLimit(java.time.Duration limit) {
+            if (limit.isNegative() || limit.isZero()) throw new IllegalArgumentException("the time limit must be positive, got " + limit);
+            timeLimitSeconds = limit.toMillis() / 1e3;
             return this;
         }
 
