@@ -31,6 +31,8 @@ import org.oialr.method.oialr.OialrMethod;
 import org.oialr.train.ProgressBar;
 import org.oialr.train.ResultsTable;
 import org.oialr.train.RunResult;
+import org.oialr.tune.TrialParams;
+import org.oialr.tune.TuneResult;
 import org.oialr.train.ModelZoo;
 import org.oialr.train.OutDirPolicy;
 import org.oialr.train.RunDirectory;
@@ -444,6 +446,12 @@ public final class Main implements Runnable {
                 description = "Comma-separated registered methods: full, oialr, svd-training, lorita, dlrt, two-factor. Default: ${DEFAULT-VALUE}")
         List<String> methods;
 
+        @Option(names = "--tuned", paramLabel = "FRONT[:TRIAL]", order = 2,
+                description = "Also train a point of an 'oialr tune' front (its output directory or front.json, and the trial; the trial may be "
+                        + "left out when the front has one point) as OIALR with its tuned settings: sigma cutoff, delay and update interval "
+                        + "(as fractions of this run), layer fraction, switches, learning rate, weight decay and warm-up. Repeatable.")
+        List<String> tuned = new ArrayList<>();
+
         @Mixin
         RunOptions o;
 
@@ -451,6 +459,51 @@ public final class Main implements Runnable {
         CommandSpec spec;
 
         private final Map<Class<?>, Object> methodOptions = new LinkedHashMap<>();
+
+        /** A front point to train, and the name of its run directory. */
+        private record Tuned(String spec, TuneResult.FrontPoint point, String dir) {
+        }
+
+        /** The {@code --tuned} points, read and checked against the model; a point given twice is refused. */
+        private List<Tuned> tunedPoints() throws IOException {
+            List<Tuned> out = new ArrayList<>();
+            for (String t : tuned) {
+                int colon = t.lastIndexOf(':');
+                Integer trial = null;
+                Path path = Path.of(t);
+                if (colon > 0 && t.substring(colon + 1).matches("\\d+")) {
+                    trial = Integer.valueOf(t.substring(colon + 1));
+                    path = Path.of(t.substring(0, colon));
+                }
+                TuneResult.FrontPoint p = TuneResult.readFrontPoint(path, trial);
+                if (!p.model().equals(o.model())) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--tuned " + t + " is a point of a search of the " + p.model()
+                            + " model, and this compare trains --model " + o.model() + "; give --model " + p.model());
+                }
+                String dir = "oialr-tuned-" + p.trial().id();
+                if (out.stream().anyMatch(x -> x.dir().equals(dir))) throw new IllegalArgumentException("--tuned names trial " + p.trial().id() + " twice");
+                out.add(new Tuned(t, p, dir));
+            }
+            return out;
+        }
+
+        /** Trains one front point: OIALR with the trial's settings on this compare's model, data, epochs and seed. */
+        private RunResult trainTuned(Tuned t, TrainConfig c, LoadedData data, Path out) throws IOException {
+            TrialParams p = t.point().trial().params();
+            TrainConfig tc = p.trainConfig(c);
+            int n = c.trainLimit() > 0 ? Math.min(c.trainLimit(), data.train().size()) : data.train().size();
+            int stepsPerEpoch = (n + tc.batchSize() - 1) / tc.batchSize();
+            Map<String, Object> settings = RunSettings.save(spec, "compare", "oialr", methodOptions);
+            Map<String, Object> from = new LinkedHashMap<>();
+            from.put("front", t.spec());
+            from.put("trial", t.point().trial().id());
+            from.put("params", p.toMap());
+            settings.put("tuned", from);
+            RunResult r = train(o, tc, new OialrMethod(p.oialrConfig(tc.epochs(), stepsPerEpoch)), data, out.resolve(t.dir()), null, settings);
+            return new RunResult(r.model(), r.methodName(), r.method() + " tuned #" + t.point().trial().id(), r.config(), r.history(), r.trainSeconds(),
+                    r.wallSeconds(), r.methodSeconds(), r.originalParameters(), r.trainableParameters(), r.totalParameters(), r.storedParameters(),
+                    r.peakTrainableParameters(), r.ranks(), r.events());
+        }
 
         @Override
         public Map<Class<?>, Object> options() {
@@ -511,14 +564,18 @@ public final class Main implements Runnable {
             setUp(o);
             for (String n : chosen) method(n, methodOptions); // validate every option before the long runs
             onlyOptionsOf(spec, chosen);
+            List<Tuned> points = tunedPoints();
             Path out = outDir(o, "compare");
-            prepare(out, chosen);
+            List<String> dirs = new ArrayList<>(chosen);
+            for (Tuned t : points) dirs.add(t.dir());
+            prepare(out, dirs);
             LoadedData data = loadData(o);
             c = fitToData(c, data);
             List<RunResult> results = new ArrayList<>();
             for (String n : chosen) {
                 results.add(train(o, c, method(n, methodOptions), data, out.resolve(n), null, RunSettings.save(spec, "compare", n, methodOptions)));
             }
+            for (Tuned t : points) results.add(trainTuned(t, c, data, out));
             String table = ResultsTable.markdown(results);
             Files.createDirectories(out);
             org.oialr.io.AtomicFiles.writeString(out.resolve("results.md"), table);

@@ -64,9 +64,39 @@ class TuneCommandTest {
             assertEquals(p.get("inherit_step"), oc.inheritStep());
             assertEquals(p.get("rotate_moments"), oc.rotateMoments());
         }
+        // compare takes a front point: its run is the run of the point's reproduce command, to the last digit
+        Map<?, ?> first = (Map<?, ?>) front.get(0);
+        int id = ((Number) first.get("id")).intValue();
+        Path cmp = tmp.resolve("c");
+        CliRun compare = CliRun.of("compare", "--methods", "full", "--tuned", out + ":" + id, "--epochs", "2", "--seed", "3", "--train-subset", "4000",
+                "--out", cmp.toString());
+        assertEquals(0, compare.code(), compare.err());
+        assertTrue(compare.out().contains("| OIALR tuned #" + id + " | mlp |"), compare.out());
+        assertTrue(compare.out().contains("OIALR tuned #" + id + " vs full-rank: top-1"), compare.out());
+        List<String> command = ((List<?>) first.get("command")).stream().map(Object::toString).toList();
+        List<String> trainArgs = new java.util.ArrayList<>(command.subList(1, command.size()));
+        trainArgs.addAll(List.of("--out", tmp.resolve("reproduce").toString()));
+        CliRun train = CliRun.of(trainArgs.toArray(String[]::new));
+        assertEquals(0, train.code(), train.err());
+        assertEquals(lastTop1(Json.parse(Files.readString(tmp.resolve("reproduce").resolve("summary.json")))),
+                lastTop1(((List<?>) Json.parse(Files.readString(cmp.resolve("results.json")))).get(1)), "the tuned compare run and the reproduce command");
+        Map<?, ?> saved = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(cmp.resolve("oialr-tuned-" + id).resolve("run.json")))).get("settings");
+        assertEquals(id, ((Number) ((Map<?, ?>) saved.get("tuned")).get("trial")).intValue(), "run.json records the front point");
+        oneLine(CliRun.of("compare", "--methods", "full", "--tuned", out + ":999", "--epochs", "1", "--out", tmp.resolve("c2").toString()),
+                "trial 999 is not on the front (its trials: ");
+        oneLine(CliRun.of("compare", "--model", "cnn", "--methods", "full", "--tuned", out + ":" + id, "--epochs", "1", "--out", tmp.resolve("c3").toString()),
+                "is a point of a search of the mlp model", "give --model mlp");
+        oneLine(CliRun.of("compare", "--methods", "full", "--tuned", tmp.toString(), "--epochs", "1", "--out", tmp.resolve("c4").toString()),
+                "no front.json in this directory");
         // the same --out again: refused, pointing at --resume
         CliRun again = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--out", out.toString());
         oneLine(again, "holds an earlier search", "--resume " + out);
+    }
+
+    /** The test top-1 of a run result's last epoch in JSON. */
+    private static double lastTop1(Object runResult) {
+        List<?> history = (List<?>) ((Map<?, ?>) runResult).get("history");
+        return ((Number) ((Map<?, ?>) history.get(history.size() - 1)).get("testTop1")).doubleValue();
     }
 
     private static double num(Map<?, ?> m, String k) {

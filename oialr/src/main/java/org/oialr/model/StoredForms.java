@@ -66,22 +66,10 @@ public final class StoredForms {
         if (!(form instanceof FactoredForm f)) return dense(form);
         List<Factor> fs = f.factors();
         int k = fs.size();
-        // best[j] = fewest numbers storing factors 0..j-1; cut[j] = start of the last run
-        long[] best = new long[k + 1];
         int[] cut = new int[k + 1];
-        for (int j = 1; j <= k; j++) {
-            best[j] = Long.MAX_VALUE;
-            for (int i = 0; i < j; i++) {
-                long c = runCost(fs, i, j);
-                if (c < 0 || best[i] == Long.MAX_VALUE) continue;
-                if (best[i] + c <= best[j]) {  // on ties the later cut: U·S merged rather than S·Vᵀ
-                    best[j] = best[i] + c;
-                    cut[j] = i;
-                }
-            }
-        }
+        long fewest = fewest(fs, cut);
         LayerGeometry g = f.geometry();
-        if (best[k] >= g.weightNumel() || cut[k] == 0 && k > 1) return dense(form);
+        if (fewest >= g.weightNumel() || cut[k] == 0 && k > 1) return dense(form);
         List<int[]> runs = new ArrayList<>();
         for (int j = k; j > 0; j = cut[j]) runs.add(0, new int[] {cut[j], j});
         List<Factor> out = new ArrayList<>();
@@ -96,6 +84,62 @@ public final class StoredForms {
             }
         }
         return new FactoredForm(g, f.kind() + "-compact", out);
+    }
+
+    /**
+     * The fewest numbers that store factors {@code fs} (a dynamic programme over runs of consecutive factors, each run
+     * stored as its product); {@code cut[j]} receives the start of the last run of the best grouping of factors
+     * {@code 0..j-1}.
+     */
+    private static long fewest(List<Factor> fs, int[] cut) {
+        int k = fs.size();
+        long[] best = new long[k + 1];
+        for (int j = 1; j <= k; j++) {
+            best[j] = Long.MAX_VALUE;
+            for (int i = 0; i < j; i++) {
+                long c = runCost(fs, i, j);
+                if (c < 0 || best[i] == Long.MAX_VALUE) continue;
+                if (best[i] + c <= best[j]) {  // on ties the later cut: U·S merged rather than S·Vᵀ
+                    best[j] = best[i] + c;
+                    cut[j] = i;
+                }
+            }
+        }
+        return best[k];
+    }
+
+    /**
+     * Numbers {@code form} stores under {@code storage}, counted without building the stored form: equal to
+     * {@code stored(form, storage).storedElements()}.
+     */
+    public static long storedElements(WeightForm form, Storage storage) {
+        long dense = form.geometry().weightNumel();
+        return switch (storage) {
+            case DENSE -> dense;
+            case AS_TRAINED -> form instanceof DenseForm || form instanceof FactoredForm ? form.storedElements() : dense;
+            case COMPACT -> {
+                if (!(form instanceof FactoredForm f)) yield dense;
+                int[] cut = new int[f.factors().size() + 1];
+                yield Math.min(dense, fewest(f.factors(), cut));
+            }
+        };
+    }
+
+    /**
+     * Numbers the whole of {@code model} stores under {@code storage}: its state ({@link Module#stateDict()}: parameters
+     * and buffers) with each weight layer's tensors counted as {@link #storedElements(WeightForm, Storage)}. Under
+     * {@link Storage#COMPACT} this is what the model file written by {@link ModelFile#save} holds, in numbers.
+     */
+    public static long modelElements(Module model, Storage storage) {
+        long n = 0;
+        for (Tensor t : model.stateDict().values()) n += t.numel();
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof WeightLayer w) {
+                WeightForm f = w.weightSlot().form();
+                n += storedElements(f, storage) - f.storedElements();
+            }
+        }
+        return n;
     }
 
     /** Numbers stored for factors {@code from..to-1} as one run; -1 when the run cannot be multiplied out as one. */
@@ -117,7 +161,7 @@ public final class StoredForms {
     public static Map<String, Long> storedElements(Module model, Storage storage) {
         Map<String, Long> out = new LinkedHashMap<>();
         model.namedModules().forEach((path, m) -> {
-            if (m instanceof WeightLayer w) out.put(path, stored(w.weightSlot().form(), storage).storedElements());
+            if (m instanceof WeightLayer w) out.put(path, storedElements(w.weightSlot().form(), storage));
         });
         return out;
     }

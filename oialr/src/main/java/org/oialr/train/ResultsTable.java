@@ -10,8 +10,10 @@ import java.util.stream.Collectors;
 import org.oialr.train.report.CsvLog;
 
 /**
- * The comparison table of runs (the paper's columns: loss, top-1, top-5, time to train, compression, trainable
- * parameters, plus the peak trainable share and the final ranks) in Markdown and CSV. (The command line also draws
+ * The comparison table of runs (the paper's columns: loss, top-1, top-5, time to train, trainable parameters and
+ * compression, plus the peak trainable share and the final ranks) in Markdown and CSV. Compression is the stored size:
+ * the numbers the model file holds with every layer in its smallest exact form ({@link RunResult#storedParameters}),
+ * as a percentage of the dense model, shown beside the trainable share. (The command line also draws
  * test top-1 against trainable parameters as a PNG: {@code org.oialr.cli.report.Charts} in {@code oialr-cli}.)
  *
  * <p>Regression runs ({@link EpochMetrics#isRegression()}) have no top-1 or top-5: the Markdown table shows "-" there
@@ -25,7 +27,7 @@ public final class ResultsTable {
     /** Columns of {@link #writeCsv}. */
     public static final List<String> CSV_COLUMNS = List.of("method", "model", "epochs", "test_loss", "test_top1", "test_top5",
             "train_seconds", "method_seconds", "compression_percent", "trainable_parameters", "trainable_percent",
-            "peak_trainable_parameters", "peak_trainable_percent", "original_parameters", "ranks");
+            "peak_trainable_parameters", "peak_trainable_percent", "original_parameters", "ranks", "stored_parameters");
 
     /** Columns of {@link #writeCsv} when a run is a regression run: {@link #CSV_COLUMNS}, then test MSE and MAE. */
     public static final List<String> REGRESSION_CSV_COLUMNS;
@@ -45,15 +47,15 @@ public final class ResultsTable {
         boolean regression = anyRegression(runs);
         StringBuilder sb = new StringBuilder();
         sb.append("| method | model | test loss | top-1 (%) | top-5 (%) | ").append(regression ? "test MSE | test MAE | " : "")
-                .append("time to train (s) | compression (%) | trainable params | trainable (%) | peak trainable (%) | final ranks |\n");
+                .append("time to train (s) | trainable params | trainable (%) | stored (% of dense) | peak trainable (%) | final ranks |\n");
         sb.append("|---|---|---|---|---|").append(regression ? "---|---|" : "").append("---|---|---|---|---|---|\n");
         for (RunResult r : runs) {
             EpochMetrics m = r.last();
             sb.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %s | %s | ", r.method(), r.model(), m.testLoss(),
                     orDash("%.2f", 100 * m.testTop1()), orDash("%.2f", 100 * m.testTop5())));
             if (regression) sb.append(orDash("%.4g", m.testMse())).append(" | ").append(orDash("%.4g", m.testMae())).append(" | ");
-            sb.append(String.format(Locale.ROOT, "%.1f | %.1f | %,d | %.1f | %.1f | %s |%n", r.trainSeconds(),
-                    r.compressionPercent(), r.trainableParameters(), r.trainablePercent(), r.peakTrainablePercent(), ranks(r.ranks())));
+            sb.append(String.format(Locale.ROOT, "%.1f | %,d | %.1f | %.1f | %.1f | %s |%n", r.trainSeconds(),
+                    r.trainableParameters(), r.trainablePercent(), r.compressionPercent(), r.peakTrainablePercent(), ranks(r.ranks())));
         }
         for (RunResult r : runs) {
             if (r.methodName().equals("oialr") && !r.ranks().isEmpty()) {
@@ -104,7 +106,7 @@ public final class ResultsTable {
             List<Object> row = new ArrayList<>(List.of(r.methodName(), r.model(), r.config().epochs(), fmt(m.testLoss()), fmt(m.testTop1()),
                     fmt(m.testTop5()), fmt(r.trainSeconds()), fmt(r.methodSeconds()), fmt(r.compressionPercent()), r.trainableParameters(),
                     fmt(r.trainablePercent()), r.peakTrainableParameters(), fmt(r.peakTrainablePercent()), r.originalParameters(),
-                    csvRanks(r.ranks())));
+                    csvRanks(r.ranks()), r.storedParameters()));
             if (regression) {
                 row.add(fmt(m.testMse()));
                 row.add(fmt(m.testMae()));

@@ -13,14 +13,17 @@ import java.util.Map;
  *                                QR/SVD, LoRITa's collapse and cut, SVD training's pruning (0 for full-rank)
  * @param originalParameters      parameter elements of the model as built (full-rank)
  * @param trainableParameters     parameter elements trained at the end of the run
- * @param totalParameters         elements the final model holds (parameters and frozen factors)
+ * @param totalParameters         elements the final model holds as it trains (parameters and frozen factors)
+ * @param storedParameters        elements the final model stores in its smallest exact form
+ *                                ({@link org.oialr.model.StoredForms#modelElements} under {@code COMPACT}: what
+ *                                {@code model.safetensors} holds); the compression
  * @param peakTrainableParameters the most parameter elements trained at any epoch end (LoRITa and SVD training
  *                                train more than the dense model before they cut)
  * @param ranks                   final rank of each factored layer, in module order
  * @param events                  the method's events ("step N: ..."), e.g. transitions, pruning, the final cut
  */
 public record RunResult(String model, String methodName, String method, TrainConfig config, List<EpochMetrics> history, double trainSeconds, double wallSeconds,
-                        double methodSeconds, long originalParameters, long trainableParameters, long totalParameters,
+                        double methodSeconds, long originalParameters, long trainableParameters, long totalParameters, long storedParameters,
                         long peakTrainableParameters, Map<String, Integer> ranks, List<String> events) {
 
     public EpochMetrics last() {
@@ -35,7 +38,8 @@ public record RunResult(String model, String methodName, String method, TrainCon
         return 100.0 * peakTrainableParameters / originalParameters;
     }
 
+    /** The stored size in its smallest exact form as a percentage of the dense model: {@code storedParameters / originalParameters}. */
     public double compressionPercent() {
-        return 100.0 * totalParameters / originalParameters;
+        return 100.0 * storedParameters / originalParameters;
     }
 }

@@ -117,6 +117,25 @@ class ModelFileTest {
     }
 
     @Test
+    void countedStoredElementsAreWhatEachFileHolds() throws IOException {
+        for (int r : new int[] {20, 200, 500}) { // 200 and 500: layer 5 (10 outputs) and then every layer cheaper dense
+            Module m = factoredMlp(r, 5);
+            for (Storage s : Storage.values()) {
+                Path f = dir.resolve(r + "-" + s + ".safetensors");
+                ModelFile.save(f, m, INFO, s);
+                long inFile = 0;
+                for (Tensor t : Safetensors.load(f).tensors().values()) inFile += t.numel();
+                assertEquals(inFile, StoredForms.modelElements(m, s), "rank " + r + ", " + s);
+                long layers = 0;
+                for (long n : StoredForms.storedElements(m, s).values()) layers += n;
+                long biases = 512 + 512 + 10;
+                assertEquals(inFile, layers + biases, "rank " + r + ", " + s + ": per-layer counts and the biases");
+            }
+        }
+        assertEquals(Models.mlp(1).numParameters(), StoredForms.modelElements(Models.mlp(1), Storage.COMPACT), "a dense model stores its parameters");
+    }
+
+    @Test
     void compactFormsAreExactProductsAndDenseWhenFactorsCostMore() {
         Rng rng = new Rng(3);
         LayerGeometry g = LayerGeometry.linear(7, 5);

@@ -176,7 +176,7 @@ public final class SparkTrainer {
             ExchangeSummary exchange = summarize(reports, wall, stages);
             // the run's method time over all stages, and the driver's wall time (replica 0 knows only its last stage's)
             result = new RunResult(result.model(), result.methodName(), result.method(), result.config(), result.history(), result.trainSeconds(), wall,
-                    methodSeconds, result.originalParameters(), result.trainableParameters(), result.totalParameters(),
+                    methodSeconds, result.originalParameters(), result.trainableParameters(), result.totalParameters(), result.storedParameters(),
                     result.peakTrainableParameters(), result.ranks(), List.copyOf(events));
             if (b.outDir != null) {
                 Json.write(b.outDir.resolve("summary.json"), result);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.oialr.io.AtomicFiles;
+import org.oialr.io.CorruptFileException;
 import org.oialr.io.Json;
 
 /**
@@ -161,6 +162,57 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
             sb.append(",\"").append(commandLine(r).replace("\"", "\"\"")).append("\"\n");
         }
         return sb.toString();
+    }
+
+    /**
+     * A point of a written front ({@value #JSON}): the search's model and epochs and the trial's record.
+     *
+     * @param model  the zoo model the search tuned
+     * @param epochs epochs of the search's full trials
+     * @param trial  the trial: its parameters and validation objectives
+     */
+    public record FrontPoint(String model, int epochs, TrialRecord trial) {
+    }
+
+    /**
+     * Reads trial {@code trialId} of the front in {@code path} (a {@value #JSON}, or a search's output directory holding
+     * one); with {@code trialId} null, the front's only point.
+     *
+     * @throws IllegalArgumentException when there is no front there, the trial is not on it, or no trial is named and
+     *     the front has several points (the message lists them)
+     * @throws CorruptFileException when the file is not a front written by {@link #write}
+     */
+    public static FrontPoint readFrontPoint(Path path, Integer trialId) throws IOException {
+        Path file = Files.isDirectory(path) ? path.resolve(JSON) : path;
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(path + ": no " + JSON + (Files.isDirectory(path) ? " in this directory" : "")
+                    + "; give the output directory of an 'oialr tune' or its " + JSON);
+        }
+        List<TrialRecord> points = new ArrayList<>();
+        String model;
+        int epochs;
+        try {
+            Map<?, ?> m = (Map<?, ?>) Json.parse(Files.readString(file));
+            model = (String) m.get("model");
+            epochs = ((Number) m.get("epochs")).intValue();
+            for (Object o : (List<?>) m.get("front")) points.add(TrialRecord.fromMap((Map<?, ?>) o));
+            if (model == null) throw new IllegalArgumentException("no model");
+        } catch (RuntimeException e) {
+            throw new CorruptFileException(file, "not a front written by 'oialr tune' (" + e.getMessage() + "); run the search again or give its front.json");
+        }
+        List<Integer> ids = points.stream().map(TrialRecord::id).toList();
+        if (points.isEmpty()) throw new IllegalArgumentException(file + ": the front is empty (no trial finished); there is no configuration to take");
+        if (trialId == null) {
+            if (points.size() == 1) return new FrontPoint(model, epochs, points.get(0));
+            throw new IllegalArgumentException(file + ": the front has " + points.size() + " points (trials " + join(ids)
+                    + "); name one as " + path + ":TRIAL");
+        }
+        for (TrialRecord r : points) if (r.id() == trialId) return new FrontPoint(model, epochs, r);
+        throw new IllegalArgumentException(file + ": trial " + trialId + " is not on the front (its trials: " + join(ids) + ")");
+    }
+
+    private static String join(List<Integer> ids) {
+        return String.join(", ", ids.stream().map(String::valueOf).toList());
     }
 
     /** The search and its front as a JSON tree (what {@value #JSON} holds). */

@@ -33,7 +33,7 @@ class ChartsTest {
     private static RunResult run(String name, String label, List<EpochMetrics> history) {
         TrainConfig c = TrainConfig.builder().epochs(history.size()).build();
         long trainable = history.get(history.size() - 1).trainableParameters();
-        return new RunResult(c.model(), name, label, c, history, 2.0, 2.5, 0.5, 1000, trainable, trainable, 1000, Map.of(), List.of());
+        return new RunResult(c.model(), name, label, c, history, 2.0, 2.5, 0.5, 1000, trainable, trainable, trainable, 1000, Map.of(), List.of());
     }
 
     @Test
