@@ -32,6 +32,7 @@ if [ $spark = 1 ]; then module=spark; stamp="$root/spark/target/classpath.txt"; 
 if [ ! -f "$stamp" ] || [ -n "$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name pom.xml \) -newer "$stamp" -print -quit)" ]; then
   echo "oialr: building (mvn package -pl $module, tests, sources and javadoc skipped) ..." >&2
   (cd "$root" && mvn -q -B -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true package -pl $module -am) >&2
+  touch "$stamp" # classpath.txt is copied only when missing: without this, every later run would build again
 fi
 if [ $spark = 1 ]; then
   exec java @"$root/spark/target/jvm-options.txt" -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -cp "$(cat "$stamp")" org.oialr.cli.Main "$@"

@@ -37,6 +37,7 @@ import picocli.CommandLine;
  *   <tr><td>{@code NoSuchFileException}</td><td>2</td><td>{@code oialr: error: <file>: no such file or directory; ...}</td></tr>
  *   <tr><td>{@code TrainingDivergedException}</td><td>1</td><td>{@code oialr: training diverged: <message>}</td></tr>
  *   <tr><td>{@code NoGradientException}</td><td>1</td><td>{@code oialr: training stopped: <message>}</td></tr>
+ *   <tr><td>{@code TrialFailedException} (a tuning trial failed in a Spark task)</td><td>1</td><td>{@code oialr: error: <message>}</td></tr>
  *   <tr><td>{@code AccessDeniedException}, other {@code FileSystemException}s</td><td>1</td>
  *       <td>{@code oialr: error: <file>: <reason>; <what to do>}</td></tr>
  *   <tr><td>{@code IOException} "No space left on device"</td><td>1</td>
@@ -107,6 +108,7 @@ final class Errors {
         if (t instanceof CommandLine.ParameterException p) return new Failure(USAGE, usageLine(p));
         if (t instanceof TrainingDivergedException) return new Failure(RUNTIME, "oialr: training diverged: " + oneLine(t.getMessage(), t));
         if (t instanceof NoGradientException) return new Failure(RUNTIME, "oialr: training stopped: " + oneLine(t.getMessage(), t));
+        if (t instanceof org.oialr.tune.TrialFailedException) return new Failure(RUNTIME, "oialr: error: " + oneLine(t.getMessage(), t));
         if (t instanceof NumberFormatException) {
             return new Failure(USAGE, "oialr: error: not a number: " + oneLine(t.getMessage(), t) + "; give a decimal number such as 0.001 or 1e-3");
         }

@@ -70,7 +70,7 @@ final class TuneCommand implements Callable<Integer> {
     int population;
 
     @Option(names = {"--threads", "--parallel"}, paramLabel = "N", converter = Values.AtLeastOne.class, order = 10,
-            description = "Trials trained at once, one thread each (default: the machine's processors)")
+            description = "Trials trained at once, one thread each (default: the machine's processors; with --spark, the cores of the Spark session)")
     Integer threads;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", order = 11, description = "Seed of the search, the validation split and every trial. Default: ${DEFAULT-VALUE}")
@@ -99,6 +99,14 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--quiet", order = 17, description = "No progress lines")
     boolean quiet;
 
+    @Option(names = "--spark", paramLabel = "MASTER", order = 18,
+            description = "Train the trials as Spark tasks: local[N] (in this process), local-cluster[N,cores,MB] or spark://host:port (a cluster); "
+                    + "needs the oialr-spark module (./oialr.sh adds it)")
+    String spark;
+
+    @Option(names = "--workers", paramLabel = "N", converter = Values.AtLeastOne.class, order = 19, description = "Short for --spark local[N]")
+    Integer workers;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -121,9 +129,13 @@ final class TuneCommand implements Callable<Integer> {
         if (rungs != null && Arrays.stream(rungs).max().getAsInt() != epochs) {
             throw usage("--rungs " + Arrays.toString(rungs).replaceAll("[\\[\\] ]", "") + " must end at --epochs " + epochs + "; give epochs up to " + epochs + ", the last " + epochs);
         }
+        if (spark != null && workers != null) {
+            throw usage("--workers " + workers + " is short for --spark local[" + workers + "]; give one of them (--threads sets the trials trained at once)");
+        }
+        DistributedTuning cluster = spark != null || workers != null ? DistributedTuning.load(spark != null ? "--spark" : "--workers") : null;
         int cpus = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cpus : threads;
-        if (n > cpus) {
+        if (n > cpus && cluster == null) {
             Main.warn("--threads " + n + " is more than the " + cpus + " processors of this machine; using " + cpus);
             n = cpus;
         }
@@ -155,12 +167,22 @@ final class TuneCommand implements Callable<Integer> {
                 .progress(quiet ? null : System.err);
         if (rungs != null) b.rungs(rungs);
         if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
-        TuneResult r = b.build().run();
+        TuneResult r = cluster == null ? b.build().run() : runOn(cluster, b);
         r.write(dir);
         writeCharts(dir, r, baselineTop1);
         System.out.print(r.markdown());
         System.out.println("\nwritten to " + dir);
         return 0;
+    }
+
+    /** The search with its trials as Spark tasks ({@code --spark}/{@code --workers}): as many at once as the session has cores, or {@code --threads}. */
+    private TuneResult runOn(DistributedTuning cluster, Tuner.Builder b) throws IOException {
+        String master = spark != null ? spark : "local[" + workers + "]";
+        try (DistributedTuning.Session s = cluster.start(master)) {
+            int n = threads != null ? threads : s.cores();
+            if (!quiet) System.err.println("oialr tune: trials as Spark tasks on " + master + " (" + s.cores() + " cores), " + n + " at once");
+            return b.threads(n).runner(s.runner()).build().run();
+        }
     }
 
     /** {@value #PNG} (validation top-1 against trainable %) and {@value #STORED_PNG} (against stored % of dense), the front highlighted. */

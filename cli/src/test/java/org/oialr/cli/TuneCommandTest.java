@@ -136,4 +136,10 @@ class TuneCommandTest {
         oneLine(CliRun.of("tune", "--train-subset", "500", "--validation-size", "500", "--out", tmp.resolve("x").toString()),
                 "--validation-size 500 leaves no examples to train on");
     }
+
+    @Test
+    void sparkWithoutTheSparkModuleIsOneLineSayingToUseTheLauncher() {
+        oneLine(CliRun.of("tune", "--spark", "local[2]"), "--spark needs the Spark module", "./oialr.sh");
+        oneLine(CliRun.of("tune", "--workers", "2"), "--workers needs the Spark module", "./oialr.sh");
+    }
 }

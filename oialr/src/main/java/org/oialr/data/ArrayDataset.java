@@ -13,8 +13,12 @@ import org.oialr.engine.Tensor;
  *
  * <p>The arrays are owned by the data set and shared with callers without copying (they are large); only
  * {@link #normalize} modifies them: the features, in place and once (never the targets).
+ *
+ * <p>Serializable (its arrays and normalisation), so that it can be sent to other processes, e.g. broadcast to the
+ * executors of a Spark cluster.
  */
-public final class ArrayDataset implements Dataset {
+public final class ArrayDataset implements Dataset, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final String name;
     private final float[] features;
     private final int[] sampleShape;

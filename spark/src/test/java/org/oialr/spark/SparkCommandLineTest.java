@@ -1,6 +1,7 @@
 package org.oialr.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -8,7 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.cli.Main;
@@ -17,7 +20,8 @@ import org.oialr.train.Trainer;
 /**
  * {@code oialr train --spark} / {@code --workers} through the command line in this JVM: a short OIALR run on Spark
  * writes what a local run writes plus the exchange summary, resumes on Spark from its run directory, and bad Spark
- * options are one line with exit code 2.
+ * options are one line with exit code 2. {@code oialr tune --spark} trains its trials as Spark tasks and writes the
+ * front; its bad Spark options are one line too.
  */
 class SparkCommandLineTest {
     record Run(int code, String out, String err) {
@@ -56,6 +60,40 @@ class SparkCommandLineTest {
         assertEquals(0, more.code(), more.err());
         assertTrue(more.out().contains("data-parallel: 2 replicas"), "the resumed run trains on Spark again: " + more.out());
         assertEquals(3, Trainer.epochsDone(out.resolve(Trainer.CHECKPOINT)));
+    }
+
+    @Test
+    void tunesWithTheTrialsAsSparkTasks(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("tune");
+        Run r = Run.of("tune", "--spark", "local[2]", "--train-subset", "400", "--validation-size", "100", "--epochs", "1", "--batch-size", "50",
+                "--trials", "4", "--population", "4", "--seed", "3", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("oialr tune: trials as Spark tasks on local[2] (2 cores), 2 at once"), r.err());
+        assertTrue(r.err().contains("oialr tune: trial 4 "), "progress lines: " + r.err());
+        assertTrue(r.out().contains("Pareto front of 4 trials"), r.out());
+        for (String f : List.of("front.md", "front.csv", "front.json", "front.png", "journal.jsonl")) assertTrue(Files.size(out.resolve(f)) > 0, f);
+        assertEquals(5, Files.readAllLines(out.resolve("journal.jsonl")).size(), "the settings and 4 trials");
+    }
+
+    @Test
+    void badTuneSparkOptionsAreOneLine(@TempDir Path dir) {
+        List<String> common = List.of("tune", "--train-subset", "400", "--validation-size", "100", "--epochs", "1", "--trials", "4", "--population", "4",
+                "--quiet", "--out", dir.resolve("t").toString());
+        Map<List<String>, String> expected = Map.of(
+                List.of("--spark", "yarn"), "Spark master 'yarn' is not supported",
+                List.of("--spark", "spark://127.0.0.1:1"), "Spark master spark://127.0.0.1:1 is unreachable",
+                List.of("--spark", "local[2]", "--workers", "2"), "--workers 2 is short for --spark local[2]");
+        expected.forEach((bad, message) -> {
+            List<String> args = new ArrayList<>(common);
+            args.addAll(bad);
+            Run r = Run.of(args.toArray(String[]::new));
+            String what = String.join(" ", bad);
+            assertEquals(2, r.code(), what + ": " + r.err());
+            assertEquals(1, r.errors().size(), what + ": one error line: " + r.err());
+            assertTrue(r.errors().get(0).contains(message), what + ": " + r.err());
+            assertTrue(r.err().lines().noneMatch(l -> l.startsWith("\tat ")), what + ": no stack trace");
+            assertFalse(Files.exists(dir.resolve("t").resolve("journal.jsonl")), what + ": no search started");
+        });
     }
 
     @Test

@@ -26,19 +26,10 @@ import org.oialr.data.Dataset;
 import org.oialr.engine.Backends;
 import org.oialr.engine.Parallel;
 import org.oialr.io.Json;
-import org.oialr.method.oialr.OialrMethod;
-import org.oialr.model.ModelFile;
-import org.oialr.model.ModelInfo;
-import org.oialr.model.StoredForms;
 import org.oialr.nn.Module;
-import org.oialr.train.EpochMetrics;
 import org.oialr.train.ModelZoo;
-import org.oialr.train.OutDirPolicy;
-import org.oialr.train.RunResult;
 import org.oialr.train.TrainConfig;
-import org.oialr.train.TrainListener;
 import org.oialr.train.Trainer;
-import org.oialr.train.TrainingDivergedException;
 import org.uma.jmetal.algorithm.multiobjective.nsgaii.NSGAII;
 import org.uma.jmetal.algorithm.multiobjective.nsgaii.NSGAIIBuilder;
 import org.uma.jmetal.operator.crossover.impl.SBXCrossover;
@@ -67,7 +58,8 @@ import org.uma.jmetal.util.pseudorandom.JMetalRandom;
  * <p><b>Parallel trials.</b> The trials of a generation train on {@link Builder#threads} threads, one trial per thread,
  * each single-threaded ({@link Parallel#setThreads} is set to 1 for the search and restored after). A trial's result
  * does not depend on the number of threads, and the search is reproducible for a given seed. One search runs at a time
- * in a JVM (jMetal's random generator is global).
+ * in a JVM (jMetal's random generator is global). Where a trial trains is the {@link Builder#runner}'s affair: in this
+ * process (the default), or elsewhere, e.g. as Spark tasks (module {@code spark}), with the same results.
  *
  * <p><b>Journal and resume.</b> Each ended trial is one line of {@code journal.jsonl} in the output directory
  * ({@link Journal}). Started again with the same settings and {@link Builder#resume}, the search takes every journaled
@@ -203,7 +195,7 @@ public final class Tuner {
         int[][] split = validationSplit(b.data.size(), b.validationSize, b.seed);
         Dataset trainPart = b.data.select(split[0], b.data.name() + "-tune-train");
         Dataset validation = b.data.select(split[1], b.data.name() + "-validation");
-        Search s = new Search(journal, journaled, trainPart, validation, start);
+        Search s = new Search(journal, journaled, trainPart, start);
         int generationRound = ((b.budget + b.population - 1) / b.population) * b.population;
         s.budget = generationRound;
         JMetalRandom.getInstance().setSeed(b.seed);
@@ -212,6 +204,7 @@ public final class Tuner {
         NSGAII<DoubleSolution> nsga = new NSGAIIBuilder<>(problem, new SBXCrossover(0.9, 20.0), new PolynomialMutation(1.0 / n, 20.0), b.population)
                 .setMaxEvaluations(generationRound).setSolutionListEvaluator(s).build();
         try {
+            b.runner.start(trainPart, validation);
             nsga.run();
         } catch (TimeUp stop) {
             // the time limit left no room for another generation: the trials so far are the search
@@ -222,6 +215,7 @@ public final class Tuner {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            b.runner.finish();
         }
         try (var left = Files.list(s.trialsDir)) {
             if (left.findAny().isEmpty()) Files.delete(s.trialsDir); // every trial's directory goes when it ends
@@ -285,7 +279,6 @@ public final class Tuner {
         private static final long serialVersionUID = 1L;
         final transient Journal journal;
         final transient Map<String, TrialRecord> journaled;
-        final transient Dataset trainPart, validation;
         final transient Map<String, Trial> seen = new HashMap<>();
         final transient List<List<double[]>> atRung = new ArrayList<>();
         final transient List<TrialRecord> records = new ArrayList<>();
@@ -299,11 +292,9 @@ public final class Tuner {
         boolean stoppedByTime;
         volatile boolean cancelled;
 
-        Search(Journal journal, Map<String, TrialRecord> journaled, Dataset trainPart, Dataset validation, long start) throws IOException {
+        Search(Journal journal, Map<String, TrialRecord> journaled, Dataset trainPart, long start) throws IOException {
             this.journal = journal;
             this.journaled = journaled;
-            this.trainPart = trainPart;
-            this.validation = validation;
             this.start = start;
             this.trialsDir = b.outDir.resolve("trials");
             int batch = Math.min(b.batchSize, trainPart.size());
@@ -315,19 +306,11 @@ public final class Tuner {
                 t.setDaemon(true);
                 return t;
             });
-            this.denseBytes = storedBytes(newModel(), trialsDir.resolve("dense.safetensors"));
+            this.denseBytes = TrialRunner.Job.storedBytes(newModel(), b.model, b.data, trialsDir.resolve("dense.safetensors"));
         }
 
         Module newModel() {
             return ModelZoo.build(b.model, b.data.sampleShape(), b.data.numClasses(), b.seed);
-        }
-
-        long storedBytes(Module model, Path file) throws IOException {
-            Files.createDirectories(file.getParent());
-            ModelFile.save(file, model, new ModelInfo(b.model, b.data.sampleShape(), null, b.data.normalization(), "oialr"), StoredForms.Storage.COMPACT);
-            long size = Files.size(file);
-            Files.delete(file);
-            return size;
         }
 
         @Override
@@ -462,7 +445,7 @@ public final class Tuner {
             }
         }
 
-        /** Trains trial {@code t} from its last rung (or from scratch) to rung {@code ri}. Runs on a pool thread. */
+        /** Trains trial {@code t} from its last rung (or from scratch) to rung {@code ri} with the runner. Runs on a pool thread. */
         Trial advance(Trial t, int ri, boolean last) throws IOException {
             if (cancelled) throw new CancellationException("the search stopped");
             long t0 = System.nanoTime();
@@ -470,25 +453,11 @@ public final class Tuner {
             if (ri == 0) deleteTree(dir);
             TrainConfig base = TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed)
                     .checkpointEvery(0).stabilityEvery(0).build();
-            TrainConfig c = t.params.trainConfig(base);
-            Trainer.Builder tb = Trainer.builder().config(c).model(this::newModel).modelName(b.model)
-                    .method(() -> new OialrMethod(t.params.oialrConfig(b.epochs, stepsPerEpoch))).train(trainPart).test(validation)
-                    .outDir(dir).outDirPolicy(OutDirPolicy.MOVE_ASIDE).listener(new TrainListener() {
-                        @Override
-                        public void onStep(long step, int epoch, double loss) {
-                            if (cancelled) throw new CancellationException("the search stopped");
-                        }
-                    });
-            if (!last) tb.pauseAfter(rungs[ri]);
-            Trainer trainer = tb.build();
-            try {
-                RunResult r = ri == 0 ? trainer.run() : trainer.resume(Trainer.checkpointIn(dir));
-                EpochMetrics m = r.last();
-                long bytes = storedBytes(trainer.model(), dir.resolve("model.safetensors"));
-                t.rungs.add(new TrialRecord.Rung(rungs[ri], 100 * m.testTop1(), m.trainablePercent(), bytes));
-            } catch (TrainingDivergedException e) {
-                t.failed = true;
-            }
+            TrialRunner.Job job = new TrialRunner.Job(b.model, t.params.trainConfig(base), t.params.oialrConfig(b.epochs, stepsPerEpoch),
+                    last ? 0 : rungs[ri], ri > 0);
+            TrialRunner.Outcome o = b.runner.train(job, dir, () -> cancelled);
+            if (o.diverged()) t.failed = true;
+            else t.rungs.add(new TrialRecord.Rung(rungs[ri], o.top1(), o.trainablePercent(), o.storedBytes()));
             t.seconds += (System.nanoTime() - t0) / 1e9;
             return t;
         }
@@ -586,6 +555,7 @@ public final class Tuner {
         private final List<TuneListener> listeners = new ArrayList<>();
         private List<String> commandArgs = List.of();
         private double timeLimitSeconds;
+        private TrialRunner runner = TrialRunner.inProcess();
 
         private Builder() {
         }
@@ -705,6 +675,16 @@ public final class Tuner {
         public Builder timeLimit(java.time.Duration limit) {
             if (limit.isNegative() || limit.isZero()) throw new IllegalArgumentException("the time limit must be positive, got " + limit);
             timeLimitSeconds = limit.toMillis() / 1e3;
+            return this;
+        }
+
+        /**
+         * Where the trials train (default {@link TrialRunner#inProcess()}: on the {@link #threads} threads of this
+         * process). Not a setting of the journal: a search may be resumed with another runner. The trials at once stay
+         * {@link #threads}.
+         */
+        public Builder runner(TrialRunner r) {
+            runner = Objects.requireNonNull(r, "runner");
             return this;
         }
 

@@ -19,10 +19,12 @@ package org.oialr.method.oialr;
  *   <li>{@code rotateMoments} (false): at a rank update rotate S's first moment into the new basis (Pᵀ·m·Q)
  *       and reset the second, instead of cropping both.</li>
  * </ul>
+ *
+ * <p>Serializable, so that it can travel to another process (a Spark task of a tuning search).
  */
 public record OialrConfig(int delay, int updateEvery, float sigmaCutoff, float layerFraction,
                           boolean keepFirstLayer, boolean keepLastLayer, float maxAspectRatio,
-                          boolean fixedRank, boolean inheritStep, boolean rotateMoments) {
+                          boolean fixedRank, boolean inheritStep, boolean rotateMoments) implements java.io.Serializable {
 
     public OialrConfig {
         if (delay < -1) throw new IllegalArgumentException("delay must be >= 0 steps (or -1 for one third of the run), got " + delay);
