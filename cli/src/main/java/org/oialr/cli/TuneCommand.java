@@ -88,8 +88,12 @@ final class TuneCommand implements Callable<Integer> {
     Path resume;
 
     @Option(names = "--baseline-top1", paramLabel = "PCT", converter = Values.Positive.class, order = 15,
-            description = "A full-rank run's top-1 (%%), drawn as a line in the charts")
+            description = "A full-rank top-1 (%%) to draw in the charts instead of the search's own baseline (then not trained)")
     Double baselineTop1;
+
+    @Option(names = "--no-baseline", order = 15, description = "Do not train the full-rank baseline (by default the dense model is trained with "
+            + "the default settings on the same examples alongside the first generation, and its validation top-1 is marked in the front and charts)")
+    boolean noBaseline;
 
     @Option(names = "--time-limit", paramLabel = "MINUTES", converter = Values.Positive.class, order = 16,
             description = "Start no generation that would end past MINUTES of wall time (judged by the longest generation so far); "
@@ -167,9 +171,10 @@ final class TuneCommand implements Callable<Integer> {
                 .progress(quiet ? null : System.err);
         if (rungs != null) b.rungs(rungs);
         if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
+        b.baseline(!noBaseline && baselineTop1 == null);
         TuneResult r = cluster == null ? b.build().run() : runOn(cluster, b);
         r.write(dir);
-        writeCharts(dir, r, baselineTop1);
+        writeCharts(dir, r, baselineTop1 != null ? baselineTop1 : r.baseline() != null && !Double.isNaN(r.baseline().top1()) ? r.baseline().top1() : null);
         System.out.print(r.markdown());
         System.out.println("\nwritten to " + dir);
         return 0;

@@ -14,7 +14,8 @@ import org.oialr.io.Json;
 
 /**
  * A search's journal: JSON lines, the first the search's settings ({@code {"journal": "oialr-tune/1", "settings": {...}}}),
- * then one line per finished, pruned or failed trial ({@link TrialRecord}). Each line is appended with one write and
+ * then one line per finished, pruned or failed trial ({@link TrialRecord}) and, when the search trains one, one line for
+ * its full-rank baseline ({@code {"baseline": {...}}}, {@link Baseline}). Each line is appended with one write and
  * forced to disk before the search goes on, so a crash loses at most the line being written; a torn last line (no
  * newline, or not JSON) is ignored on reading and overwritten by the next append.
  */
@@ -52,6 +53,7 @@ public final class Journal {
         List<Map<?, ?>> lines = lines();
         List<TrialRecord> out = new ArrayList<>();
         for (int i = 1; i < lines.size(); i++) {
+            if (lines.get(i).containsKey("baseline")) continue;
             try {
                 out.add(TrialRecord.fromMap(lines.get(i)));
             } catch (RuntimeException e) {
@@ -60,6 +62,25 @@ public final class Journal {
             }
         }
         return out;
+    }
+
+    /**
+     * The full-rank baseline the journal holds, or null when it holds none.
+     *
+     * @throws IllegalArgumentException naming the file when the baseline line is damaged
+     */
+    public Baseline baseline() throws IOException {
+        for (Map<?, ?> line : lines()) {
+            if (line.get("baseline") instanceof Map<?, ?> m) {
+                try {
+                    return Baseline.fromMap(m);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(file + ": the baseline line is damaged (" + e.getMessage()
+                            + "); delete that line to train the baseline again, or start a new search in another directory", e);
+                }
+            }
+        }
+        return null;
     }
 
     /** The complete lines as JSON objects; a torn last line is dropped (and cut off the file). */
@@ -110,7 +131,12 @@ public final class Journal {
         append(r.toMap());
     }
 
-    private void append(Map<String, Object> line) throws IOException {
+    /** Appends the baseline's line and forces it to disk. */
+    void append(Baseline b) throws IOException {
+        append(Map.of("baseline", b.toMap()));
+    }
+
+    private synchronized void append(Map<String, Object> line) throws IOException {
         byte[] bytes = (Json.writeCompact(line) + "\n").getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             ByteBuffer b = ByteBuffer.wrap(bytes);

@@ -9,6 +9,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import org.oialr.data.Dataset;
 import org.oialr.method.oialr.OialrConfig;
+import org.oialr.method.full.FullRankMethod;
 import org.oialr.method.oialr.OialrMethod;
 import org.oialr.model.ModelFile;
 import org.oialr.model.ModelInfo;
@@ -96,7 +97,8 @@ public interface TrialRunner {
      *
      * @param model      the zoo model ({@link ModelZoo}), built for the data's shape and classes with the config's seed
      * @param config     the trial's run settings (all its epochs)
-     * @param oialr      the trial's OIALR settings
+     * @param oialr      the trial's OIALR settings, or null for the search's full-rank baseline (the dense model trained
+     *                   with {@code config}'s settings by {@link FullRankMethod})
      * @param pauseAfter the epoch to stop after (a rung), or 0 to train to the end
      * @param resume     continue from the checkpoint in the trial's directory ({@link Trainer#checkpointIn}); else
      *                   train from the start
@@ -108,7 +110,6 @@ public interface TrialRunner {
         public Job {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(config, "config");
-            Objects.requireNonNull(oialr, "oialr");
             if (pauseAfter < 0) throw new IllegalArgumentException("pauseAfter must be >= 0 (0 = to the end), got " + pauseAfter);
         }
 
@@ -130,7 +131,7 @@ public interface TrialRunner {
          */
         public Outcome train(Dataset train, Dataset validation, Path dir, BooleanSupplier stopped) throws IOException {
             Trainer.Builder tb = Trainer.builder().config(config).model(() -> ModelZoo.build(model, train.sampleShape(), train.numClasses(), config.seed()))
-                    .modelName(model).method(() -> new OialrMethod(oialr)).train(train).test(validation)
+                    .modelName(model).method(() -> oialr == null ? new FullRankMethod() : new OialrMethod(oialr)).train(train).test(validation)
                     .outDir(dir).outDirPolicy(OutDirPolicy.MOVE_ASIDE).listener(new TrainListener() {
                         @Override
                         public void onStep(long step, int epoch, double loss) {

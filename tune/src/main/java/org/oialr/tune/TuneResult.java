@@ -28,10 +28,11 @@ import org.oialr.io.Json;
  * @param commandExamples  the training examples the reproduce commands train on (the whole split given to the tuner)
  * @param commandArgs      arguments every reproduce command carries after the run's options (e.g. {@code --data DIR})
  * @param denseBytes       bytes of the model saved dense (its untrained full-rank form): the reference for stored sizes
+ * @param baseline         the search's full-rank baseline, or null when it trained none ({@link Tuner.Builder#baseline})
  * @param seconds          wall seconds of the search
  */
 public record TuneResult(String model, Objective objective, List<TrialRecord> trials, List<TrialRecord> front, int epochs, long seed,
-                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, double seconds) {
+                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, double seconds) {
     /** The files {@link #write} writes. */
     public static final String MARKDOWN = "front.md", CSV = "front.csv", JSON = "front.json";
 
@@ -129,12 +130,18 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         long pruned = trials.stream().filter(t -> t.status() == TrialRecord.Status.PRUNED).count();
         sb.append(String.format(Locale.ROOT, "Pareto front of %d trials (%d finished, %d pruned) of %s, %d epochs, seed %d, objective %s; dense model %d bytes; %.0f s%n%n",
                 trials.size(), finished, pruned, model, epochs, seed, objective.name().toLowerCase(Locale.ROOT), denseBytes, seconds));
-        sb.append("| trial | validation top-1 (%) | trainable (%) | stored (bytes) | stored (% of dense) | sigma | delay | update (epochs) | layer fraction | lr | weight decay | warm-up | switches | command |\n");
-        sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        boolean gap = baseline != null && !Double.isNaN(baseline.top1());
+        if (baseline != null) {
+            sb.append(gap ? String.format(Locale.ROOT, "Full-rank baseline (default training settings, same examples): validation top-1 %.2f%%, stored %d bytes.%n%n",
+                    baseline.top1(), baseline.storedBytes()) : "The full-rank baseline diverged.\n\n");
+        }
+        sb.append("| trial | validation top-1 (%) | ").append(gap ? "vs full-rank (points) | " : "").append("trainable (%) | stored (bytes) | stored (% of dense) | sigma | delay | update (epochs) | layer fraction | lr | weight decay | warm-up | switches | command |\n");
+        sb.append("|---:|---:|").append(gap ? "---:|" : "").append("---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (TrialRecord r : front) {
             TrialParams p = r.params();
-            sb.append(String.format(Locale.ROOT, "| %d | %.2f | %.1f | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | `%s` |%n", r.id(), r.top1(),
-                    r.trainablePercent(), r.storedBytes(), 100.0 * r.storedBytes() / denseBytes, plain(p.sigmaCutoff()), plain(p.delayFraction()),
+            sb.append(String.format(Locale.ROOT, "| %d | %.2f | ", r.id(), r.top1()));
+            if (gap) sb.append(String.format(Locale.ROOT, "%+.2f | ", r.top1() - baseline.top1()));
+            sb.append(String.format(Locale.ROOT, "%.1f | %d | %.1f | %s | %s | %s | %s | %s | %s | %s | %s | `%s` |%n", r.trainablePercent(), r.storedBytes(), 100.0 * r.storedBytes() / denseBytes, plain(p.sigmaCutoff()), plain(p.delayFraction()),
                     plain(p.updateEveryEpochs()), plain(p.layerFraction()), plain(p.lr()), plain(p.weightDecay()), plain(p.warmupEpochs()),
                     switches(p), commandLine(r)));
         }
@@ -224,6 +231,7 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         m.put("seed", seed);
         m.put("trials", trials.size());
         m.put("dense_bytes", denseBytes);
+        if (baseline != null) m.put("baseline", baseline.toMap());
         m.put("seconds", seconds);
         List<Object> f = new ArrayList<>();
         for (TrialRecord r : front) {

@@ -175,6 +175,7 @@ public final class Tuner {
         Map<String, Object> settings = settings();
         Map<?, ?> before = journal.settings();
         Map<String, TrialRecord> journaled = new HashMap<>();
+        Baseline baseline = null;
         if (before != null) {
             if (!b.resume) {
                 throw new IllegalArgumentException(journal.file() + " holds the journal of an earlier search; resume it (--resume), or choose another output directory");
@@ -189,6 +190,7 @@ public final class Tuner {
                         + String.join(", ", diff) + "); resume with the same settings, or choose another output directory");
             }
             for (TrialRecord r : journal.records()) journaled.put(r.params().key(), r);
+            baseline = journal.baseline();
         } else {
             journal.start(settings);
         }
@@ -203,12 +205,28 @@ public final class Tuner {
         int n = Knob.values().length;
         NSGAII<DoubleSolution> nsga = new NSGAIIBuilder<>(problem, new SBXCrossover(0.9, 20.0), new PolynomialMutation(1.0 / n, 20.0), b.population)
                 .setMaxEvaluations(generationRound).setSolutionListEvaluator(s).build();
+        Future<Baseline> training = null;
         try {
             b.runner.start(trainPart, validation);
-            nsga.run();
-        } catch (TimeUp stop) {
-            // the time limit left no room for another generation: the trials so far are the search
+            if (b.baseline && baseline == null) training = s.pool.submit(s::trainBaseline); // first in the pool's queue
+            else if (baseline != null && b.progress != null) b.progress.println(s.baselineLine(baseline, true));
+            try {
+                nsga.run();
+            } catch (TimeUp stop) {
+                // the time limit left no room for another generation: the trials so far are the search
+            }
+            if (training != null) baseline = training.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("the search was interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) throw io;
+            if (c instanceof RuntimeException re) throw re;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException(c);
         } finally {
+            if (training != null && !training.isDone()) s.cancelled = true; // a failed search: the baseline stops too
             s.pool.shutdownNow();
             try {
                 s.pool.awaitTermination(1, TimeUnit.HOURS);
@@ -225,7 +243,12 @@ public final class Tuner {
         List<TrialRecord> all = new ArrayList<>(s.records);
         all.sort(Comparator.comparingInt(TrialRecord::id));
         return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective), b.epochs, b.seed, b.batchSize, b.data.size(),
-                b.commandArgs, s.denseBytes, (System.nanoTime() - start) / 1e9);
+                b.commandArgs, s.denseBytes, b.baseline ? baseline : null, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The run settings every trial starts from and the baseline trains with: the defaults, with the search's epochs, batch and seed. */
+    private TrainConfig baseConfig() {
+        return TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed).checkpointEvery(0).stabilityEvery(0).build();
     }
 
     /** Thrown out of NSGA-II's loop when the next generation would not end within the time limit. */
@@ -451,15 +474,33 @@ public final class Tuner {
             long t0 = System.nanoTime();
             Path dir = trialsDir.resolve(String.format(Locale.ROOT, "trial-%04d", t.id));
             if (ri == 0) deleteTree(dir);
-            TrainConfig base = TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed)
-                    .checkpointEvery(0).stabilityEvery(0).build();
-            TrialRunner.Job job = new TrialRunner.Job(b.model, t.params.trainConfig(base), t.params.oialrConfig(b.epochs, stepsPerEpoch),
+            TrialRunner.Job job = new TrialRunner.Job(b.model, t.params.trainConfig(baseConfig()), t.params.oialrConfig(b.epochs, stepsPerEpoch),
                     last ? 0 : rungs[ri], ri > 0);
             TrialRunner.Outcome o = b.runner.train(job, dir, () -> cancelled);
             if (o.diverged()) t.failed = true;
             else t.rungs.add(new TrialRecord.Rung(rungs[ri], o.top1(), o.trainablePercent(), o.storedBytes()));
             t.seconds += (System.nanoTime() - t0) / 1e9;
             return t;
+        }
+
+        /** Trains the full-rank baseline (on a pool thread), journals it and prints its line. */
+        Baseline trainBaseline() throws IOException {
+            long t0 = System.nanoTime();
+            Path dir = trialsDir.resolve("baseline");
+            deleteTree(dir);
+            TrialRunner.Job job = new TrialRunner.Job(b.model, baseConfig(), null, 0, false);
+            TrialRunner.Outcome o = b.runner.train(job, dir, () -> cancelled);
+            deleteTree(dir);
+            Baseline r = new Baseline(o.diverged() ? Double.NaN : o.top1(), o.diverged() ? denseBytes : o.storedBytes(), (System.nanoTime() - t0) / 1e9);
+            journal.append(r);
+            if (b.progress != null) b.progress.println(baselineLine(r, false));
+            return r;
+        }
+
+        String baselineLine(Baseline r, boolean reused) {
+            return Double.isNaN(r.top1()) ? "oialr tune: the full-rank baseline diverged" + (reused ? " (from the journal)" : "")
+                    : String.format(Locale.ROOT, "oialr tune: full-rank baseline%s: validation top-1 %.2f%%, stored %d bytes, %s",
+                    reused ? " (from the journal)" : "", r.top1(), r.storedBytes(), clock(r.seconds()));
         }
 
         /** Records the end of {@code t}: the journal line (unless it came from the journal), the listeners, the progress line. */
@@ -488,8 +529,10 @@ public final class Tuner {
             double elapsed = (System.nanoTime() - start) / 1e9;
             int left = Math.max(0, budget - evaluatedEstimate());
             double perTrial = trained == 0 ? Double.NaN : trainedSeconds / trained / b.threads;
+            double leftSeconds = perTrial * left;
+            if (b.timeLimitSeconds > 0) leftSeconds = Math.min(Double.isNaN(leftSeconds) ? Double.MAX_VALUE : leftSeconds, Math.max(0, b.timeLimitSeconds - elapsed));
             TuneListener.Progress p = new TuneListener.Progress(records.size(), running, pruned, TuneResult.front(records, b.objective).size(),
-                    budget, elapsed, perTrial * left);
+                    budget, elapsed, leftSeconds);
             if (b.progress != null) b.progress.println(progressLine(rec, reused, p));
             for (TuneListener l : b.listeners) l.onTrial(rec, reused, p);
         }
@@ -555,6 +598,7 @@ public final class Tuner {
         private final List<TuneListener> listeners = new ArrayList<>();
         private List<String> commandArgs = List.of();
         private double timeLimitSeconds;
+        private boolean baseline = true;
         private TrialRunner runner = TrialRunner.inProcess();
 
         private Builder() {
@@ -675,6 +719,16 @@ public final class Tuner {
         public Builder timeLimit(java.time.Duration limit) {
             if (limit.isNegative() || limit.isZero()) throw new IllegalArgumentException("the time limit must be positive, got " + limit);
             timeLimitSeconds = limit.toMillis() / 1e3;
+            return this;
+        }
+
+        /**
+         * Whether to train the full-rank baseline ({@link Baseline}, default true): the dense model with the default
+         * training settings, on the same examples as the trials, alongside the first generation on the same pool. It
+         * is journaled, so a resumed search does not train it again. Not a setting of the journal.
+         */
+        public Builder baseline(boolean train) {
+            baseline = train;
             return this;
         }
 

@@ -15,6 +15,11 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.oialr.method.full.FullRankMethod;
+import org.oialr.train.ModelZoo;
+import org.oialr.train.RunResult;
+import org.oialr.train.TrainConfig;
+import org.oialr.train.Trainer;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.ArrayDataset;
 import org.oialr.data.Dataset;
@@ -110,6 +115,31 @@ class TunerTest {
         assertEquals(whole.trials().size(), resumed.trials().size());
         assertEquals(keys(whole.trials()), keys(resumed.trials()));
         assertEquals(summary(whole.front()), summary(resumed.front()));
+        assertEquals(whole.baseline().top1(), resumed.baseline().top1(), "the baseline of the resumed search");
+
+        // the baseline is the dense model trained with the default settings on the trials' examples, evaluated on theirs
+        int[][] split = Tuner.validationSplit(train.size(), 1000, 7);
+        TrainConfig c = TrainConfig.builder().model("mlp").epochs(2).batchSize(128).seed(7).checkpointEvery(0).stabilityEvery(0).build();
+        int threads = org.oialr.engine.Parallel.threads();
+        org.oialr.engine.Parallel.setThreads(1); // as a trial trains: one thread (a result depends on the thread count)
+        RunResult direct;
+        try {
+            direct = Trainer.builder().config(c).model(() -> ModelZoo.build("mlp", train.sampleShape(), train.numClasses(), 7)).modelName("mlp")
+                .method(FullRankMethod::new).train(train.select(split[0], "t")).test(train.select(split[1], "v")).build().run();
+        } finally {
+            org.oialr.engine.Parallel.setThreads(threads);
+        }
+        assertEquals(100 * direct.last().testTop1(), whole.baseline().top1(), 1e-9);
+        assertEquals(whole.denseBytes(), whole.baseline().storedBytes(), "a dense model's file, trained or not, has the same size");
+        Baseline journaled0 = Journal.at(dir.resolve("whole").resolve(Tuner.JOURNAL)).baseline();
+        assertEquals(whole.baseline(), journaled0);
+        // resumed once more from a complete journal: nothing is trained, the baseline included (its seconds are the journal's)
+        TuneResult again = small(dir.resolve("whole")).resume(true).build().run();
+        assertEquals(journaled0, again.baseline());
+        assertTrue(Files.readString(dir.resolve("whole").resolve(Tuner.JOURNAL)).lines().filter(l -> l.startsWith("{\"baseline\"")).count() == 1);
+        again.write(dir.resolve("whole"));
+        assertTrue(Files.readString(dir.resolve("whole").resolve(TuneResult.MARKDOWN)).contains("| vs full-rank (points) |"));
+        assertTrue(small(dir.resolve("none")).baseline(false).build().run().baseline() == null);
     }
 
     static List<String> keys(List<TrialRecord> rs) {
