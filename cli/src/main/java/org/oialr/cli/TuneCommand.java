@@ -15,6 +15,7 @@ import org.oialr.cli.report.Plots;
 import org.oialr.data.Dataset;
 import org.oialr.data.LoadedData;
 import org.oialr.train.ModelZoo;
+import org.oialr.tune.Limits;
 import org.oialr.tune.Objective;
 import org.oialr.tune.TrialRecord;
 import org.oialr.tune.TuneResult;
@@ -91,6 +92,14 @@ final class TuneCommand implements Callable<Integer> {
             description = "A full-rank top-1 (%%) to draw in the charts instead of the search's own baseline (then not trained)")
     Double baselineTop1;
 
+    @Option(names = "--max-trainable", paramLabel = "PCT", converter = Values.Positive.class, order = 13,
+            description = "A budget: configurations must end with at most PCT%% of the parameters trainable (a constraint of the search; the front holds only trials within it)")
+    Double maxTrainable;
+
+    @Option(names = "--max-stored", paramLabel = "PCT", converter = Values.Positive.class, order = 13,
+            description = "A budget: configurations must end with a stored model of at most PCT%% of the dense model's file (a constraint, as --max-trainable)")
+    Double maxStored;
+
     @Option(names = "--no-baseline", order = 15, description = "Do not train the full-rank baseline (by default the dense model is trained with "
             + "the default settings on the same examples alongside the first generation, and its validation top-1 is marked in the front and charts)")
     boolean noBaseline;
@@ -129,6 +138,9 @@ final class TuneCommand implements Callable<Integer> {
         };
         if (population < 4 || population % 2 != 0) throw usage("--population must be an even number >= 4 (NSGA-II pairs parents), got " + population);
         if (trials < population) throw usage("--trials " + trials + " is less than one population (--population " + population + "); give at least " + population);
+        for (Double v : new Double[] {maxTrainable, maxStored}) {
+            if (v != null && v > 100) throw usage("--max-trainable and --max-stored are percentages of the dense model, at most 100, got " + Values.num(v));
+        }
         if (baselineTop1 != null && baselineTop1 > 100) throw usage("--baseline-top1 is a percentage, at most 100, got " + Values.num(baselineTop1));
         if (rungs != null && Arrays.stream(rungs).max().getAsInt() != epochs) {
             throw usage("--rungs " + Arrays.toString(rungs).replaceAll("[\\[\\] ]", "") + " must end at --epochs " + epochs + "; give epochs up to " + epochs + ", the last " + epochs);
@@ -172,6 +184,9 @@ final class TuneCommand implements Callable<Integer> {
         if (rungs != null) b.rungs(rungs);
         if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
         b.baseline(!noBaseline && baselineTop1 == null);
+        if (maxTrainable != null || maxStored != null) {
+            b.limits(new Limits(maxTrainable == null ? Double.NaN : maxTrainable, maxStored == null ? Double.NaN : maxStored));
+        }
         TuneResult r = cluster == null ? b.build().run() : runOn(cluster, b);
         r.write(dir);
         writeCharts(dir, r, baselineTop1 != null ? baselineTop1 : r.baseline() != null && !Double.isNaN(r.baseline().top1()) ? r.baseline().top1() : null);

@@ -29,10 +29,11 @@ import org.oialr.io.Json;
  * @param commandArgs      arguments every reproduce command carries after the run's options (e.g. {@code --data DIR})
  * @param denseBytes       bytes of the model saved dense (its untrained full-rank form): the reference for stored sizes
  * @param baseline         the search's full-rank baseline, or null when it trained none ({@link Tuner.Builder#baseline})
+ * @param limits           the search's size budgets: the front holds only trials within them
  * @param seconds          wall seconds of the search
  */
 public record TuneResult(String model, Objective objective, List<TrialRecord> trials, List<TrialRecord> front, int epochs, long seed,
-                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, double seconds) {
+                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, Limits limits, double seconds) {
     /** The files {@link #write} writes. */
     public static final String MARKDOWN = "front.md", CSV = "front.csv", JSON = "front.json";
 
@@ -48,7 +49,12 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
      * and smaller or equal size, one of them strictly), sorted by size then top-1 descending. Equal points all stay.
      */
     public static List<TrialRecord> front(List<TrialRecord> records, Objective objective) {
-        List<TrialRecord> done = records.stream().filter(r -> r.status() == TrialRecord.Status.FINISHED).toList();
+        return front(records, objective, r -> true);
+    }
+
+    /** {@link #front(List, Objective)} of the finished trials that {@code admitted} accepts (e.g. those within a search's {@link Limits}). */
+    public static List<TrialRecord> front(List<TrialRecord> records, Objective objective, java.util.function.Predicate<TrialRecord> admitted) {
+        List<TrialRecord> done = records.stream().filter(r -> r.status() == TrialRecord.Status.FINISHED && admitted.test(r)).toList();
         List<TrialRecord> out = new ArrayList<>();
         for (TrialRecord r : done) {
             boolean dominated = false;
@@ -130,6 +136,10 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         long pruned = trials.stream().filter(t -> t.status() == TrialRecord.Status.PRUNED).count();
         sb.append(String.format(Locale.ROOT, "Pareto front of %d trials (%d finished, %d pruned) of %s, %d epochs, seed %d, objective %s; dense model %d bytes; %.0f s%n%n",
                 trials.size(), finished, pruned, model, epochs, seed, objective.name().toLowerCase(Locale.ROOT), denseBytes, seconds));
+        if (limits.count() > 0) {
+            long within = trials.stream().filter(t -> t.status() == TrialRecord.Status.FINISHED && limits.admits(t, denseBytes)).count();
+            sb.append(String.format(Locale.ROOT, "Budgets: %s; %d of the %d finished trials are within them.%n%n", limits, within, finished));
+        }
         boolean gap = baseline != null && !Double.isNaN(baseline.top1());
         if (baseline != null) {
             sb.append(gap ? String.format(Locale.ROOT, "Full-rank baseline (default training settings, same examples): validation top-1 %.2f%%, stored %d bytes.%n%n",
@@ -232,6 +242,8 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         m.put("trials", trials.size());
         m.put("dense_bytes", denseBytes);
         if (baseline != null) m.put("baseline", baseline.toMap());
+        if (!Double.isNaN(limits.maxTrainablePercent())) m.put("max_trainable_percent", limits.maxTrainablePercent());
+        if (!Double.isNaN(limits.maxStoredPercent())) m.put("max_stored_percent", limits.maxStoredPercent());
         m.put("seconds", seconds);
         List<Object> f = new ArrayList<>();
         for (TrialRecord r : front) {

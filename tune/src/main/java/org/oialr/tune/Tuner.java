@@ -37,6 +37,7 @@ import org.uma.jmetal.operator.mutation.impl.PolynomialMutation;
 import org.uma.jmetal.problem.Problem;
 import org.uma.jmetal.problem.doubleproblem.impl.AbstractDoubleProblem;
 import org.uma.jmetal.solution.doublesolution.DoubleSolution;
+import org.uma.jmetal.util.comparator.dominanceComparator.impl.DominanceWithConstraintsComparator;
 import org.uma.jmetal.util.evaluator.SolutionListEvaluator;
 import org.uma.jmetal.util.pseudorandom.JMetalRandom;
 
@@ -145,6 +146,7 @@ public final class Tuner {
         Map<String, Object> space = new LinkedHashMap<>();
         b.space.ranges().forEach((k, v) -> space.put(SearchSpace.name(k), List.of(v[0], v[1])));
         s.put("space", space);
+        if (b.limits.count() > 0) s.put("limits", b.limits.toString()); // absent without: the journals of before stay valid
         return s;
     }
 
@@ -201,10 +203,12 @@ public final class Tuner {
         int generationRound = ((b.budget + b.population - 1) / b.population) * b.population;
         s.budget = generationRound;
         JMetalRandom.getInstance().setSeed(b.seed);
-        Problem<DoubleSolution> problem = new TuneProblem(b.space);
+        Problem<DoubleSolution> problem = new TuneProblem(b.space, b.limits.count());
         int n = Knob.values().length;
-        NSGAII<DoubleSolution> nsga = new NSGAIIBuilder<>(problem, new SBXCrossover(0.9, 20.0), new PolynomialMutation(1.0 / n, 20.0), b.population)
-                .setMaxEvaluations(generationRound).setSolutionListEvaluator(s).build();
+        NSGAIIBuilder<DoubleSolution> nb = new NSGAIIBuilder<>(problem, new SBXCrossover(0.9, 20.0), new PolynomialMutation(1.0 / n, 20.0), b.population)
+                .setMaxEvaluations(generationRound).setSolutionListEvaluator(s);
+        if (b.limits.count() > 0) nb.setDominanceComparator(new DominanceWithConstraintsComparator<>());
+        NSGAII<DoubleSolution> nsga = nb.build();
         Future<Baseline> training = null;
         try {
             b.runner.start(trainPart, validation);
@@ -242,8 +246,8 @@ public final class Tuner {
         }
         List<TrialRecord> all = new ArrayList<>(s.records);
         all.sort(Comparator.comparingInt(TrialRecord::id));
-        return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective), b.epochs, b.seed, b.batchSize, b.data.size(),
-                b.commandArgs, s.denseBytes, b.baseline ? baseline : null, (System.nanoTime() - start) / 1e9);
+        return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective, r -> b.limits.admits(r, s.denseBytes)), b.epochs, b.seed,
+                b.batchSize, b.data.size(), b.commandArgs, s.denseBytes, b.baseline ? baseline : null, b.limits, (System.nanoTime() - start) / 1e9);
     }
 
     /** The run settings every trial starts from and the baseline trains with: the defaults, with the search's epochs, batch and seed. */
@@ -262,14 +266,14 @@ public final class Tuner {
 
     /** The search's variables: one per {@link Knob}, in its bounds; two objectives (−top-1, size). */
     private static final class TuneProblem extends AbstractDoubleProblem {
-        TuneProblem(SearchSpace space) {
+        TuneProblem(SearchSpace space, int constraints) {
             List<Double> lo = new ArrayList<>(), hi = new ArrayList<>();
             for (Knob k : Knob.values()) {
                 lo.add(space.lower(k));
                 hi.add(space.upper(k));
             }
             numberOfObjectives(2);
-            numberOfConstraints(0);
+            numberOfConstraints(constraints);
             name("oialr-tune");
             variableBounds(lo, hi);
         }
@@ -374,6 +378,8 @@ public final class Tuner {
                 TrialRecord r = mine.get(i).record;
                 solutions.get(i).objectives()[0] = -r.top1();
                 solutions.get(i).objectives()[1] = b.objective.of(r);
+                double[] slack = b.limits.slack(r, denseBytes);
+                System.arraycopy(slack, 0, solutions.get(i).constraints(), 0, slack.length);
             }
             return solutions;
         }
@@ -531,7 +537,7 @@ public final class Tuner {
             double perTrial = trained == 0 ? Double.NaN : trainedSeconds / trained / b.threads;
             double leftSeconds = perTrial * left;
             if (b.timeLimitSeconds > 0) leftSeconds = Math.min(Double.isNaN(leftSeconds) ? Double.MAX_VALUE : leftSeconds, Math.max(0, b.timeLimitSeconds - elapsed));
-            TuneListener.Progress p = new TuneListener.Progress(records.size(), running, pruned, TuneResult.front(records, b.objective).size(),
+            TuneListener.Progress p = new TuneListener.Progress(records.size(), running, pruned, TuneResult.front(records, b.objective, r -> b.limits.admits(r, denseBytes)).size(),
                     budget, elapsed, leftSeconds);
             if (b.progress != null) b.progress.println(progressLine(rec, reused, p));
             for (TuneListener l : b.listeners) l.onTrial(rec, reused, p);
@@ -599,6 +605,7 @@ public final class Tuner {
         private List<String> commandArgs = List.of();
         private double timeLimitSeconds;
         private boolean baseline = true;
+        private Limits limits = Limits.NONE;
         private TrialRunner runner = TrialRunner.inProcess();
 
         private Builder() {
@@ -719,6 +726,15 @@ public final class Tuner {
         public Builder timeLimit(java.time.Duration limit) {
             if (limit.isNegative() || limit.isZero()) throw new IllegalArgumentException("the time limit must be positive, got " + limit);
             timeLimitSeconds = limit.toMillis() / 1e3;
+            return this;
+        }
+
+        /**
+         * Size budgets (default none): NSGA-II's constraints, so the search spends its trials within them, and the
+         * front holds only trials within them. A setting of the journal.
+         */
+        public Builder limits(Limits l) {
+            limits = Objects.requireNonNull(l, "limits");
             return this;
         }
 

@@ -142,6 +142,33 @@ class TunerTest {
         assertTrue(small(dir.resolve("none")).baseline(false).build().run().baseline() == null);
     }
 
+    @Test
+    void budgetsAreConstraintsAndTheFrontHoldsOnlyTrialsWithinThem(@TempDir Path dir) throws Exception {
+        Limits limits = new Limits(Double.NaN, 60);
+        TuneResult r = small(dir).baseline(false).limits(limits).build().run();
+        List<TrialRecord> within = new ArrayList<>();
+        for (TrialRecord t : r.trials()) {
+            boolean in = 100.0 * t.storedBytes() / r.denseBytes() <= 60;
+            assertEquals(in, limits.admits(t, r.denseBytes()), "trial " + t.id());
+            if (in && t.status() == TrialRecord.Status.FINISHED) within.add(t);
+        }
+        assertEquals(summary(TuneResult.front(within, Objective.TRAINABLE)), summary(r.front()), "the front of the trials within the budget");
+        for (TrialRecord t : r.front()) assertTrue(100.0 * t.storedBytes() / r.denseBytes() <= 60, "front trial " + t.id() + " is within the budget");
+        r.write(dir);
+        assertTrue(Files.readString(dir.resolve(TuneResult.MARKDOWN)).contains("Budgets: stored <= 60% of dense; "));
+        // a budget is a setting of the journal: resuming with another is refused
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> small(dir).limits(new Limits(10, Double.NaN)).resume(true).build().run());
+        assertTrue(other.getMessage().contains("limits"), other.getMessage());
+        // slack by hand: budget minus value, negative outside
+        TrialRecord t = r.trials().get(0);
+        double[] slack = new Limits(10, 50).slack(t, r.denseBytes());
+        assertEquals(10 - t.trainablePercent(), slack[0], 0);
+        assertEquals(50 - 100.0 * t.storedBytes() / r.denseBytes(), slack[1], 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> new Limits(0, Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> new Limits(Double.NaN, 101));
+    }
+
     static List<String> keys(List<TrialRecord> rs) {
         List<String> out = new ArrayList<>();
         for (TrialRecord r : rs) out.add(r.id() + ":" + r.params().key() + ":" + r.status());
