@@ -116,6 +116,61 @@ public class FactoredForm extends WeightForm {
         return product(factors, 0, factors.size());
     }
 
+    // ---------------------------------------------------------------- the smallest exact storage
+
+    /**
+     * The cheapest way to store W exactly from these factors: runs {@code {from, to}} of consecutive factors, each
+     * stored as one tensor (a run of one factor as itself, a longer run as its product), with the fewest numbers in
+     * all (on ties the later cut: U·S merged rather than S·Vᵀ); null when W itself is no larger, so W is stored.
+     */
+    public List<int[]> compactRuns() {
+        int k = factors.size();
+        int[] cut = new int[k + 1];
+        long fewest = fewest(cut);
+        if (fewest >= geometry().weightNumel() || cut[k] == 0 && k > 1) return null;
+        List<int[]> runs = new ArrayList<>();
+        for (int j = k; j > 0; j = cut[j]) runs.add(0, new int[] {cut[j], j});
+        return runs;
+    }
+
+    @Override
+    public long compactElements() {
+        return Math.min(geometry().weightNumel(), fewest(new int[factors.size() + 1]));
+    }
+
+    /** The fewest numbers storing the factors by runs (dynamic programming); {@code cut[j]} gets the start of the last run of factors 0..j-1. */
+    private long fewest(int[] cut) {
+        int k = factors.size();
+        long[] best = new long[k + 1];
+        for (int j = 1; j <= k; j++) {
+            best[j] = Long.MAX_VALUE;
+            for (int i = 0; i < j; i++) {
+                long c = runCost(i, j);
+                if (c < 0 || best[i] == Long.MAX_VALUE) continue;
+                if (best[i] + c <= best[j]) {
+                    best[j] = best[i] + c;
+                    cut[j] = i;
+                }
+            }
+        }
+        return best[k];
+    }
+
+    /** Numbers stored for factors {@code from..to-1} as one run; -1 when the run cannot be multiplied out as one. */
+    private long runCost(int from, int to) {
+        if (to - from == 1) return factors.get(from).value().numel();
+        Factor first = factors.get(from);
+        if (first.role() == Factor.Role.DIAGONAL || first.role() == Factor.Role.ABS_DIAGONAL) return -1;
+        long rows = first.role() == Factor.Role.MATRIX ? first.value().dim(0) : first.value().dim(1);
+        Factor last = factors.get(to - 1);
+        long cols = switch (last.role()) {
+            case MATRIX -> last.value().dim(1);
+            case TRANSPOSED -> last.value().dim(0);
+            default -> last.value().dim(0);
+        };
+        return rows * cols;
+    }
+
     // ---------------------------------------------------------------- the cost model
 
     /** Multiply-adds of each plan for {@code rows} rows; {@code Long.MAX_VALUE} where a plan does not apply. */

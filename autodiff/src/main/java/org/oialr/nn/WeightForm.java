@@ -55,6 +55,14 @@ public abstract class WeightForm {
         return n;
     }
 
+    /**
+     * The fewest numbers that store W exactly (its smallest exact form): W's own here; a {@link FactoredForm} counts its
+     * cheapest grouping of factors ({@link FactoredForm#compactRuns}) when that is smaller.
+     */
+    public long compactElements() {
+        return geometry().weightNumel();
+    }
+
     /** Elements held: trainable and frozen tensors. */
     public long storedElements() {
         long n = trainableElements();

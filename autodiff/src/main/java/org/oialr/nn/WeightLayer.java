@@ -22,4 +22,21 @@ public interface WeightLayer {
     default Parameter bias() {
         return null;
     }
+
+    /**
+     * The numbers of {@code model}'s state ({@link Module#stateDict()}: parameters and buffers) with each weight
+     * layer's form counted as {@code perForm} says instead of by its tensors; e.g. {@code WeightForm::compactElements}
+     * for the model stored in its smallest exact form.
+     */
+    static long stateElements(Module model, java.util.function.ToLongFunction<WeightForm> perForm) {
+        long n = 0;
+        for (org.oialr.engine.Tensor t : model.stateDict().values()) n += t.numel();
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof WeightLayer w) {
+                WeightForm f = w.weightSlot().form();
+                n += perForm.applyAsLong(f) - f.storedElements();
+            }
+        }
+        return n;
+    }
 }

@@ -65,13 +65,9 @@ public final class StoredForms {
     public static WeightForm compact(WeightForm form) {
         if (!(form instanceof FactoredForm f)) return dense(form);
         List<Factor> fs = f.factors();
-        int k = fs.size();
-        int[] cut = new int[k + 1];
-        long fewest = fewest(fs, cut);
+        List<int[]> runs = f.compactRuns();
         LayerGeometry g = f.geometry();
-        if (fewest >= g.weightNumel() || cut[k] == 0 && k > 1) return dense(form);
-        List<int[]> runs = new ArrayList<>();
-        for (int j = k; j > 0; j = cut[j]) runs.add(0, new int[] {cut[j], j});
+        if (runs == null) return dense(form);
         List<Factor> out = new ArrayList<>();
         for (int[] r : runs) {
             if (r[1] - r[0] == 1) {
@@ -87,28 +83,6 @@ public final class StoredForms {
     }
 
     /**
-     * The fewest numbers that store factors {@code fs} (a dynamic programme over runs of consecutive factors, each run
-     * stored as its product); {@code cut[j]} receives the start of the last run of the best grouping of factors
-     * {@code 0..j-1}.
-     */
-    private static long fewest(List<Factor> fs, int[] cut) {
-        int k = fs.size();
-        long[] best = new long[k + 1];
-        for (int j = 1; j <= k; j++) {
-            best[j] = Long.MAX_VALUE;
-            for (int i = 0; i < j; i++) {
-                long c = runCost(fs, i, j);
-                if (c < 0 || best[i] == Long.MAX_VALUE) continue;
-                if (best[i] + c <= best[j]) {  // on ties the later cut: U·S merged rather than S·Vᵀ
-                    best[j] = best[i] + c;
-                    cut[j] = i;
-                }
-            }
-        }
-        return best[k];
-    }
-
-    /**
      * Numbers {@code form} stores under {@code storage}, counted without building the stored form: equal to
      * {@code stored(form, storage).storedElements()}.
      */
@@ -117,11 +91,7 @@ public final class StoredForms {
         return switch (storage) {
             case DENSE -> dense;
             case AS_TRAINED -> form instanceof DenseForm || form instanceof FactoredForm ? form.storedElements() : dense;
-            case COMPACT -> {
-                if (!(form instanceof FactoredForm f)) yield dense;
-                int[] cut = new int[f.factors().size() + 1];
-                yield Math.min(dense, fewest(f.factors(), cut));
-            }
+            case COMPACT -> form.compactElements();
         };
     }
 
@@ -131,30 +101,7 @@ public final class StoredForms {
      * {@link Storage#COMPACT} this is what the model file written by {@link ModelFile#save} holds, in numbers.
      */
     public static long modelElements(Module model, Storage storage) {
-        long n = 0;
-        for (Tensor t : model.stateDict().values()) n += t.numel();
-        for (Module m : model.namedModules().values()) {
-            if (m instanceof WeightLayer w) {
-                WeightForm f = w.weightSlot().form();
-                n += storedElements(f, storage) - f.storedElements();
-            }
-        }
-        return n;
-    }
-
-    /** Numbers stored for factors {@code from..to-1} as one run; -1 when the run cannot be multiplied out as one. */
-    private static long runCost(List<Factor> fs, int from, int to) {
-        if (to - from == 1) return fs.get(from).value().numel();
-        Factor first = fs.get(from);
-        if (first.role() == Factor.Role.DIAGONAL || first.role() == Factor.Role.ABS_DIAGONAL) return -1;
-        long rows = first.role() == Factor.Role.MATRIX ? first.value().dim(0) : first.value().dim(1);
-        Factor last = fs.get(to - 1);
-        long cols = switch (last.role()) {
-            case MATRIX -> last.value().dim(1);
-            case TRANSPOSED -> last.value().dim(0);
-            default -> last.value().dim(0);
-        };
-        return rows * cols;
+        return WeightLayer.stateElements(model, f -> storedElements(f, storage));
     }
 
     /** Numbers each layer stores under {@code storage}, by layer path; the model's other tensors are not counted. */

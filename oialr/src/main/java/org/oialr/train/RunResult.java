@@ -15,7 +15,7 @@ import java.util.Map;
  * @param trainableParameters     parameter elements trained at the end of the run
  * @param totalParameters         elements the final model holds as it trains (parameters and frozen factors)
  * @param storedParameters        elements the final model stores in its smallest exact form
- *                                ({@link org.oialr.model.StoredForms#modelElements} under {@code COMPACT}: what
+ *                                ({@code WeightLayer.stateElements(model, WeightForm::compactElements)}, what
  *                                {@code model.safetensors} holds); the compression
  * @param peakTrainableParameters the most parameter elements trained at any epoch end (LoRITa and SVD training
  *                                train more than the dense model before they cut)

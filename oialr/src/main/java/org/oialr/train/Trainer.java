@@ -16,7 +16,6 @@ import org.oialr.data.Dataset;
 import org.oialr.engine.Tensor;
 import org.oialr.engine.Workspace;
 import org.oialr.method.TrainingMethod;
-import org.oialr.model.StoredForms;
 import org.oialr.nn.Module;
 import org.oialr.nn.Parameter;
 import org.oialr.nn.WeightForm;
@@ -797,12 +796,12 @@ public final class Trainer {
 
     /** The model's size stored in its smallest exact form, % of the dense model (what its model file holds). */
     private double compressionPercent() {
-        return 100.0 * StoredForms.modelElements(model, StoredForms.Storage.COMPACT) / originalParams;
+        return 100.0 * WeightLayer.stateElements(model, WeightForm::compactElements) / originalParams;
     }
 
     private RunResult result(double wall) {
         return new RunResult(modelName, method.name(), method.label(), config, List.copyOf(history), trainNanos / 1e9, wall, method.methodSeconds(), originalParams,
-                method.trainableParameters(), method.heldParameters(), StoredForms.modelElements(model, StoredForms.Storage.COMPACT), peakTrainable, method.ranks(), List.copyOf(events));
+                method.trainableParameters(), method.heldParameters(), WeightLayer.stateElements(model, WeightForm::compactElements), peakTrainable, method.ranks(), List.copyOf(events));
     }
 
     /** The step access handed to {@link TrainingMethod#trainStep}; one instance per run, reset per batch. */
