@@ -72,7 +72,9 @@ class SparkCommandLineTest {
         assertTrue(r.err().contains("oialr tune: trial 4 "), "progress lines: " + r.err());
         assertTrue(r.out().contains("Pareto front of 4 trials"), r.out());
         for (String f : List.of("front.md", "front.csv", "front.json", "front.png", "journal.jsonl")) assertTrue(Files.size(out.resolve(f)) > 0, f);
-        assertEquals(5, Files.readAllLines(out.resolve("journal.jsonl")).size(), "the settings and 4 trials");
+        List<String> journal = Files.readAllLines(out.resolve("journal.jsonl"));
+        assertEquals(6, journal.size(), "the settings, the full-rank baseline and 4 trials");
+        assertEquals(1, journal.stream().filter(l -> l.startsWith("{\"baseline\"")).count(), "the baseline, trained as a Spark task too");
     }
 
     @Test

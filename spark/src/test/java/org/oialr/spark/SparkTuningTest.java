@@ -109,7 +109,10 @@ class SparkTuningTest {
     void aJournalBegunInProcessResumesOnSparkToTheSameEnd(@TempDir Path tmp) throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("half"));
         List<String> lines = Files.readAllLines(inProcessDir.resolve(Tuner.JOURNAL));
-        Files.write(dir.resolve(Tuner.JOURNAL), lines.subList(0, 4)); // the settings and the first three trials
+        List<String> trialLines = lines.subList(1, lines.size()).stream().filter(l -> !l.startsWith("{\"baseline\"")).toList();
+        List<String> half = new java.util.ArrayList<>(List.of(lines.get(0)));
+        half.addAll(trialLines.subList(0, 3));
+        Files.write(dir.resolve(Tuner.JOURNAL), half); // the settings and the first three trials; the baseline to train again
         AtomicInteger trained = new AtomicInteger(), reused = new AtomicInteger();
         TuneResult resumed = search(dir).resume(true).runner(new SparkTrialRunner(spark))
                 .listener((rec, fromJournal, p) -> (fromJournal ? reused : trained).incrementAndGet()).build().run();
@@ -117,6 +120,8 @@ class SparkTuningTest {
         assertEquals(inProcess.trials().size() - 3, trained.get());
         assertEquals(results(inProcess.trials()), results(resumed.trials()));
         assertEquals(results(inProcess.front()), results(resumed.front()));
+        assertEquals(inProcess.baseline().top1(), resumed.baseline().top1(), "the full-rank baseline trained as a Spark task");
+        assertEquals(inProcess.baseline().storedBytes(), resumed.baseline().storedBytes());
     }
 
     @Test
