@@ -70,6 +70,18 @@ class ExamplesTest {
     }
 
     @Test
+    void tunedOialrFindsAPointWithinItsBudgetAndTrainsIt(@TempDir Path dir) throws Exception {
+        TunedOialr.Outcome o = TunedOialr.run(4000, 2, 8, 90, dir);
+        org.oialr.tune.TuneResult s = o.search();
+        assertTrue(s.trials().size() >= 4 && s.trials().size() <= 8, "two generations of 4 (a repeat is not trained again): " + s.trials().size());
+        for (org.oialr.tune.TrialRecord t : s.front()) assertTrue(100.0 * t.storedBytes() / s.denseBytes() <= 90, "front within the budget: trial " + t.id());
+        assertTrue(s.baseline() != null && s.baseline().top1() > 60, "the search's full-rank baseline: " + s.baseline());
+        for (String f : new String[] {"front.md", "front.csv", "front.json", "journal.jsonl"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        assertTrue(o.onTest().last().testTop1() > 0.65, "the chosen point on the test set: top-1 " + o.onTest().last().testTop1());
+        assertEquals("oialr", o.onTest().methodName());
+    }
+
+    @Test
     void libraryQuickStartWritesItsReports(@TempDir Path dir) throws Exception {
         RunResult r = LibraryQuickStart.run(2, 3000, dir);
         assertTrue(r.last().testTop1() > 0.70, "top-1 " + r.last().testTop1());
