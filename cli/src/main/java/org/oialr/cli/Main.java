@@ -491,8 +491,7 @@ public final class Main implements Runnable {
         private RunResult trainTuned(Tuned t, TrainConfig c, LoadedData data, Path out) throws IOException {
             TrialParams p = t.point().trial().params();
             TrainConfig tc = p.trainConfig(c);
-            int n = c.trainLimit() > 0 ? Math.min(c.trainLimit(), data.train().size()) : data.train().size();
-            int stepsPerEpoch = (n + tc.batchSize() - 1) / tc.batchSize();
+            int stepsPerEpoch = tc.stepsPerEpoch(data.train().size());
             Map<String, Object> settings = RunSettings.save(spec, "compare", "oialr", methodOptions);
             Map<String, Object> from = new LinkedHashMap<>();
             from.put("front", t.spec());
@@ -500,9 +499,7 @@ public final class Main implements Runnable {
             from.put("params", p.toMap());
             settings.put("tuned", from);
             RunResult r = train(o, tc, new OialrMethod(p.oialrConfig(tc.epochs(), stepsPerEpoch)), data, out.resolve(t.dir()), null, settings);
-            return new RunResult(r.model(), r.methodName(), r.method() + " tuned #" + t.point().trial().id(), r.config(), r.history(), r.trainSeconds(),
-                    r.wallSeconds(), r.methodSeconds(), r.originalParameters(), r.trainableParameters(), r.totalParameters(), r.storedParameters(),
-                    r.peakTrainableParameters(), r.ranks(), r.events());
+            return r.withMethodLabel(r.method() + " tuned #" + t.point().trial().id());
         }
 
         @Override

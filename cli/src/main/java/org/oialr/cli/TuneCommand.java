@@ -189,7 +189,7 @@ final class TuneCommand implements Callable<Integer> {
         }
         TuneResult r = cluster == null ? b.build().run() : runOn(cluster, b);
         r.write(dir);
-        writeCharts(dir, r, baselineTop1 != null ? baselineTop1 : r.baseline() != null && !Double.isNaN(r.baseline().top1()) ? r.baseline().top1() : null);
+        writeCharts(dir, r, baselineTop1 != null ? baselineTop1 : Double.isNaN(r.baselineTop1()) ? null : r.baselineTop1());
         System.out.print(r.markdown());
         System.out.println("\nwritten to " + dir);
         return 0;

@@ -49,7 +49,7 @@ public final class TunedOialr {
 
         TrialParams p = best.params();                                         // fractions of a run: any length of run takes them
         TrainConfig c = p.trainConfig(TrainConfig.builder().model("mlp").epochs(epochs).batchSize(128).seed(42).build());
-        int stepsPerEpoch = (train.size() + c.batchSize() - 1) / c.batchSize();
+        int stepsPerEpoch = c.stepsPerEpoch(train.size());
         RunResult onTest = Trainer.builder().config(c).modelName("mlp")
                 .model(() -> ModelZoo.build("mlp", train.sampleShape(), train.numClasses(), 42))
                 .method(new OialrMethod(p.oialrConfig(epochs, stepsPerEpoch)))

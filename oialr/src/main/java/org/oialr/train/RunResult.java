@@ -26,6 +26,12 @@ public record RunResult(String model, String methodName, String method, TrainCon
                         double methodSeconds, long originalParameters, long trainableParameters, long totalParameters, long storedParameters,
                         long peakTrainableParameters, Map<String, Integer> ranks, List<String> events) {
 
+    /** This result under another label in tables (e.g. "OIALR tuned #83"); everything else the same. */
+    public RunResult withMethodLabel(String label) {
+        return new RunResult(model, methodName, label, config, history, trainSeconds, wallSeconds, methodSeconds, originalParameters,
+                trainableParameters, totalParameters, storedParameters, peakTrainableParameters, ranks, events);
+    }
+
     public EpochMetrics last() {
         return history.get(history.size() - 1);
     }

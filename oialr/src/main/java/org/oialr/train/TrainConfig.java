@@ -47,6 +47,16 @@ public record TrainConfig(String model, int epochs, int batchSize, double lr, do
         return new Builder();
     }
 
+    /**
+     * Optimizer steps per epoch of one trainer (no replicas) on {@code trainExamples} training examples: those that
+     * {@link #trainLimit} keeps, in batches of {@link #batchSize} (clamped to them), the last one partial.
+     */
+    public int stepsPerEpoch(int trainExamples) {
+        int n = trainLimit > 0 ? Math.min(trainLimit, trainExamples) : trainExamples;
+        int batch = Math.min(batchSize, n);
+        return (n + batch - 1) / batch;
+    }
+
     public Builder toBuilder() {
         return new Builder().model(model).epochs(epochs).batchSize(batchSize).lr(lr).weightDecay(weightDecay)
                 .warmupEpochs(warmupEpochs).minLr(minLr).kDecay(kDecay).labelSmoothing(labelSmoothing).clipNorm(clipNorm)

@@ -368,6 +368,7 @@ public final class Trainer {
 
     /** Optimizer steps per epoch for this configuration and data. */
     public int stepsPerEpoch() {
+        if (collective == null) return config.stepsPerEpoch(train.size());
         int batch = localBatch();
         return (train.size() + batch - 1) / batch;
     }

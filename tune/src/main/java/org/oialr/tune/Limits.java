@@ -37,10 +37,11 @@ public record Limits(double maxTrainablePercent, double maxStoredPercent) {
      * the trial's value, negative when it exceeds it (jMetal's sign for a violated constraint).
      */
     double[] slack(TrialRecord r, long denseBytes) {
-        List<Double> s = new ArrayList<>();
-        if (!Double.isNaN(maxTrainablePercent)) s.add(maxTrainablePercent - r.trainablePercent());
-        if (!Double.isNaN(maxStoredPercent)) s.add(maxStoredPercent - 100.0 * r.storedBytes() / denseBytes);
-        return s.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] s = new double[count()];
+        int i = 0;
+        if (!Double.isNaN(maxTrainablePercent)) s[i++] = maxTrainablePercent - r.trainablePercent();
+        if (!Double.isNaN(maxStoredPercent)) s[i] = maxStoredPercent - 100.0 * r.storedBytes() / denseBytes;
+        return s;
     }
 
     /** True when {@code r} is within every budget. */

@@ -70,6 +70,11 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         return out;
     }
 
+    /** The full-rank baseline's validation top-1 (%), or NaN when the search trained none or it diverged. */
+    public double baselineTop1() {
+        return baseline == null ? Double.NaN : baseline.top1();
+    }
+
     /** Optimizer steps per epoch of the reproduce command's run. */
     public int commandStepsPerEpoch() {
         int b = Math.min(batchSize, commandExamples);
@@ -140,7 +145,7 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
             long within = trials.stream().filter(t -> t.status() == TrialRecord.Status.FINISHED && limits.admits(t, denseBytes)).count();
             sb.append(String.format(Locale.ROOT, "Budgets: %s; %d of the %d finished trials are within them.%n%n", limits, within, finished));
         }
-        boolean gap = baseline != null && !Double.isNaN(baseline.top1());
+        boolean gap = !Double.isNaN(baselineTop1());
         if (baseline != null) {
             sb.append(gap ? String.format(Locale.ROOT, "Full-rank baseline (default training settings, same examples): validation top-1 %.2f%%, stored %d bytes.%n%n",
                     baseline.top1(), baseline.storedBytes()) : "The full-rank baseline diverged.\n\n");

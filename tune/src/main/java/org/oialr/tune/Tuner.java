@@ -224,11 +224,7 @@ public final class Tuner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("the search was interrupted", e);
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) throw io;
-            if (c instanceof RuntimeException re) throw re;
-            if (c instanceof Error err) throw err;
-            throw new IllegalStateException(c);
+            throw cause(e);
         } finally {
             if (training != null && !training.isDone()) s.cancelled = true; // a failed search: the baseline stops too
             s.pool.shutdownNow();
@@ -253,6 +249,15 @@ public final class Tuner {
     /** The run settings every trial starts from and the baseline trains with: the defaults, with the search's epochs, batch and seed. */
     private TrainConfig baseConfig() {
         return TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed).checkpointEvery(0).stabilityEvery(0).build();
+    }
+
+    /** What a pool task threw, to rethrow as it is (an I/O error, an unchecked exception or an error). */
+    static IOException cause(ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof IOException io) return io;
+        if (c instanceof RuntimeException re) throw re;
+        if (c instanceof Error err) throw err;
+        throw new IllegalStateException(c);
     }
 
     /** Thrown out of NSGA-II's loop when the next generation would not end within the time limit. */
@@ -324,8 +329,7 @@ public final class Tuner {
             this.journaled = journaled;
             this.start = start;
             this.trialsDir = b.outDir.resolve("trials");
-            int batch = Math.min(b.batchSize, trainPart.size());
-            this.stepsPerEpoch = (trainPart.size() + batch - 1) / batch;
+            this.stepsPerEpoch = baseConfig().stepsPerEpoch(trainPart.size());
             for (int i = 0; i < rungs.length; i++) atRung.add(new ArrayList<>());
             AtomicInteger n = new AtomicInteger();
             this.pool = Executors.newFixedThreadPool(b.threads, r -> {
@@ -454,11 +458,7 @@ public final class Tuner {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("the search was interrupted", e);
             } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof IOException io) throw io;
-                if (c instanceof RuntimeException re) throw re;
-                if (c instanceof Error err) throw err;
-                throw new IllegalStateException(c);
+                throw cause(e);
             } finally {
                 if (running > 0) { // an error or a listener stopped the search: cancel the others and wait for them
                     cancelled = true;
