@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
 """Turns the JMH results of `./bench report` into benchmarks/results/<date>.md and <date>.json.
 
-    python3 benchmarks/report.py --env ENV.json --profile short [options] JMH.json [JMH.json ...]
+    python3 benchmarks/report.py --env ENV.json --profile short [--peers PEERS.json ...] [options] JMH.json [...]
 
-ENV.json is what org.oialr.bench.BenchEnv prints (backend, CUDA status, threads). The Markdown report has a
-header (date, CPU, cores, JVM, backend, profile, git commit) and one table per section:
+ENV.json is what org.oialr.bench.BenchEnv prints (backend, CUDA status, threads); PEERS.json are what
+benchmarks/peers.py wrote (the peers' versions and figures on the same shapes). The Markdown report has a
+header (date, CPU and its vector width, cores, JVM, backend, profile, git commit, the peers' versions and BLAS)
+and one table per section:
 
 - machine peak: FmaPeakBench, GFLOP/s of a Vector API FMA loop on 1 and on 2 cores at once;
 - GEMM: GemmBench, ours against EJML on 1 and 2 threads, GFLOP/s and the fraction of the FMA peak
-  (threads x the one-core peak);
-- SVD: SvdBench, EJML and CUDA (or "n/a (reason)" where CUDA is not usable);
+  (threads x the one-core peak); with peers, numpy/OpenBLAS's GFLOP/s and ours / OpenBLAS (a rate ratio);
+- SVD: SvdBench, EJML and CUDA (or "n/a (reason)" where CUDA is not usable); with peers, LAPACK's time
+  (torch.linalg.svd, 1 thread) and each CPU implementation's time / LAPACK's;
 - training step: TrainStepBench, per model and phase (full rank, low rank at a fraction of the full ranks),
-  with samples per second and the speed-up over the full-rank step;
+  with samples per second, the speed-up over the full-rank step and, when JMH ran with -prof gc, the bytes
+  allocated per step; with peers, a table of our full-rank step against PyTorch's on each of its thread
+  settings, and our time / PyTorch's best;
 - OIALR transition and rank update: OialrBench, also in training steps (cost / the same model's full-rank
   step in the same run).
+
+Without peer files the report says in one line that the peers were not measured.
 
 Every time is the median over all measurement iterations of all forks, with the min-max of those iterations
 as the error bar (JMH's own 99.9% error is in the JSON). The JSON holds the header, every figure, the
@@ -81,6 +88,7 @@ def measure(result):
         error = to_ms(error, metric["scoreUnit"]) if isinstance(error, (int, float)) and metric["scoreUnit"].endswith("/op") else None
     return {
         "key": figure_key(result["benchmark"], params),
+        "allocBytes": alloc_per_op(result),
         "bench": short_name(result["benchmark"]),
         "params": params,
         "threads": result.get("threads", 1),
@@ -92,6 +100,17 @@ def measure(result):
         "unit": unit,
         "better": better,
     }
+
+
+def alloc_per_op(result):
+    """Bytes allocated per operation (JMH -prof gc: the secondary metric "·gc.alloc.rate.norm", B/op), the
+    median over its iterations; None when the run had no GC profiler."""
+    for name, metric in (result.get("secondaryMetrics") or {}).items():
+        if name.endswith("gc.alloc.rate.norm"):
+            samples = [s for fork in metric.get("rawData", []) for s in fork] or [metric.get("score")]
+            samples = [s for s in samples if isinstance(s, (int, float))]
+            return statistics.median(samples) if samples else None
+    return None
 
 
 def worse_fraction(previous, current, better):
@@ -205,13 +224,14 @@ def peak_section(figs, marks):
     return md, derived, one["value"] if one else None
 
 
-def gemm_section(figs, marks, peak_per_core):
+def gemm_section(figs, marks, peak_per_core, peers=None):
     gemm = by_bench(figs, "GemmBench.gemm")
     if not gemm:
         return [], []
     index = {(f["params"].get("shape"), f["params"].get("threads"), f["params"].get("impl")): f for f in gemm}
     shapes = list(dict.fromkeys(f["params"]["shape"] for f in gemm))
     threads = sorted({f["params"]["threads"] for f in gemm}, key=int)
+    peer = {(p["shape"], int(p["threads"])): p for p in (peers or {}).get("gemm", [])}
     rows, derived = [], []
     for shape in shapes:
         flops = gemm_flops(shape)
@@ -222,25 +242,46 @@ def gemm_section(figs, marks, peak_per_core):
             g_ours, g_ejml = gflops_of(ours, flops), gflops_of(ejml, flops)
             frac = g_ours / (int(t) * peak_per_core) if g_ours and peak_per_core else None
             speedup = ejml["value"] / ours["value"] if ours and ejml else None
-            rows.append([shape, t, cell(ours, marks), fmt(g_ours) or "-", f"{100 * frac:.0f}%" if frac else "-",
-                         cell(ejml, marks), fmt(g_ejml) or "-", ratio(speedup)])
-            derived.append({"shape": shape, "threads": int(t), "oursGflops": g_ours, "fractionOfPeak": frac,
-                            "ejmlGflops": g_ejml, "speedupOverEjml": speedup})
-    md = ["## GEMM: our Vector API kernel against EJML (GemmBench)", "",
+            row = [shape, t, cell(ours, marks), fmt(g_ours) or "-", f"{100 * frac:.0f}%" if frac else "-",
+                   cell(ejml, marks), fmt(g_ejml) or "-", ratio(speedup)]
+            d = {"shape": shape, "threads": int(t), "oursGflops": g_ours, "fractionOfPeak": frac,
+                 "ejmlGflops": g_ejml, "speedupOverEjml": speedup}
+            if peer:
+                p = peer.get((shape, int(t)))
+                g_peer = p["gflops"] if p else None
+                vs = g_ours / g_peer if g_ours and g_peer else None
+                row += [fmt(g_peer) or "-", ratio(vs)]
+                d.update(openblasGflops=g_peer, oursOverOpenblas=vs)
+            rows.append(row)
+            derived.append(d)
+    md = ["## GEMM: our Vector API kernel against EJML" + (" and OpenBLAS" if peer else "") + " (GemmBench)", "",
           "C = op(A)·op(B) in float32; shape TT-MxNxK (2·m·n·k flops). The last three shapes are the MLP's "
           "forward, weight gradient and input gradient at batch 128. EJML: CommonOps_FDRM (1 thread), "
-          "CommonOps_MT_FDRM (2). Peak = threads x the one-core FMA peak.", ""]
-    md += table(["shape", "threads", "ours ms", "ours GFLOP/s", "% of peak", "EJML ms", "EJML GFLOP/s",
-                 "ours vs EJML"], rows, labels=2)
+          "CommonOps_MT_FDRM (2). Peak = threads x the one-core FMA peak."
+          + (" OpenBLAS: numpy.matmul on the same shapes and transposes (OPENBLAS_NUM_THREADS = threads), median "
+             "GFLOP/s, timed right after this section; \"ours / OpenBLAS\" divides the GFLOP/s (above 1: ours "
+             "faster)." if peer else ""), ""]
+    header = ["shape", "threads", "ours ms", "ours GFLOP/s", "% of peak", "EJML ms", "EJML GFLOP/s", "ours vs EJML"]
+    if peer:
+        header += ["OpenBLAS GFLOP/s", "ours / OpenBLAS"]
+    md += table(header, rows, labels=2)
+    md += peer_error_lines(peers, "gemm")
     return md, derived
 
 
-def svd_section(figs, marks, env):
+CPU_IMPLS = {"ours": "ours", "ejml": "EJML"}
+
+
+def svd_section(figs, marks, env, peers=None):
     svd = by_bench(figs, "SvdBench.svd")
     if not svd:
         return [], []
     index = {(f["params"].get("shape"), f["params"].get("impl", "ejml")): f for f in svd}
     shapes = list(dict.fromkeys(f["params"]["shape"] for f in svd))
+    # CPU implementations in a fixed order (ours before EJML), CUDA in its own column
+    found = list(dict.fromkeys(f["params"].get("impl", "ejml") for f in svd if f["params"].get("impl") != "cuda"))
+    cpu = sorted(found, key=lambda i: _order(list(CPU_IMPLS), i)) or ["ejml"]
+    lapack = {p["shape"]: p for p in (peers or {}).get("svd", [])}
     reason = env.get("cuda", "CUDA not probed")
     if not env.get("cudaUsable"):
         # the probe's reason up to its advice ("no NVIDIA driver (libcuda.so.1 not found): install ...")
@@ -252,16 +293,35 @@ def svd_section(figs, marks, env):
         label, kind = shape_label(shape)
         ejml, cuda = index.get((shape, "ejml")), index.get((shape, "cuda"))
         speedup = ejml["value"] / cuda["value"] if ejml and cuda else None
-        rows.append([label, kind, cell(ejml, marks), cell(cuda, marks) if cuda else no_cuda,
-                     ratio(speedup) if cuda else "n/a"])
-        derived.append({"shape": shape, "kind": kind, "cudaSpeedup": speedup})
-    md = ["## SVD: EJML and CUDA (SvdBench)", "",
+        row = [label, kind] + [cell(index.get((shape, i)), marks) for i in cpu]
+        row += [cell(cuda, marks) if cuda else no_cuda, ratio(speedup) if cuda else "n/a"]
+        d = {"shape": shape, "kind": kind, "cudaSpeedup": speedup}
+        if lapack:
+            p = lapack.get(shape)
+            row.append(peer_cell(p))
+            d["lapackMs"] = p["ms"] if p else None
+            for i in cpu:
+                f = index.get((shape, i))
+                r = f["value"] / p["ms"] if f and p else None
+                row.append(ratio(r))
+                d[i + "OverLapack"] = r
+        rows.append(row)
+        derived.append(d)
+    names = [CPU_IMPLS.get(i, i) for i in cpu] + ["CUDA"] + (["LAPACK"] if lapack else [])
+    md = ["## SVD: " + ", ".join(names[:-1]) + " and " + names[-1] + " (SvdBench)", "",
           "Thin SVD of Gaussian float32 matrices: one m x n matrix (as in the transition) or a batch of small "
           "square ones (as in a rank update; EJML spreads a batch over the cores, CUDA runs gesvdjBatched "
-          "up to 32x32). CUDA times include the host copies.", ""]
-    md += table(["shape", "kind", "EJML ms", "CUDA ms", "EJML / CUDA"], rows, labels=2)
+          "up to 32x32). CUDA times include the host copies."
+          + (" LAPACK: torch.linalg.svd(a, full_matrices=False) on 1 thread (a batch one matrix after another), "
+             "timed right after this section; \"/ LAPACK\" divides the times (below 1: ours faster)." if lapack else ""),
+          ""]
+    header = ["shape", "kind"] + [CPU_IMPLS.get(i, i) + " ms" for i in cpu] + ["CUDA ms", "EJML / CUDA"]
+    if lapack:
+        header += ["LAPACK ms"] + [CPU_IMPLS.get(i, i) + " / LAPACK" for i in cpu]
+    md += table(header, rows, labels=2)
     if not env.get("cudaUsable"):
         md += ["", f"CUDA not usable here: {reason}."]
+    md += peer_error_lines(peers, "svd")
     return md, derived
 
 
@@ -277,14 +337,15 @@ def full_steps(figs):
     return out
 
 
-def step_section(figs, marks):
+def step_section(figs, marks, peers=None):
     steps = by_bench(figs, "TrainStepBench.trainStep")
     if not steps:
-        return [], []
+        return [], [], []
     threads = sorted({f["params"].get("threads", "") for f in steps}, key=lambda t: int(t or 0))
     ordered = sorted(steps, key=lambda f: (_order(MODEL_ORDER, f["params"]["model"]), int(f["params"].get("threads") or 0),
                                            _order(RANK_ORDER, f["params"]["rank"])))
     full = {(f["params"]["model"], f["params"].get("threads")): f for f in steps if f["params"]["rank"] == "full"}
+    alloc = any(f.get("allocBytes") is not None for f in steps)
     rows, derived = [], []
     for f in ordered:
         p = f["params"]
@@ -294,21 +355,120 @@ def step_section(figs, marks):
         phase = "full rank" if p["rank"] == "full" else f"low rank, {100 * float(p['rank']):g}% of full ranks"
         sps = batch / (f["value"] * 1e-3)
         row = [MODEL_NAMES.get(p["model"], p["model"]), phase, cell(f, marks), f"{sps:,.0f}", ratio(speedup)]
+        if alloc:
+            row.append(fmt_bytes(f.get("allocBytes")))
         if len(threads) > 1:
             row.insert(1, p.get("threads"))
         rows.append(row)
         derived.append({"model": p["model"], "rank": p["rank"], "threads": p.get("threads"), "samplesPerSecond": sps,
-                        "speedupOverFullRank": speedup})
-    header = ["model", "phase", "ms per step", "samples/s", "speed-up vs full rank"]
+                        "speedupOverFullRank": speedup, "allocBytesPerStep": f.get("allocBytes")})
+    header = ["model", "phase", "ms per step", "samples/s", "speed-up vs full rank"] + (["allocated per step"] if alloc else [])
     if len(threads) > 1:
         header.insert(1, "threads")
     batch = steps[0]["params"].get("batch", "128")
     md = ["## Training step (TrainStepBench)", "",
           f"Batch {batch}, random data: forward, cross-entropy, backward, AdamW, on "
           f"{', '.join(t for t in threads if t)} thread(s). Low rank: after the transition every converted layer "
-          "is cut to ceil(fraction x its full rank) and only S trains.", ""]
-    md += table(header, rows, labels=len(header) - 3)
+          "is cut to ceil(fraction x its full rank) and only S trains."
+          + (" Allocated per step: JMH -prof gc, gc.alloc.rate.norm (median over the iterations)." if alloc else ""), ""]
+    md += table(header, rows, labels=len(header) - 3 - alloc)
+    torch_md, torch_derived = torch_step_table(full_steps(figs), peers)
+    md += torch_md + peer_error_lines(peers, "step")
+    return md, derived, torch_derived
+
+
+def torch_step_table(ours, peers):
+    """Our full-rank step (the most threads measured) against PyTorch's on each of its thread settings; the
+    ratio divides our time by PyTorch's best setting's."""
+    peer_steps = (peers or {}).get("step", [])
+    if not peer_steps or not ours:
+        return [], []
+    settings = list(dict.fromkeys(p["setting"] for p in sorted(peer_steps, key=lambda p: int(p.get("threads", 1)))))
+    by = {(p["model"], p["setting"]): p for p in peer_steps}
+    rows, derived = [], []
+    for model in sorted(ours, key=lambda m: _order(MODEL_ORDER, m)):
+        mine = ours[model]
+        mine_peers = [by[(model, s)] for s in settings if (model, s) in by]
+        if not mine_peers:
+            continue
+        best = min(mine_peers, key=lambda p: p["ms"])
+        r = mine["value"] / best["ms"]
+        rows.append([MODEL_NAMES.get(model, model), f"{cell(mine, set())} ({mine['params'].get('threads', '?')} threads)"]
+                    + [peer_cell(by.get((model, s))) for s in settings] + [best["setting"], ratio(r)])
+        derived.append({"model": model, "oursMs": mine["value"], "oursThreads": mine["params"].get("threads"),
+                        "pytorch": {p["setting"]: p["ms"] for p in mine_peers}, "pytorchBest": best["setting"],
+                        "pytorchBestMs": best["ms"], "oursOverPytorch": r})
+    if not rows:
+        return [], []
+    md = ["", "### Against PyTorch (full rank)", "",
+          "PyTorch's step on the same model (layer for layer as org.oialr.nn.Models builds it), batch and loss, "
+          "AdamW, timed right after this section: median ms per step after warm-up on each thread setting; "
+          "\"ours / PyTorch\" divides our time by PyTorch's best setting's (below 1: ours faster).", ""]
+    md += table(["model", "ours ms"] + [f"PyTorch ms, {s}" for s in settings] + ["PyTorch's best", "ours / PyTorch"],
+                rows, labels=1)
     return md, derived
+
+
+# ------------------------------------------------------------------ peers
+
+NO_PEERS = ("Peers (numpy/OpenBLAS SGEMM, LAPACK SVD, PyTorch's training step): not measured: {reason}.")
+NO_PEERS_REASON = ("no python3 (nor /usr/bin/python3) imports torch and numpy; on Debian: "
+                   "apt-get install python3-torch libopenblas0-pthread")
+
+
+def load_peers(paths):
+    """Merges peers.py's JSON files ({"info": {...}, "gemm": [...], "svd": [...], "step": [...], and
+    "<section>Error": text where a section failed}); a file that cannot be read becomes an error entry."""
+    merged = {}
+    for path in paths:
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            merged.setdefault("fileErrors", []).append(f"{path}: {e}")
+            continue
+        for k, v in data.items():
+            if isinstance(v, list):
+                merged.setdefault(k, []).extend(v)
+            else:
+                merged[k] = v
+    return merged
+
+
+def peers_info(peers):
+    """The header's line on the peers, or None when they were not measured."""
+    info = (peers or {}).get("info")
+    if not info or info.get("error"):
+        return None
+    return (f"PyTorch {info.get('torch', '?')}, numpy {info.get('numpy', '?')} ({info.get('python', '?')}); "
+            f"BLAS and LAPACK: {info.get('blas', 'unknown')}; torch: {info.get('torchConfig', '?')}")
+
+
+def peers_missing_line(peers):
+    info = (peers or {}).get("info")
+    if info and not info.get("error"):
+        return []
+    reason = info["error"] if info else NO_PEERS_REASON
+    return [NO_PEERS.format(reason=reason), ""]
+
+
+def peer_error_lines(peers, section):
+    err = (peers or {}).get(section + "Error")
+    return ["", f"Peer measurement failed for this section: {err}"] if err else []
+
+
+def peer_cell(p):
+    return f"{fmt(p['ms'])} [{fmt(p['min'])}-{fmt(p['max'])}]" if p else "-"
+
+
+def fmt_bytes(b):
+    """Bytes in B, KB, MB (powers of 1024), three significant digits."""
+    if b is None:
+        return "-"
+    for unit, size in (("MB", 1024 ** 2), ("KB", 1024)):
+        if b >= size:
+            return f"{fmt(b / size)} {unit}"
+    return f"{b:.0f} B"
 
 
 def oialr_section(figs, marks, method, title, intro, label_of):
@@ -339,12 +499,16 @@ def header_lines(h):
     lines = [f"# Benchmark report {h['date']}", "",
              "| | |", "|---|---|",
              f"| date | {h['date']} |",
-             f"| CPU | {h['cpu']} |",
-             f"| cores | {h['cores']} |",
+             f"| CPU | {h['cpu']} |"]
+    if h.get("vector"):
+        lines.append(f"| vector width | {h['vector']} |")
+    lines += [f"| cores | {h['cores']} |",
              f"| JVM | {h['jvm']} |",
              f"| backend | {h['backend']} |",
              f"| profile | {h['profile']} |",
              f"| git commit | {h['commit']} |"]
+    if h.get("peers"):
+        lines.append(f"| peers | {h['peers']} |")
     if h.get("wallSeconds") is not None:
         lines.append(f"| wall time | {h['wallSeconds'] / 60:.1f} min |")
     if h.get("note"):
@@ -369,18 +533,21 @@ def guard_lines(regs, previous_name, previous_header, header, figs):
     return lines
 
 
-def build(results, env, header, previous=None, previous_name=None):
-    """The Markdown report and its JSON from JMH results, the BenchEnv object, the header fields and the
-    previous report's JSON object (or None)."""
+def build(results, env, header, previous=None, previous_name=None, peers=None):
+    """The Markdown report and its JSON from JMH results, the BenchEnv object, the header fields, the
+    previous report's JSON object (or None) and the peers' figures (load_peers; None: not measured)."""
+    header = dict(header)
+    if peers_info(peers):
+        header["peers"] = peers_info(peers)
     figs = [measure(r) for r in results]
     current = {f["key"]: {k: f[k] for k in ("value", "min", "max", "error", "unit", "better", "iterations")} for f in figs}
     regs = regressions(current, previous.get("figures", {})) if previous else []
     marks = {r["key"] for r in regs}
 
     peak_md, peak_derived, peak_core = peak_section(figs, marks)
-    gemm_md, gemm_derived = gemm_section(figs, marks, peak_core)
-    svd_md, svd_derived = svd_section(figs, marks, env)
-    step_md, step_derived = step_section(figs, marks)
+    gemm_md, gemm_derived = gemm_section(figs, marks, peak_core, peers)
+    svd_md, svd_derived = svd_section(figs, marks, env, peers)
+    step_md, step_derived, torch_derived = step_section(figs, marks, peers)
     tr_md, tr_derived = oialr_section(
         figs, marks, "transition", "OIALR transition: full rank -> U S V^T",
         "One thin SVD per eligible layer (layers spread over the cores) and the module and optimizer swap; "
@@ -392,7 +559,8 @@ def build(results, env, header, previous=None, previous_name=None):
         "last 10% of them (the first update of a run).",
         lambda p: ["all" if p.get("scope") == "all" else "last 10%"])
 
-    md = header_lines(header) + [""] + guard_lines(regs, previous_name, (previous or {}).get("header"), header, figs)
+    md = header_lines(header) + [""] + peers_missing_line(peers)
+    md += guard_lines(regs, previous_name, (previous or {}).get("header"), header, figs)
     for section in (peak_md, gemm_md, svd_md, step_md, tr_md, up_md):
         if section:
             md += [""] + section
@@ -406,7 +574,8 @@ def build(results, env, header, previous=None, previous_name=None):
         "regressions": regs,
         "figures": current,
         "derived": {"peak": peak_derived, "gemm": gemm_derived, "svd": svd_derived, "trainStep": step_derived,
-                    "transition": tr_derived, "rankUpdate": up_derived},
+                    "transition": tr_derived, "rankUpdate": up_derived, "trainStepVsPytorch": torch_derived},
+        "peers": peers,
         "jmh": results,
     }
     return "\n".join(md) + "\n", report
@@ -423,6 +592,25 @@ def cpu_model():
     except OSError:
         pass
     return "unknown (no /proc/cpuinfo)"
+
+
+def cpu_vector(env):
+    """The widest x86 vector extension in /proc/cpuinfo's flags and the Vector API's preferred species."""
+    isa = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    isa = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                                        ("sse2", "SSE2")) if flag in flags), None)
+                    break
+    except OSError:
+        pass
+    parts = [f"{isa} (CPU flags)"] if isa else []
+    if env.get("vectorBits"):
+        parts.append(f"Vector API preferred species {env['vectorBits']}-bit")
+    return "; ".join(parts) or None
 
 
 def git_commit(cwd):
@@ -461,6 +649,8 @@ def main(argv):
     ap.add_argument("--date", default=datetime.date.today().isoformat(), help="YYYY-MM-DD (default today)")
     ap.add_argument("--note", default="", help="a line for the header, e.g. 'machine shared'")
     ap.add_argument("--wall-seconds", type=float, help="wall time of the whole run, for the header")
+    ap.add_argument("--peers", action="append", default=[],
+                    help="a JSON file of benchmarks/peers.py (repeatable); none: the report says the peers were not measured")
     args = ap.parse_args(argv[1:])
 
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", args.date):
@@ -481,10 +671,11 @@ def main(argv):
     if prev_path:
         with open(prev_path) as f:
             previous = json.load(f)
-    header = {"date": args.date, "cpu": cpu_model(), "cores": os.cpu_count(), "jvm": jvm_of(results),
+    peers = load_peers(args.peers) if args.peers else None
+    header = {"date": args.date, "cpu": cpu_model(), "vector": cpu_vector(env), "cores": os.cpu_count(), "jvm": jvm_of(results),
               "backend": backend_of(env), "profile": args.profile, "commit": git_commit(args.results),
               "wallSeconds": args.wall_seconds, "note": args.note}
-    md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None)
+    md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers)
 
     md_path, json_path = os.path.join(args.results, args.date + ".md"), os.path.join(args.results, name)
     with open(md_path, "w") as f:

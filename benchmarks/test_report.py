@@ -1,17 +1,24 @@
 """Tests of report.py on a recorded JMH result (testdata/jmh-smoke.json: short smoke runs of every benchmark
-on the project's 2-core machine). Run: python3 -m unittest discover benchmarks
+on the project's 2-core machine; testdata/jmh-step-gc.json: TrainStepBench with -prof gc) and of its join with
+the peers' figures (testdata/peers-smoke.json, peers.py's format with round figures). The PyTorch replicas of
+the zoo models are checked where torch is importable (e.g. /usr/bin/python3 -m unittest discover benchmarks).
+Run: python3 -m unittest discover benchmarks
 """
 import contextlib
+import importlib.util
 import io
 import json
 import os
 import tempfile
 import unittest
 
+import peers
 import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "testdata", "jmh-smoke.json")
+STEP_GC = os.path.join(HERE, "testdata", "jmh-step-gc.json")
+PEERS = os.path.join(HERE, "testdata", "peers-smoke.json")
 NO_CUDA = {"backend": "cpu-vector", "backendReasons": ["cuda not used: no NVIDIA driver (libcuda.so.1 not found): "
                                                         "install the NVIDIA driver"],
            "cudaUsable": False, "cuda": "no NVIDIA driver (libcuda.so.1 not found): install the NVIDIA driver",
@@ -164,6 +171,173 @@ class PreviousReport(unittest.TestCase):
             self.assertEqual(rep["regressions"], [])
             with open(os.path.join(out, "2026-11-26.md")) as f:
                 self.assertIn("Regression guard: no figure is 20% or more worse than in 2026-11-20.json.", f.read())
+
+
+class PeersJoin(unittest.TestCase):
+    """Our figures beside the peers' (testdata/peers-smoke.json) and the ratios."""
+
+    def setUp(self):
+        self.peers = report.load_peers([PEERS])
+        self.md, self.report = report.build(load_fixture(), NO_CUDA, HEADER, peers=self.peers)
+        self.derived = self.report["derived"]
+
+    def test_gemm_ratio_divides_our_gflops_by_openblas(self):
+        one = next(r for r in self.derived["gemm"] if r["threads"] == 1)
+        ours = GEMM_FLOPS / (OURS_1T_MS / 1000) / 1e9
+        self.assertEqual(one["openblasGflops"], 150.0)
+        self.assertAlmostEqual(one["oursOverOpenblas"], ours / 150.0, places=9)
+        self.assertAlmostEqual(one["oursOverOpenblas"], 1.228, places=3)     # 184.2 / 150, by hand
+        two = next(r for r in self.derived["gemm"] if r["threads"] == 2)
+        self.assertAlmostEqual(two["oursOverOpenblas"], GEMM_FLOPS / (0.567096687427533e-3 * 250e9), places=3)
+        self.assertIn("| ours vs EJML | OpenBLAS GFLOP/s | ours / OpenBLAS |", self.md)
+        self.assertIn("| NN-128x512x784 | 1 | 0.558 [0.499-0.617] | 184 | 76% | 12.7 [12.7-12.7] | 8.08 | 23x | 150 | 1.23x |",
+                      self.md)
+
+    def test_svd_ratio_divides_the_times(self):
+        row = next(r for r in self.derived["svd"] if r["shape"] == "256x256")
+        ejml = self.report["figures"]["SvdBench.svd[impl=ejml,shape=256x256]"]["value"]
+        self.assertEqual(row["lapackMs"], 2.5)
+        self.assertAlmostEqual(row["ejmlOverLapack"], ejml / 2.5, places=9)
+        self.assertIn("| 256x256 | square | 29.8 [29.7-29.8] | n/a (no NVIDIA driver (libcuda.so.1 not found)) | n/a "
+                      "| 2.5 [2.4-2.7] | 12x |", self.md)
+        batch = next(r for r in self.derived["svd"] if r["shape"] == "64x16x16")
+        self.assertAlmostEqual(batch["ejmlOverLapack"], 1.3525267049937133 / 0.9, delta=0.2)
+
+    def test_step_compares_with_pytorchs_best_thread_setting(self):
+        rows = {r["model"]: r for r in self.derived["trainStepVsPytorch"]}
+        self.assertEqual(sorted(rows), ["mlp", "vit"])
+        mlp = rows["mlp"]
+        self.assertEqual(mlp["pytorchBest"], "2 threads, OMP_WAIT_POLICY=PASSIVE")
+        self.assertEqual(mlp["pytorchBestMs"], 3.5)
+        self.assertAlmostEqual(mlp["oursOverPytorch"], MLP_STEP_MS / 3.5, places=9)   # 0.959
+        self.assertAlmostEqual(rows["vit"]["oursOverPytorch"], 125.731512125 / 50.0, delta=0.05)
+        self.assertIn("### Against PyTorch (full rank)", self.md)
+        self.assertIn("| MLP | 3.36 [3.36-3.36] (2 threads) | 4 [3.9-4.4] | 3.5 [3.4-3.9] | "
+                      "2 threads, OMP_WAIT_POLICY=PASSIVE | 0.96x |", self.md)
+
+    def test_header_names_the_peers_and_the_vector_width(self):
+        header = dict(HEADER, vector="AVX-512 (CPU flags); Vector API preferred species 512-bit")
+        md, rep = report.build(load_fixture(), NO_CUDA, header, peers=self.peers)
+        self.assertIn("| vector width | AVX-512 (CPU flags); Vector API preferred species 512-bit |", md)
+        self.assertIn("| peers | PyTorch 1.13.0a0, numpy 1.24.2 (/usr/bin/python3); BLAS and LAPACK: OpenBLAS 0.3.21 ", md)
+        self.assertIn("SkylakeX", rep["header"]["peers"])
+        self.assertEqual(rep["peers"]["info"]["numpy"], "1.24.2")
+        self.assertNotIn("not measured", md)
+
+    def test_without_peers_one_line_says_so_and_the_tables_keep_their_columns(self):
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER)
+        lines = [line for line in md.splitlines() if "not measured" in line]
+        self.assertEqual(len(lines), 1)
+        self.assertIn("apt-get install python3-torch", lines[0])
+        tables = md.replace(lines[0], "")
+        self.assertNotIn("OpenBLAS", tables)
+        self.assertNotIn("LAPACK", tables)
+        self.assertNotIn("PyTorch", tables)
+        self.assertIn("## SVD: EJML and CUDA (SvdBench)", md)
+        self.assertEqual(rep["derived"]["trainStepVsPytorch"], [])
+
+    def test_a_failed_peer_run_is_named_and_the_rest_still_joins(self):
+        broken = dict(self.peers, svdError="torch.linalg.svd: out of memory")
+        del broken["svd"]
+        md, _ = report.build(load_fixture(), NO_CUDA, HEADER, peers=broken)
+        self.assertIn("Peer measurement failed for this section: torch.linalg.svd: out of memory", md)
+        self.assertIn("| 150 | 1.23x |", md)
+        md, _ = report.build(load_fixture(), NO_CUDA, HEADER, peers={"info": {"error": "ModuleNotFoundError: torch"}})
+        self.assertIn("not measured: ModuleNotFoundError: torch.", md)
+
+    def test_peer_files_merge_and_an_unreadable_one_is_recorded(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b, bad = (os.path.join(d, n) for n in ("a.json", "b.json", "bad.json"))
+            with open(a, "w") as f:
+                json.dump({"gemm": [{"shape": "x", "threads": 1}]}, f)
+            with open(b, "w") as f:
+                json.dump({"gemm": [{"shape": "x", "threads": 2}], "info": {"numpy": "1"}}, f)
+            with open(bad, "w") as f:
+                f.write("{")
+            merged = report.load_peers([a, b, bad])
+        self.assertEqual([g["threads"] for g in merged["gemm"]], [1, 2])
+        self.assertEqual(merged["info"], {"numpy": "1"})
+        self.assertEqual(len(merged["fileErrors"]), 1)
+
+    def test_allocation_per_step_from_the_gc_profiler(self):
+        results = [r for r in load_fixture() if "TrainStepBench" not in r["benchmark"]]
+        with open(STEP_GC) as f:
+            results += json.load(f)
+        md, rep = report.build(results, NO_CUDA, HEADER)
+        full = next(r for r in rep["derived"]["trainStep"] if r["rank"] == "full")
+        self.assertAlmostEqual(full["allocBytesPerStep"], (2865709.224489796 + 951881.4736842106) / 2, places=3)
+        self.assertIn("| model | phase | ms per step | samples/s | speed-up vs full rank | allocated per step |", md)
+        self.assertIn("| 1.00x | 1.82 MB |", md)      # 1,908,795 B / 1024²
+        # the smoke fixture ran without -prof gc: no column
+        self.assertNotIn("allocated per step", report.build(load_fixture(), NO_CUDA, HEADER)[0])
+
+    def test_bytes_format(self):
+        self.assertEqual(report.fmt_bytes(512), "512 B")
+        self.assertEqual(report.fmt_bytes(2048), "2 KB")
+        self.assertEqual(report.fmt_bytes(1.5 * 1024 ** 2), "1.5 MB")
+        self.assertEqual(report.fmt_bytes(None), "-")
+
+    def test_command_line_joins_the_peer_files(self):
+        with tempfile.TemporaryDirectory() as d:
+            env = os.path.join(d, "env.json")
+            with open(env, "w") as f:
+                json.dump(NO_CUDA, f)
+            out = os.path.join(d, "results")
+            args = ["report.py", "--env", env, "--profile", "short", "--results", out, "--date", "2026-12-07",
+                    "--peers", PEERS, FIXTURE]
+            with contextlib.redirect_stdout(io.StringIO()) as text, contextlib.redirect_stderr(io.StringIO()):
+                self.assertEqual(report.main(args), 0)
+            self.assertIn("| ours / OpenBLAS |", text.getvalue())
+            with open(os.path.join(out, "2026-12-07.json")) as f:
+                self.assertEqual(json.load(f)["peers"]["svd"][0]["shape"], "256x256")
+
+
+class PeerShapes(unittest.TestCase):
+    """peers.py measures what the JMH sections measured."""
+
+    def test_shapes_and_models_come_from_the_jmh_results(self):
+        results = load_fixture()
+        self.assertEqual(peers.from_jmh(results, "gemm"), {"shapes": ["NN-128x512x784"], "threads": [1, 2]})
+        self.assertEqual(peers.from_jmh(results, "svd"), {"shapes": ["256x256", "64x16x16"]})
+        self.assertEqual(peers.from_jmh(results, "step"), {"models": ["mlp", "vit"], "batch": 128})
+
+    def test_shape_parsing(self):
+        self.assertEqual(peers.parse_gemm_shape("TN-784x512x128"), (True, False, 784, 512, 128))
+        self.assertEqual(peers.parse_gemm_shape("NT-128x784x512"), (False, True, 128, 784, 512))
+        self.assertEqual(peers.parse_svd_shape("64x16x16"), [64, 16, 16])
+        for bad in ("128x512x784", "XN-1x2x3", "NN-1x2"):
+            self.assertRaises(ValueError, peers.parse_gemm_shape, bad)
+        for bad in ("64", "0x3", "2x3x4x5", "ax3"):
+            self.assertRaises(ValueError, peers.parse_svd_shape, bad)
+
+    def test_timing_takes_at_least_five_samples_of_the_call(self):
+        calls = []
+        samples = peers.time_calls(lambda: calls.append(1), seconds=0.01)
+        self.assertGreaterEqual(len(samples), 5)
+        self.assertTrue(all(s >= 0 for s in samples))
+        self.assertGreater(len(calls), len(samples))       # warm-up calls and several calls per 20 ms sample
+
+
+@unittest.skipUnless(importlib.util.find_spec("torch"), "torch not importable here (try /usr/bin/python3)")
+class PeerModels(unittest.TestCase):
+    """The PyTorch replicas have the zoo models' parameter counts (org.oialr.nn.Models' javadoc) and shapes."""
+
+    def test_parameter_counts_and_logits(self):
+        import torch
+        for name, count in peers.PARAMS.items():
+            net = peers.build_model(name)
+            self.assertEqual(sum(p.numel() for p in net.parameters()), count, name)
+            self.assertEqual(tuple(net(torch.randn(3, 1, 28, 28)).shape), (3, 10), name)
+        self.assertEqual((669_706, 421_642, 139_018), (peers.PARAMS["mlp"], peers.PARAMS["cnn"], peers.PARAMS["vit"]))
+
+    def test_vit_layer_norms_and_gelu_are_the_projects(self):
+        from torch import nn
+        vit = peers.build_model("vit")
+        norms = [m for m in vit.modules() if isinstance(m, nn.LayerNorm)]
+        self.assertEqual(len(norms), 9)                  # 2 per block x 4 + the final one
+        self.assertTrue(all(m.eps == 1e-5 for m in norms))
+        gelus = [m for m in vit.modules() if isinstance(m, nn.GELU)]
+        self.assertEqual([g.approximate for g in gelus], ["none"] * 4)   # exact erf GELU
 
 
 if __name__ == "__main__":
