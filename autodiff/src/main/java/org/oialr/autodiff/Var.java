@@ -17,7 +17,10 @@ import org.oialr.engine.Workspace;
  *
  * <p>{@link #backward()} runs the recorded rules in reverse topological order; every rule accumulates into
  * its inputs' gradients (a value used twice receives the sum). Afterwards the graph below this node is
- * released (intermediate gradients and rules dropped) so its memory can be reclaimed.
+ * released (intermediate gradients and rules dropped) so its memory can be reclaimed; a later backward that
+ * reaches a released node throws {@link IllegalStateException} (PyTorch's "backward through the graph a second
+ * time") instead of silently sending no gradient past it. {@link #backward(boolean) backward(true)} keeps the
+ * graph for another backward (PyTorch's {@code retain_graph=True}).
  */
 public class Var {
     /** Sends {@code gradOut} (the gradient of this node's value, contiguous) to the inputs. */
@@ -34,6 +37,8 @@ public class Var {
     private Backward backward;
     private Tensor grad;
     private boolean gradArrived;
+    /** Set when a backward released this node's rule and inputs (see {@link #backward(Tensor, boolean)}). */
+    private boolean released;
 
     /** A leaf; subclasses (parameters) use this. */
     protected Var(Tensor value, boolean requiresGrad) {
@@ -160,17 +165,48 @@ public class Var {
         this.grad = g;
     }
 
-    /** Backpropagates from a one-element value with seed gradient 1. */
+    /** Backpropagates from a one-element value with seed gradient 1, then releases the graph. */
     public void backward() {
+        backward(false);
+    }
+
+    /**
+     * Backpropagates from a one-element value with seed gradient 1.
+     *
+     * @param retainGraph keep the graph (every node's rule and inputs) so that another backward can run through
+     *                    it, as PyTorch's {@code retain_graph=True}; false releases it, as {@link #backward()}
+     * @throws IllegalStateException when the value has more than one element, needs no gradient, or the graph
+     *                               was released by an earlier backward
+     */
+    public void backward(boolean retainGraph) {
         if (value.numel() != 1) {
             throw new IllegalStateException("backward() needs a scalar (one element), got shape "
                     + java.util.Arrays.toString(value.shape()) + "; reduce it (e.g. F.mean) or pass a seed gradient");
         }
-        backward(Tensor.full(1f, value.shape()));
+        backward(Tensor.full(1f, value.shape()), retainGraph);
     }
 
-    /** Backpropagates with the given seed gradient (this value's shape). */
+    /** Backpropagates with the given seed gradient (this value's shape), then releases the graph. */
     public void backward(Tensor seed) {
+        backward(seed, false);
+    }
+
+    /**
+     * Backpropagates with the given seed gradient (this value's shape): leaves' gradients accumulate; the
+     * gradients of intermediate values are dropped afterwards, so a retained graph's next backward starts from
+     * zero there.
+     *
+     * <p>With {@code retainGraph} false the graph below this node is released: a later backward that reaches
+     * one of its nodes (from this value again, or from a new value computed from an intermediate one) throws
+     * {@link IllegalStateException} naming the node. With {@code retainGraph} true it stays for another
+     * backward; the values the rules read must then still be alive: a graph built inside a
+     * {@link Workspace} scope can be run again only before that scope closes.
+     *
+     * @throws IllegalStateException when the value needs no gradient or the graph was released by an earlier
+     *                               backward
+     * @throws ShapeException        when the seed's shape differs from the value's
+     */
+    public void backward(Tensor seed, boolean retainGraph) {
         if (!requiresGrad) {
             throw new IllegalStateException("backward(): this value does not require a gradient (no trainable input, or computed under Grad.off())");
         }
@@ -178,22 +214,36 @@ public class Var {
             accumulate(seed);
             return;
         }
+        if (released) throw releasedError(this);
         List<Var> order = topologicalOrder();
+        // a node may hold a stale gradient as the root of an earlier backward through a retained graph
+        for (Var v : order) v.grad = null;
         accumulate(seed);
         for (int i = order.size() - 1; i >= 0; i--) {
             Var v = order.get(i);
             if (v.backward != null && v.grad != null) v.backward.apply(v.grad);
         }
         for (Var v : order) {
-            if (!v.leaf) {
+            if (!retainGraph) {
                 v.parents = null;
                 v.backward = null;
-                if (v != this) v.grad = null;
+                v.released = true;
             }
+            if (v != this) v.grad = null;
         }
     }
 
-    /** Non-leaf nodes reachable from this one that need gradients, inputs before outputs. */
+    private static IllegalStateException releasedError(Var v) {
+        return new IllegalStateException("backward(): trying to backward through the graph a second time: the '" + v.op
+                + "' node's graph was released by an earlier backward(), so no gradient could pass it; call"
+                + " backward(true) (retainGraph) in the earlier backward to keep the graph, or compute the value again");
+    }
+
+    /**
+     * Non-leaf nodes reachable from this one that need gradients, inputs before outputs.
+     *
+     * @throws IllegalStateException when one of them was released by an earlier backward
+     */
     private List<Var> topologicalOrder() {
         List<Var> order = new ArrayList<>();
         Map<Var, Boolean> seen = new IdentityHashMap<>();
@@ -208,6 +258,7 @@ public class Var {
             if (ps != null && i < ps.length) {
                 top[1] = i + 1;
                 Var p = ps[i];
+                if (p.requiresGrad && !p.leaf && p.released) throw releasedError(p);
                 if (p.requiresGrad && !p.leaf && p.parents != null && seen.put(p, Boolean.TRUE) == null) {
                     stack.push(new Object[] {p, 0});
                 }
