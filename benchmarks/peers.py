@@ -6,6 +6,7 @@ PyTorch's training step, timed on the shapes and models of the report's JMH sect
     peers.py gemm  (--jmh GEMM.json | --shapes NN-512x512x512,...) [--threads 1,2] [--seconds S] [-o OUT.json]
     peers.py svd   (--jmh SVD.json  | --shapes 512x512,64x16x16,...) [--seconds S] [-o OUT.json]
     peers.py step  (--jmh STEP.json | --models mlp,cnn,vit) [--batch 128] [--threads 1,2] [--seconds S] [-o OUT.json]
+    peers.py hold-lock -- COMMAND [ARGS ...]
 
 Needs an interpreter with torch and numpy (Debian: `apt-get install python3-torch`, which brings python3-numpy;
 `libopenblas0-pthread` makes OpenBLAS the BLAS and LAPACK behind both, instead of the reference libblas3).
@@ -25,6 +26,8 @@ read them when they load). Times: warm-up for a quarter of the --seconds budget,
 calls, at least 20 ms) for the rest, at least 5; the JSON gives the median, min and max in ms per call. While it
 measures, the script holds the JMH lock (/tmp/jmh.lock, the POSIX lock JMH takes), so no JMH run on the machine
 overlaps it; BENCH_IGNORE_LOCK=1 skips the lock, BENCH_LOCK_WAIT (seconds, default 1800) bounds the wait.
+`hold-lock` takes that lock and runs COMMAND with BENCH_IGNORE_LOCK=1 (`./bench report` runs itself so, to
+keep the lock from its first section to its last); it exits with COMMAND's exit code.
 """
 import argparse
 import json
@@ -357,7 +360,7 @@ class JmhLock:
                     os.close(self.fd)
                     raise RuntimeError(f"{self.path} held by another benchmark for {waited:.0f} s (BENCH_LOCK_WAIT)")
                 if waited == 0:
-                    print("peers: another benchmark holds " + self.path + "; waiting for it", file=sys.stderr)
+                    print("peers: another JMH run holds " + self.path + "; waiting for it", file=sys.stderr)
                 time.sleep(2)
                 waited += 2
 
@@ -389,7 +392,24 @@ def measure(section, what, seconds):
     return {section: out}
 
 
+def hold_lock(command):
+    """Runs `command` while this process holds the JMH lock; the command and its JMH runs skip the lock."""
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        print("usage: peers.py hold-lock -- COMMAND [ARGS ...]", file=sys.stderr)
+        return 2
+    try:
+        with JmhLock():
+            return subprocess.call(command, env=dict(os.environ, BENCH_IGNORE_LOCK="1"))
+    except RuntimeError as e:
+        print("peers: " + str(e), file=sys.stderr)
+        return 1
+
+
 def main(argv):
+    if argv[1:2] == ["hold-lock"]:
+        return hold_lock(argv[2:])
     ap = argparse.ArgumentParser(description="Times the peers (numpy/OpenBLAS SGEMM, LAPACK SVD via torch, "
                                              "PyTorch's training step) on the JMH sections' shapes; prints JSON.")
     ap.add_argument("section", choices=["info", "gemm", "svd", "step", "child"])
