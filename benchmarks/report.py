@@ -27,7 +27,8 @@ as the error bar (JMH's own 99.9% error is in the JSON). The JSON holds the head
 derived figures per section, the regressions and JMH's raw results.
 
 Regression guard: every figure is compared with the same figure (same benchmark and parameters) of the
-previous report, the newest committed benchmarks/results/YYYY-MM-DD.json other than the one being written.
+previous report, the newest committed benchmarks/results/YYYY-MM-DD.json other than the one being written
+from the same CPU (by model name), or from any CPU when none is.
 A figure 20% or more worse (a time 1.2x longer, a rate 0.8x as high) gets a warning sign in its table and a
 line at the top of the report.
 
@@ -139,15 +140,25 @@ def regressions(current, previous, threshold=THRESHOLD):
     return out
 
 
-def previous_report(results_dir, exclude, tracked=None):
+def previous_report(results_dir, exclude, tracked=None, cpu=None):
     """The newest YYYY-MM-DD.json in results_dir other than `exclude` (a file name), or None.
 
-    `tracked` (a set of file names) limits the choice to committed reports; None means every file.
+    `tracked` (a set of file names) limits the choice to committed reports; None means every file. With `cpu`
+    (a CPU model name), the newest report whose header names that CPU is preferred: figures from another
+    machine say little about the code; the newest of any CPU is the fallback.
     """
     if not os.path.isdir(results_dir):
         return None
     names = sorted(n for n in os.listdir(results_dir)
                    if REPORT_NAME.match(n) and n != exclude and (tracked is None or n in tracked))
+    if cpu is not None:
+        for name in reversed(names):
+            try:
+                with open(os.path.join(results_dir, name)) as f:
+                    if (json.load(f).get("header") or {}).get("cpu") == cpu:
+                        return os.path.join(results_dir, name)
+            except (OSError, ValueError, AttributeError):
+                continue
     return os.path.join(results_dir, names[-1]) if names else None
 
 
@@ -666,13 +677,14 @@ def main(argv):
 
     os.makedirs(args.results, exist_ok=True)
     name = args.date + ".json"
-    prev_path = previous_report(args.results, name, tracked_files(args.results))
+    cpu = cpu_model()
+    prev_path = previous_report(args.results, name, tracked_files(args.results), cpu)
     previous = None
     if prev_path:
         with open(prev_path) as f:
             previous = json.load(f)
     peers = load_peers(args.peers) if args.peers else None
-    header = {"date": args.date, "cpu": cpu_model(), "vector": cpu_vector(env), "cores": os.cpu_count(), "jvm": jvm_of(results),
+    header = {"date": args.date, "cpu": cpu, "vector": cpu_vector(env), "cores": os.cpu_count(), "jvm": jvm_of(results),
               "backend": backend_of(env), "profile": args.profile, "commit": git_commit(args.results),
               "wallSeconds": args.wall_seconds, "note": args.note}
     md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers)

@@ -154,6 +154,20 @@ class PreviousReport(unittest.TestCase):
             self.assertEqual(os.path.basename(report.previous_report(d, "2026-11-26.json", tracked)), "2026-11-01.json")
             self.assertIsNone(report.previous_report(d, "2026-11-26.json", set()))
 
+    def test_a_report_from_the_same_cpu_is_preferred_over_a_newer_one_from_another(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name, cpu in (("2026-10-01.json", "Intel Xeon"), ("2026-11-01.json", "AMD EPYC"),
+                              ("2026-11-20.json", "AMD EPYC")):
+                with open(os.path.join(d, name), "w") as f:
+                    json.dump({"header": {"cpu": cpu}}, f)
+            with open(os.path.join(d, "2026-11-25.json"), "w") as f:
+                f.write("{damaged")
+            pick = lambda cpu: os.path.basename(report.previous_report(d, "2026-12-07.json", None, cpu))
+            self.assertEqual(pick("Intel Xeon"), "2026-10-01.json")
+            self.assertEqual(pick("AMD EPYC"), "2026-11-20.json")
+            self.assertEqual(pick("Apple M4"), "2026-11-25.json")        # none from that CPU: the newest
+            self.assertEqual(pick(None), "2026-11-25.json")
+
     def test_command_line_writes_both_files_and_compares_with_the_previous_run(self):
         with tempfile.TemporaryDirectory() as d:
             env = os.path.join(d, "env.json")
