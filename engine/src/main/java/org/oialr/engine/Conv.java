@@ -158,7 +158,8 @@ public final class Conv {
         contiguous(op, "x", x);
         contiguous(op, "dw", dw);
         bias(op, db, geo.cout);
-        if (geo.direct()) {
+        // the direct weight gradient also serves 1x1 (per-image GEMMs there repack x transposed for every image)
+        if (direct && stride == 1) {
             ConvKernels.backwardWeight(g.data(), g.offset(), x.data(), x.offset(), geo.n, geo.cin, geo.h, geo.w, geo.cout, geo.kh,
                     geo.kw, geo.p, geo.groups, dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else {
@@ -286,14 +287,23 @@ public final class Conv {
         if (db != null) {
             float[] dbd = db.data();
             for (int i = 0; i < n; i++) {
-                for (int o = 0; o < geo.cout; o++) {
-                    float s = 0f;
-                    int at = go + (i * geo.cout + o) * l;
-                    for (int j = 0; j < l; j++) s += gd[at + j];
-                    dbd[db.offset() + o] += s;
-                }
+                for (int o = 0; o < geo.cout; o++) dbd[db.offset() + o] += sum(gd, go + (i * geo.cout + o) * l, l);
             }
         }
+    }
+
+    /** Σ a[off .. off + len) with four running sums (a single sum waits on the latency of every add). */
+    private static float sum(float[] a, int off, int len) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        int j = 0;
+        for (; j + 4 <= len; j += 4) {
+            s0 += a[off + j];
+            s1 += a[off + j + 1];
+            s2 += a[off + j + 2];
+            s3 += a[off + j + 3];
+        }
+        for (; j < len; j++) s0 += a[off + j];
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** First output column whose input column ow·s − p + b is >= 0. */

@@ -5,8 +5,9 @@ import java.util.Arrays;
 /**
  * 2-D max and average pooling of NCHW tensors over k × k windows with stride s, no padding, floor: x [N, C, H, W] →
  * y [N, C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1], with the gradients. Loops split over the N·C planes; the common
- * 2 × 2 / stride 2 max pooling has its own loop (the general one ran 2.6× slower there: its NaN test and window
- * loops are not unrolled).
+ * 2 × 2 / stride 2 max pooling has its own unrolled loop: 12.7 ms against 21.6 ms for the general loop on
+ * [128, 32, 28, 28] (one core of a shared 2-core Xeon, CPU time; a version with selects instead of branches ran
+ * 14.2 ms, a plain streaming max of four floats over the same 12.8 MB 4.9 ms: the machine's memory bandwidth).
  */
 public final class Pool {
     private Pool() {
