@@ -33,7 +33,10 @@ final class ConvOps {
                 Tensor gw = wantW ? w.gradBuffer() : Workspace.alloc(wv.shape());
                 Conv.backwardWeight(gc, xv, stride, padding, groups, gw, wantB ? bias.gradBuffer() : null);
             }
-            if (x.requiresGrad()) Conv.backwardInput(gc, wv, stride, padding, groups, x.gradBuffer());
+            if (x.requiresGrad()) {
+                boolean fresh = NnOps.claimFresh(x); // a first gradient is written, not added to zeros
+                Conv.backwardInput(gc, wv, stride, padding, groups, x.gradBuffer(), !fresh);
+            }
         }, parents);
     }
 
@@ -51,7 +54,10 @@ final class ConvOps {
         Tensor y = Workspace.allocUninitialized(ys);
         Tensor arg = Workspace.allocUninitialized(ys);
         Pool.maxForward(xv, k, stride, y, arg);
-        return Var.result("maxPool2d", y, g -> Pool.maxBackward(g.contiguous(), arg, x.gradBuffer()), x);
+        return Var.result("maxPool2d", y, g -> {
+            boolean fresh = NnOps.claimFresh(x); // a first gradient is written plane by plane, not added to zeros
+            Pool.maxBackward(g.contiguous(), arg, x.gradBuffer(), !fresh);
+        }, x);
     }
 
     /**

@@ -134,6 +134,14 @@ public final class Conv {
 
     /** dx += the input gradient of {@link #forward} for the output gradient g [N, Cout, Ho, Wo]; dx is [N, Cin, H, W]. */
     public static void backwardInput(Tensor g, Tensor w, int stride, int padding, int groups, Tensor dx) {
+        backwardInput(g, w, stride, padding, groups, dx, true);
+    }
+
+    /**
+     * As {@link #backwardInput(Tensor, Tensor, int, int, int, Tensor)}, or, when {@code accumulate} is false,
+     * dx = the input gradient (dx's old contents are ignored: no zero-filled buffer needed).
+     */
+    public static void backwardInput(Tensor g, Tensor w, int stride, int padding, int groups, Tensor dx, boolean accumulate) {
         String op = "conv2d backward (input)";
         Geo geo = geo(op, dx.shape(), w.shape(), stride, padding, groups);
         same(op, "output gradient", g, geo.outShape());
@@ -141,8 +149,9 @@ public final class Conv {
         contiguous(op, "dx", dx);
         if (geo.direct() && padding < geo.kh && padding < geo.kw) {
             ConvKernels.backwardInput(g.data(), g.offset(), geo.n, geo.cout, geo.ho, geo.wo, w.data(), w.offset(), geo.cin,
-                    geo.kh, geo.kw, geo.p, geo.groups, dx.data(), dx.offset());
+                    geo.kh, geo.kw, geo.p, geo.groups, dx.data(), dx.offset(), accumulate);
         } else {
+            if (!accumulate) Arrays.fill(dx.data(), dx.offset(), dx.offset() + dx.numel(), 0f);
             backwardInputIm2col(geo, g, w, dx);
         }
     }

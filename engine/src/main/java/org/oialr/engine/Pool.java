@@ -91,6 +91,15 @@ public final class Pool {
 
     /** gx[plane, arg] += g for every output of {@link #maxForward} (g and arg [N, C, Ho, Wo], gx [N, C, H, W]). */
     public static void maxBackward(Tensor g, Tensor arg, Tensor gx) {
+        maxBackward(g, arg, gx, true);
+    }
+
+    /**
+     * As {@link #maxBackward(Tensor, Tensor, Tensor)}, or, when {@code accumulate} is false, gx = that sum from zero
+     * (gx's old contents are ignored; each plane is cleared right before its scatter, while it is in cache, which
+     * saves a separate pass over gx).
+     */
+    public static void maxBackward(Tensor g, Tensor arg, Tensor gx, boolean accumulate) {
         String op = "maxPool2d backward";
         if (g.rank() != 4 || gx.rank() != 4 || !arg.hasShape(g.shape()) || g.dim(0) != gx.dim(0) || g.dim(1) != gx.dim(1)) {
             throw ShapeException.of(op, "gradient, argmax [N, C, Ho, Wo] and input gradient [N, C, H, W] do not match", g.shape(), arg.shape(), gx.shape());
@@ -102,6 +111,7 @@ public final class Pool {
         Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
             for (int plane = st; plane < e; plane++) {
                 int xb = gxo + plane * hw, yb = plane * l;
+                if (!accumulate) Arrays.fill(gxd, xb, xb + hw, 0f);
                 for (int o = 0; o < l; o++) gxd[xb + (int) ad[ao + yb + o]] += gd[go + yb + o];
             }
         });

@@ -123,6 +123,12 @@ class ConvTest {
         Ref[] r = backwardRef(x.data(), wt.data(), g.data(), dx.data(), dw.data(), db.data(), n, cin, h, w, cout, kh, kw, s, p, groups);
         Conv.backwardInput(g, wt, s, p, groups, dx);
         close(label + " input gradient", dx, r[0], cout / groups * kh * kw + 1);
+        // written over a NaN-filled buffer instead of added
+        Tensor dxFresh = Tensor.full(Float.NaN, n, cin, h, w);
+        Conv.backwardInput(g, wt, s, p, groups, dxFresh, false);
+        float[] z = new float[dx.numel()];
+        Ref[] r0 = backwardRef(x.data(), wt.data(), g.data(), z, dw.data(), db.data(), n, cin, h, w, cout, kh, kw, s, p, groups);
+        close(label + " input gradient (overwrite)", dxFresh, r0[0], cout / groups * kh * kw + 1);
         Conv.backwardWeight(g, x, s, p, groups, dw, bias ? db : null);
         close(label + " weight gradient", dw, r[1], n * ho * wo + 1);
         if (bias) close(label + " bias gradient", db, r[2], n * ho * wo + 1);

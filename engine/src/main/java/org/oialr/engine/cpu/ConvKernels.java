@@ -199,15 +199,15 @@ public final class ConvKernels {
     }
 
     /**
-     * dx[n, c, i, j] += Σ_{o, a, b} w[o, c, a, b] · g[n, o, i + p − a, j + p − b] (the input gradient of
-     * {@link #forward}) for g [n, cout, ho, wo] at {@code go}, dx [n, cin, h, w] at {@code dxo}; needs p &lt; kh and
-     * p &lt; kw.
+     * dx[n, c, i, j] (+)= Σ_{o, a, b} w[o, c, a, b] · g[n, o, i + p − a, j + p − b] (the input gradient of
+     * {@link #forward}; added to dx when {@code accumulate}, else written over it) for g [n, cout, ho, wo] at
+     * {@code go}, dx [n, cin, h, w] at {@code dxo}; needs p &lt; kh and p &lt; kw.
      */
     public static void backwardInput(float[] g, int go, int n, int cout, int ho, int wo, float[] wt, int wOff, int cin,
-                                     int kh, int kw, int p, int groups, float[] dx, int dxo) {
+                                     int kh, int kw, int p, int groups, float[] dx, int dxo, boolean accumulate) {
         int cg = cin / groups;
         float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, true);
-        run(g, go, n, cout, ho, wo, kh - 1 - p, kw - 1 - p, pw, cin, groups, kh, kw, cout / groups, null, 0, dx, dxo, true);
+        run(g, go, n, cout, ho, wo, kh - 1 - p, kw - 1 - p, pw, cin, groups, kh, kw, cout / groups, null, 0, dx, dxo, accumulate);
     }
 
     /**
