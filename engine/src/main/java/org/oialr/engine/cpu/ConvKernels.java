@@ -35,10 +35,12 @@ import org.oialr.engine.Workspace;
  * <p>Threads: the forward and the input gradient split the batch by images; the weight gradient by groups of
  * {@link #WGROUP} images. Scratch buffers are per thread and reused.
  *
- * <p>Measured (one core of a shared 2-core Xeon with AVX-512, JDK 17, CPU time, batch 128, 32 → 64 channels on
- * 14 × 14, 3 × 3, padding 1): forward 14 ms (66 GFLOP/s), input gradient 14 ms (64), weight gradient 27 ms (35); in
- * the same window the backend's GEMM alone on the im2col shapes (64 × 196 × 288, batch 128) ran 52 GFLOP/s, the whole
- * im2col forward 35 ms.
+ * <p>Measured (one core of a shared, heavily loaded 2-core Xeon with AVX-512, JDK 17, thread CPU time, median of 30
+ * calls, batch 128, 32 → 64 channels on 14 × 14, 3 × 3, padding 1), direct against the im2col reference in the same
+ * run: forward 19.7 against 35.1 ms, input gradient 19.3 against 34.2 ms, weight gradient 31.5 against 32.7 ms (that
+ * was before the weight gradient's row copies were vectorized and its passes reordered; later, on a quieter machine:
+ * forward 14 ms, input gradient 14 ms, weight gradient 27 ms, against 17.8 ms for the backend's GEMM alone on the
+ * forward's im2col shapes, 64 × 196 × 288 batched 128).
  */
 public final class ConvKernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
