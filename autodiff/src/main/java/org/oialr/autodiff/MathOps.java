@@ -88,7 +88,9 @@ final class MathOps {
         Tensor y = Elementwise.unary(op, xv, Workspace.allocUninitialized(xv.shape()));
         return Var.result(op.name().toLowerCase(), y, g -> {
             if (!x.requiresGrad()) return;
-            Tensor dx = Workspace.allocUninitialized(xv.shape());
+            // a first gradient is written into x's own buffer (no zero-filled buffer and copy)
+            boolean fresh = NnOps.claimFresh(x);
+            Tensor dx = fresh ? x.gradBuffer() : Workspace.allocUninitialized(xv.shape());
             float[] gd = g.data(), xd = xv.data(), yd = y.data(), od = dx.data();
             int go = g.offset(), xo = xv.offset(), yo = y.offset();
             Parallel.forRange(xv.numel(), 1 << 15, (s, e) -> {
@@ -106,7 +108,7 @@ final class MathOps {
                     default: throw new UnsupportedOperationException("no gradient rule for " + op);
                 }
             });
-            x.accumulate(dx);
+            if (!fresh) x.accumulate(dx);
         }, x);
     }
 

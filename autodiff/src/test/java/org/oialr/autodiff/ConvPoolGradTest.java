@@ -65,6 +65,9 @@ class ConvPoolGradTest {
         GradCheck.assertGradients(v -> F.conv2d(v[0], v[1], v[2], 1, 1, 1), randn(2, 3, 5, 4), randn(2, 3, 3, 3), randn(2));
         GradCheck.assertGradients(v -> F.conv2d(v[0], v[1], null, 1, 0, 1), randn(1, 2, 4, 6), randn(3, 2, 2, 3));
         GradCheck.assertGradients(v -> F.conv2d(v[0], v[1], null, 2, 0, 1), randn(2, 2, 6, 6), randn(2, 2, 2, 2));
+        // 1x1 (a plain GEMM, the low-rank form's second convolution) and 5x5 with padding 2 (the direct kernels)
+        GradCheck.assertGradients(v -> F.conv2d(v[0], v[1], v[2], 1, 0, 1), randn(2, 3, 4, 5), randn(4, 3, 1, 1), randn(4));
+        GradCheck.assertGradients(v -> F.conv2d(v[0], v[1], v[2], 1, 2, 1), randn(1, 2, 6, 7), randn(3, 2, 5, 5), randn(3));
     }
 
     @Test
