@@ -11,7 +11,7 @@ import org.oialr.engine.Parallel;
  * C_b = alpha · op(A_b) · op(B_b) + beta · C_b for every b of a strided batch, with the contract of
  * {@link org.oialr.engine.Backend#sgemm}.
  *
- * <p>How it works. The k dimension is cut into blocks of {@link #KC}, n into blocks of {@link #NC} and m into
+ * <p>How it works. The k dimension is cut into equal blocks of at most {@link #KC}, n into blocks of {@link #NC} and m into
  * blocks of {@link #MC}. For each (NC, KC) block, B is packed into micro-panels of {@link #NR} columns
  * (kc x NR, row by row) and, for each MC block, A into micro-panels of {@link #MR} rows (kc x MR, column by
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
@@ -20,10 +20,15 @@ import org.oialr.engine.Parallel;
  * preferred species) and adds the tile into C (element by element at the edges). The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
- * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 8 x 32 on AVX-512 (16 accumulators; 10, 12 and
- * 14 rows measured no faster on Zen 5 with JDK 17), 6 x 16 on AVX2 (12 of the 16 registers), 6 x 8 on 128-bit
- * machines. The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 14 x 32 on AVX-512 (28 accumulators), 6 x 16 on AVX2
+ * (12 of the 16 registers; also what {@code -XX:UseAVX=2} gives on an AVX-512 machine), 6 x 8 on 128-bit
+ * machines. The cache blocks follow the L1d and L2 sizes read from sysfs (see {@link #KC}, {@link #MC},
+ * {@link #NC}). The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
  * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
+ *
+ * <p>"The Xeon below": an Intel Xeon (Ice Lake server, 2.8 GHz, 2 cores, 48 KiB L1d, 1.25 MiB L2, AVX-512) shared
+ * with other jobs, JDK 17; choices there were made on interleaved runs of the variants in one JVM (thread CPU time,
+ * median of 40-60 rounds of the per-round ratio), because separate runs varied by 30% or more.
  *
  * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
  * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
@@ -32,7 +37,9 @@ import org.oialr.engine.Parallel;
  * buffers are per thread and reused, so steady-state calls allocate nothing large.
  *
  * <p>JIT notes (JDK 17): the micro-kernel is one method with the accumulators as locals and simple k-loop
- * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary.
+ * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary; only the
+ * preferred species is used (a 256-bit copy in the packing beside the 512-bit kernel left its stores not
+ * intrinsified: boxed vectors, ~1 MB allocated per call).
  */
 public final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -40,16 +47,36 @@ public final class VectorGemm {
     static final int VL = S.length();
     /** Columns of a micro-tile: two vectors. */
     public static final int NR = 2 * VL;
-    /** Rows of a micro-tile (4..14): 8 with 512-bit vectors, else 6. */
-    public static final int MR = mr();
-    /** Depth of a packed panel (k block). */
-    public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
-    /** Rows of A packed at once (m block), a multiple of MR. */
-    public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
     /**
-     * Columns of B packed at once (n block), a multiple of NR. 512 keeps the packed kc x nc block at 512 KiB,
-     * in L2 beside A's block: on Zen 5 2048² ran at 175-180 GFLOP/s on one core with 4096 and 190-210 with 512
-     * or 768, other shapes within noise.
+     * Rows of a micro-tile (4..14): 14 with 512-bit vectors (28 accumulators of the 32 registers), else 6 (12 of
+     * 16). On the Xeon below (interleaved runs in one JVM, thread CPU time, 1 thread), 14 rows against 8 with NC
+     * 1024: 1024² +26%, NN-128x512x784 +12%, TN-784x512x128 +38%, NT-128x784x512 +7%; 12 rows gave +6%, +4%,
+     * +34%, -4%. On Zen 5 with JDK 17, 10, 12 and 14 rows had measured no faster than 8.
+     */
+    public static final int MR = mr();
+    /** Sizes of the L1 data and L2 caches of CPU 0 in bytes (sysfs; 48 KiB and 768 KiB where unreadable). */
+    static final long L1D = cacheSize(1, 48 << 10), L2 = cacheSize(2, 768 << 10);
+    /**
+     * Depth of a packed panel (k block): the largest multiple of 4 up to 256 whose B micro-panel (KC x NR) fills
+     * at most 2/3 of L1d, leaving room for the A micro-panel streaming through; 256 on AVX-512 and AVX2 with a
+     * 48 KiB L1d. On the Xeon below, 128 ran 12% slower at 1024² and 384 within noise; 512 with AVX2 within noise.
+     */
+    public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc",
+            (int) Math.max(64, Math.min(256, L1D * 2 / 3 / (4L * NR)))), 4);
+    /**
+     * Rows of A packed at once (m block), a multiple of MR: the packed MC x KC block of A takes a quarter of L2
+     * (it is read from L2 once per B micro-panel), at least 4·MR and at most 384 rows: 308 with the Xeon's
+     * 1.25 MiB L2 (322 rows with AVX-512, 324 with AVX2; 308 against 196 measured +5% at 1024², within noise
+     * elsewhere), 192 where L2 is unknown.
+     */
+    public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc",
+            (int) Math.max(4L * MR, Math.min(384, L2 / 4 / (4L * KC)))), MR);
+    /**
+     * Columns of B packed at once (n block), a multiple of NR. Each B micro-panel of the block is read once per
+     * m block (from L2 or L3) and then stays in L1 for MC/MR micro-kernels, so the block need not fit in L2; 1024
+     * packs A once for products up to 1024 wide: on the Xeon below 1024² ran 8.6% faster than with 512 (AVX-512,
+     * 3.5% with AVX2), the MLP shapes within noise. (On Zen 5 2048² ran at 175-180 GFLOP/s on one core with
+     * 4096 and 190-210 with 512 or 768; 1024 was not measured there.)
      */
     public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 1024), NR);
     /**
@@ -89,6 +116,41 @@ public final class VectorGemm {
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
         if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
         return v;
+    }
+
+    /**
+     * The size in bytes of CPU 0's level-{@code level} data or unified cache from
+     * /sys/devices/system/cpu/cpu0/cache/index{0..9}/{level,type,size} ("48K", "2M"), or {@code dflt} where it
+     * cannot be read (not Linux, no sysfs).
+     */
+    static long cacheSize(int level, long dflt) {
+        try {
+            for (int i = 0; i < 10; i++) {
+                java.nio.file.Path dir = java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
+                if (!java.nio.file.Files.isDirectory(dir)) break;
+                String lv = java.nio.file.Files.readString(dir.resolve("level")).trim();
+                String type = java.nio.file.Files.readString(dir.resolve("type")).trim();
+                if (!lv.equals(Integer.toString(level)) || type.equals("Instruction")) continue;
+                long size = parseSize(java.nio.file.Files.readString(dir.resolve("size")).trim());
+                if (size > 0) return size;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no sysfs (or a sandbox forbids it): the default
+        }
+        return dflt;
+    }
+
+    /** "48K" -> 49152, "2M" -> 2097152, "512" -> 512; -1 when malformed. */
+    static long parseSize(String s) {
+        if (s.isEmpty()) return -1;
+        char u = Character.toUpperCase(s.charAt(s.length() - 1));
+        long mul = u == 'K' ? 1L << 10 : u == 'M' ? 1L << 20 : u == 'G' ? 1L << 30 : 1;
+        String digits = mul == 1 ? s : s.substring(0, s.length() - 1);
+        try {
+            return Long.parseLong(digits) * mul;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static int roundUp(int v, int q) {
