@@ -168,7 +168,8 @@ public final class VectorGemm {
     private static final class Buffers {
         float[] packA = new float[0];
         float[] packB = new float[0];
-        final float[] tile = new float[MR * NR];
+        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel. */
+        final float[] tile = new float[(MR + 3) * NR];
 
         float[] packA(int size) {
             if (packA.length < size) packA = new float[size];
@@ -291,7 +292,8 @@ public final class VectorGemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            if (mr == MR || MR <= 8) kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ir * kc, r0, pb, jr * kc, kc, tile);
                             storeTile(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
                         }
                     }
@@ -355,6 +357,34 @@ public final class VectorGemm {
         if (MR > 11) { c11a.intoArray(tile, 11 * NR); c11b.intoArray(tile, 11 * NR + VL); }
         if (MR > 12) { c12a.intoArray(tile, 12 * NR); c12b.intoArray(tile, 12 * NR + VL); }
         if (MR > 13) { c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL); }
+    }
+
+    /**
+     * Rows r0 .. r0+3 of the micro-tile (into tile rows r0 .. r0+3) for an edge panel of fewer than MR rows, so
+     * that the m edge costs ceil(mr/4) four-row passes instead of a whole MR-row one (m = 128 with MR = 14 is
+     * 9 panels and 2 rows). Rows past MR read the next k's values or the buffer's slack, and land in the tile's
+     * slack rows; neither is stored into C.
+     */
+    private static void kernel4(float[] pa, int ai, int r0, float[] pb, int bi, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero, c3a = zero, c3b = zero;
+        ai += r0;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ai]); c0a = a.fma(b0, c0a); c0b = a.fma(b1, c0b);
+            a = FloatVector.broadcast(S, pa[ai + 1]); c1a = a.fma(b0, c1a); c1b = a.fma(b1, c1b);
+            a = FloatVector.broadcast(S, pa[ai + 2]); c2a = a.fma(b0, c2a); c2b = a.fma(b1, c2b);
+            a = FloatVector.broadcast(S, pa[ai + 3]); c3a = a.fma(b0, c3a); c3b = a.fma(b1, c3b);
+            ai += MR;
+            bi += NR;
+        }
+        int t = r0 * NR;
+        c0a.intoArray(tile, t); c0b.intoArray(tile, t + VL);
+        c1a.intoArray(tile, t + NR); c1b.intoArray(tile, t + NR + VL);
+        c2a.intoArray(tile, t + 2 * NR); c2b.intoArray(tile, t + 2 * NR + VL);
+        c3a.intoArray(tile, t + 3 * NR); c3b.intoArray(tile, t + 3 * NR + VL);
     }
 
     /** C[mr x nr] = alpha · tile + beta · C (C not read when beta == 0). */
