@@ -28,7 +28,12 @@ import org.oialr.engine.Parallel;
  *
  * <p>"The Xeon below": an Intel Xeon (Ice Lake server, 2.8 GHz, 2 cores, 48 KiB L1d, 1.25 MiB L2, AVX-512) shared
  * with other jobs, JDK 17; choices there were made on interleaved runs of the variants in one JVM (thread CPU time,
- * median of 40-60 rounds of the per-round ratio), because separate runs varied by 30% or more.
+ * median of 40-60 rounds of the per-round ratio), because separate runs varied by 30% or more. Against OpenBLAS
+ * 0.3.21 (numpy, alternated with ours in 0.4 s bursts, 10 rounds, wall time, 1 thread) this version ran at 0.84x
+ * (1024²), 0.94x (NN-128x512x784), 1.05x (TN-784x512x128) and 0.70x (NT-128x784x512, which pays the transposing
+ * pack of B) on AVX-512, where the previous 8 x 32 / NC 512 version ran 0.70x, 0.72x, 0.72x, 0.61x; with the
+ * 256-bit species against OpenBLAS's Haswell kernels 0.61x, 0.62x, 0.59x, 0.69x (before: 0.62x, 0.52x, 0.47x,
+ * 0.56x). Two-thread ratios varied too much on that shared machine to quote.
  *
  * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
  * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
