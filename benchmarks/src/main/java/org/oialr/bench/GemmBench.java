@@ -31,6 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * NT: B stored n x k), C is m x n and the product costs 2·m·n·k flops (the {@code bench} script turns the
  * time into GFLOP/s from this name). The three training shapes are the MLP's forward (128x784 · 784x512),
  * its weight gradient (128x784)ᵀ · 128x512 and its input gradient 128x512 · (784x512)ᵀ.
+ *
+ * <p>The 256-bit (AVX2) kernels on an AVX-512 machine: {@code ./bench GemmBench -- -jvmArgsAppend -XX:UseAVX=2}
+ * makes {@code SPECIES_PREFERRED} 256-bit in the forked JVM; numpy's peer for it is OpenBLAS with
+ * {@code OPENBLAS_CORETYPE=Haswell}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

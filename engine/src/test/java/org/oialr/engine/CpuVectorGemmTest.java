@@ -47,6 +47,52 @@ class CpuVectorGemmTest extends GemmContractTest {
     }
 
     @Test
+    void everyMicroTileRemainderAllTransposes() {
+        // every row remainder of the MR-row micro-panels (m = 1 .. 2·MR + 1) against column counts on both sides of
+        // one vector, one micro-tile and two; k of 1, 7 and one past a k block (two blocks), all four transposes,
+        // beta 0 with NaN in C and beta 0.5
+        Parallel.setThreads(1);
+        int mr = VectorGemm.MR, nr = VectorGemm.NR, vl = nr / 2;
+        int[] ns = {1, vl - 1, vl, vl + 1, nr - 1, nr, nr + 1, 2 * nr + 3};
+        int[] ks = {1, 7, VectorGemm.KC + 1};
+        for (int m = 1; m <= 2 * mr + 1; m++) {
+            for (int n : ns) {
+                for (int k : ks) {
+                    for (int t = 0; t < 4; t++) {
+                        Case nan = new Case(m, n, k).trans((t & 1) != 0, (t & 2) != 0).scalars(1.5f, 0f);
+                        nan.nanC = true;
+                        check(nan);
+                        check(new Case(m, n, k).trans((t & 1) != 0, (t & 2) != 0).scalars(-0.75f, 0.5f));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void kBlocksOfEqualDepthApplyBetaOnce() {
+        // k = 2·KC + 1 runs in three equal blocks; beta must scale C in the first only
+        Parallel.setThreads(1);
+        int k = 2 * VectorGemm.KC + 1;
+        for (float beta : new float[]{0f, 1f, -1.25f}) {
+            for (int t = 0; t < 4; t++) {
+                check(new Case(2 * VectorGemm.MR + 3, VectorGemm.NR + 5, k).trans((t & 1) != 0, (t & 2) != 0).scalars(0.5f, beta));
+            }
+        }
+    }
+
+    @Test
+    void blocksLargerThanOneCacheBlockInEveryDimension() {
+        // m past MC, n past NC, k past KC, with padding, offsets and a batch, on 1 and 2 threads
+        int m = VectorGemm.MC + VectorGemm.MR + 1, n = VectorGemm.NC + VectorGemm.NR / 2 + 3, k = VectorGemm.KC + 9;
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            check(new Case(m, n, k).scalars(1f, 0.25f).padded(3, 1, 2, 5, 7, 1).batched(2, 3, false, false));
+            check(new Case(m, n, k).trans(true, true).scalars(-1f, 0f).batched(2, 0, false, true));
+        }
+    }
+
+    @Test
     void badArgumentsAreRejectedWithTheReason() {
         Backend be = backend();
         float[] a = new float[12], b = new float[20], c = new float[15];

@@ -11,7 +11,7 @@ import org.oialr.engine.Parallel;
  * C_b = alpha · op(A_b) · op(B_b) + beta · C_b for every b of a strided batch, with the contract of
  * {@link org.oialr.engine.Backend#sgemm}.
  *
- * <p>How it works. The k dimension is cut into blocks of {@link #KC}, n into blocks of {@link #NC} and m into
+ * <p>How it works. The k dimension is cut into equal blocks of at most {@link #KC}, n into blocks of {@link #NC} and m into
  * blocks of {@link #MC}. For each (NC, KC) block, B is packed into micro-panels of {@link #NR} columns
  * (kc x NR, row by row) and, for each MC block, A into micro-panels of {@link #MR} rows (kc x MR, column by
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
@@ -20,10 +20,20 @@ import org.oialr.engine.Parallel;
  * preferred species) and adds the tile into C (element by element at the edges). The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
- * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 8 x 32 on AVX-512 (16 accumulators; 10, 12 and
- * 14 rows measured no faster on Zen 5 with JDK 17), 6 x 16 on AVX2 (12 of the 16 registers), 6 x 8 on 128-bit
- * machines. The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 14 x 32 on AVX-512 (28 accumulators), 6 x 16 on AVX2
+ * (12 of the 16 registers; also what {@code -XX:UseAVX=2} gives on an AVX-512 machine), 6 x 8 on 128-bit
+ * machines. The cache blocks follow the L1d and L2 sizes read from sysfs (see {@link #KC}, {@link #MC},
+ * {@link #NC}). The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
  * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
+ *
+ * <p>"The Xeon below": an Intel Xeon (Ice Lake server, 2.8 GHz, 2 cores, 48 KiB L1d, 1.25 MiB L2, AVX-512) shared
+ * with other jobs, JDK 17; choices there were made on interleaved runs of the variants in one JVM (thread CPU time,
+ * median of 40-60 rounds of the per-round ratio), because separate runs varied by 30% or more. Against OpenBLAS
+ * 0.3.21 (numpy, alternated with ours in 0.4 s bursts, 10 rounds, wall time, 1 thread) this version ran at 0.84x
+ * (1024²), 0.94x (NN-128x512x784), 1.05x (TN-784x512x128) and 0.70x (NT-128x784x512, which pays the transposing
+ * pack of B) on AVX-512, where the previous 8 x 32 / NC 512 version ran 0.70x, 0.72x, 0.72x, 0.61x; with the
+ * 256-bit species against OpenBLAS's Haswell kernels 0.61x, 0.62x, 0.59x, 0.69x (before: 0.62x, 0.52x, 0.47x,
+ * 0.56x). Two-thread ratios varied too much on that shared machine to quote.
  *
  * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
  * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
@@ -32,7 +42,9 @@ import org.oialr.engine.Parallel;
  * buffers are per thread and reused, so steady-state calls allocate nothing large.
  *
  * <p>JIT notes (JDK 17): the micro-kernel is one method with the accumulators as locals and simple k-loop
- * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary.
+ * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary; only the
+ * preferred species is used (a 256-bit copy in the packing beside the 512-bit kernel left its stores not
+ * intrinsified: boxed vectors, ~1 MB allocated per call).
  */
 public final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -40,18 +52,38 @@ public final class VectorGemm {
     static final int VL = S.length();
     /** Columns of a micro-tile: two vectors. */
     public static final int NR = 2 * VL;
-    /** Rows of a micro-tile (4..14): 8 with 512-bit vectors, else 6. */
-    public static final int MR = mr();
-    /** Depth of a packed panel (k block). */
-    public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc", 256), 4);
-    /** Rows of A packed at once (m block), a multiple of MR. */
-    public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc", VL >= 16 ? 192 : 144), MR);
     /**
-     * Columns of B packed at once (n block), a multiple of NR. 512 keeps the packed kc x nc block at 512 KiB,
-     * in L2 beside A's block: on Zen 5 2048² ran at 175-180 GFLOP/s on one core with 4096 and 190-210 with 512
-     * or 768, other shapes within noise.
+     * Rows of a micro-tile (4..14): 14 with 512-bit vectors (28 accumulators of the 32 registers), else 6 (12 of
+     * 16). On the Xeon below (interleaved runs in one JVM, thread CPU time, 1 thread), 14 rows against 8 with NC
+     * 1024: 1024² +26%, NN-128x512x784 +12%, TN-784x512x128 +38%, NT-128x784x512 +7%; 12 rows gave +6%, +4%,
+     * +34%, -4%. On Zen 5 with JDK 17, 10, 12 and 14 rows had measured no faster than 8.
      */
-    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 512), NR);
+    public static final int MR = mr();
+    /** Sizes of the L1 data and L2 caches of CPU 0 in bytes (sysfs; 48 KiB and 768 KiB where unreadable). */
+    static final long L1D = cacheSize(1, 48 << 10), L2 = cacheSize(2, 768 << 10);
+    /**
+     * Depth of a packed panel (k block): the largest multiple of 4 up to 256 whose B micro-panel (KC x NR) fills
+     * at most 2/3 of L1d, leaving room for the A micro-panel streaming through; 256 on AVX-512 and AVX2 with a
+     * 48 KiB L1d. On the Xeon below, 128 ran 12% slower at 1024² and 384 within noise; 512 with AVX2 within noise.
+     */
+    public static final int KC = roundUp(Integer.getInteger("oialr.gemm.kc",
+            (int) Math.max(64, Math.min(256, L1D * 2 / 3 / (4L * NR)))), 4);
+    /**
+     * Rows of A packed at once (m block), a multiple of MR: the packed MC x KC block of A takes a quarter of L2
+     * (it is read from L2 once per B micro-panel), at least 4·MR and at most 384 rows: 308 with the Xeon's
+     * 1.25 MiB L2 (322 rows with AVX-512, 324 with AVX2; 308 against 196 measured +5% at 1024², within noise
+     * elsewhere), 192 where L2 is unknown.
+     */
+    public static final int MC = roundUp(Integer.getInteger("oialr.gemm.mc",
+            (int) Math.max(4L * MR, Math.min(384, L2 / 4 / (4L * KC)))), MR);
+    /**
+     * Columns of B packed at once (n block), a multiple of NR. Each B micro-panel of the block is read once per
+     * m block (from L2 or L3) and then stays in L1 for MC/MR micro-kernels, so the block need not fit in L2; 1024
+     * packs A once for products up to 1024 wide: on the Xeon below 1024² ran 8.6% faster than with 512 (AVX-512,
+     * 3.5% with AVX2), the MLP shapes within noise. (On Zen 5 2048² ran at 175-180 GFLOP/s on one core with
+     * 4096 and 190-210 with 512 or 768; 1024 was not measured there.)
+     */
+    public static final int NC = roundUp(Integer.getInteger("oialr.gemm.nc", 1024), NR);
     /**
      * Default of {@link #parallelMinFlops()}: 2²² flops (about 20 µs on one Zen 5 core). Chosen on whole training
      * steps (TrainStepBench, 2 threads, JMH, one session): the mini ViT, whose GEMMs are 2176 x 64 x 64..192
@@ -85,10 +117,45 @@ public final class VectorGemm {
     }
 
     private static int mr() {
-        int dflt = VL >= 16 ? 8 : 6;
+        int dflt = VL >= 16 ? 14 : 6;
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
         if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
         return v;
+    }
+
+    /**
+     * The size in bytes of CPU 0's level-{@code level} data or unified cache from
+     * /sys/devices/system/cpu/cpu0/cache/index{0..9}/{level,type,size} ("48K", "2M"), or {@code dflt} where it
+     * cannot be read (not Linux, no sysfs).
+     */
+    static long cacheSize(int level, long dflt) {
+        try {
+            for (int i = 0; i < 10; i++) {
+                java.nio.file.Path dir = java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i);
+                if (!java.nio.file.Files.isDirectory(dir)) break;
+                String lv = java.nio.file.Files.readString(dir.resolve("level")).trim();
+                String type = java.nio.file.Files.readString(dir.resolve("type")).trim();
+                if (!lv.equals(Integer.toString(level)) || type.equals("Instruction")) continue;
+                long size = parseSize(java.nio.file.Files.readString(dir.resolve("size")).trim());
+                if (size > 0) return size;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no sysfs (or a sandbox forbids it): the default
+        }
+        return dflt;
+    }
+
+    /** "48K" -> 49152, "2M" -> 2097152, "512" -> 512; -1 when malformed. */
+    static long parseSize(String s) {
+        if (s.isEmpty()) return -1;
+        char u = Character.toUpperCase(s.charAt(s.length() - 1));
+        long mul = u == 'K' ? 1L << 10 : u == 'M' ? 1L << 20 : u == 'G' ? 1L << 30 : 1;
+        String digits = mul == 1 ? s : s.substring(0, s.length() - 1);
+        try {
+            return Long.parseLong(digits) * mul;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static int roundUp(int v, int q) {
@@ -106,7 +173,8 @@ public final class VectorGemm {
     private static final class Buffers {
         float[] packA = new float[0];
         float[] packB = new float[0];
-        final float[] tile = new float[MR * NR];
+        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel. */
+        final float[] tile = new float[(MR + 3) * NR];
 
         float[] packA(int size) {
             if (packA.length < size) packA = new float[size];
@@ -207,14 +275,17 @@ public final class VectorGemm {
     private static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
-        int kcMax = Math.min(KC, k);
-        float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax);
+        // k in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays the tile
+        // stores of a whole pass for little work)
+        int kcMax = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
+        float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
         float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
                 float betaBlock = pc == 0 ? beta : 1f;
                 if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb);
                 else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb);
@@ -226,7 +297,8 @@ public final class VectorGemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            if (mr == MR || MR <= 8) kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ir * kc, r0, pb, jr * kc, kc, tile);
                             storeTile(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
                         }
                     }
@@ -292,6 +364,34 @@ public final class VectorGemm {
         if (MR > 13) { c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL); }
     }
 
+    /**
+     * Rows r0 .. r0+3 of the micro-tile (into tile rows r0 .. r0+3) for an edge panel of fewer than MR rows, so
+     * that the m edge costs ceil(mr/4) four-row passes instead of a whole MR-row one (m = 128 with MR = 14 is
+     * 9 panels and 2 rows). Rows past MR read the next k's values or the buffer's slack, and land in the tile's
+     * slack rows; neither is stored into C.
+     */
+    private static void kernel4(float[] pa, int ai, int r0, float[] pb, int bi, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero, c3a = zero, c3b = zero;
+        ai += r0;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ai]); c0a = a.fma(b0, c0a); c0b = a.fma(b1, c0b);
+            a = FloatVector.broadcast(S, pa[ai + 1]); c1a = a.fma(b0, c1a); c1b = a.fma(b1, c1b);
+            a = FloatVector.broadcast(S, pa[ai + 2]); c2a = a.fma(b0, c2a); c2b = a.fma(b1, c2b);
+            a = FloatVector.broadcast(S, pa[ai + 3]); c3a = a.fma(b0, c3a); c3b = a.fma(b1, c3b);
+            ai += MR;
+            bi += NR;
+        }
+        int t = r0 * NR;
+        c0a.intoArray(tile, t); c0b.intoArray(tile, t + VL);
+        c1a.intoArray(tile, t + NR); c1b.intoArray(tile, t + NR + VL);
+        c2a.intoArray(tile, t + 2 * NR); c2b.intoArray(tile, t + 2 * NR + VL);
+        c3a.intoArray(tile, t + 3 * NR); c3b.intoArray(tile, t + 3 * NR + VL);
+    }
+
     /** C[mr x nr] = alpha · tile + beta · C (C not read when beta == 0). */
     private static void storeTile(float[] tile, float[] c, int ci, int ldc, int mr, int nr, float alpha, float beta) {
         FloatVector alphaV = FloatVector.broadcast(S, alpha), betaV = FloatVector.broadcast(S, beta);
@@ -323,7 +423,11 @@ public final class VectorGemm {
         }
     }
 
-    /** Packs A (not transposed: row i at a[off + i·lda], kc x mc block) into MR-row micro-panels. */
+    /**
+     * Packs A (not transposed: row i at a[off + i·lda], kc x mc block) into MR-row micro-panels, row by row
+     * (sequential loads; this order packed at ~1 cycle per element on the Xeon below, k by k with sequential
+     * stores at ~1.6).
+     */
     private static void packA(float[] a, int off, int lda, int kc, int mc, float[] pa) {
         int o = 0;
         for (int ir = 0; ir < mc; ir += MR, off += MR * lda) {
@@ -339,18 +443,29 @@ public final class VectorGemm {
         }
     }
 
-    /** Packs A stored transposed (op(A) row i is column i: a[off + p·lda + i]) into MR-row micro-panels. */
+    /**
+     * Packs A stored transposed (op(A) row i is column i: a[off + p·lda + i]) into MR-row micro-panels. Where
+     * MR fits in a vector, each k copies one whole vector of the preferred species whose lanes past MR are
+     * overwritten by the next k (the panel buffer has a vector of slack at its end); only the preferred
+     * species is used because a second vector shape in the same loops left the stores not intrinsified on
+     * JDK 17 (boxed vectors, ~1 MB allocated per call).
+     */
     private static void packATrans(float[] a, int off, int lda, int kc, int mc, float[] pa) {
         int o = 0;
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            for (int p = 0; p < kc; p++, o += MR) {
-                int src = off + p * lda + ir;
-                if (mr == MR) System.arraycopy(a, src, pa, o, MR);
-                else {
-                    System.arraycopy(a, src, pa, o, mr);
-                    Arrays.fill(pa, o + mr, o + MR, 0f);
-                }
+        int ir = 0;
+        int last = a.length - VL;
+        for (; ir + MR <= mc; ir += MR) {
+            int src = off + ir;
+            for (int p = 0; p < kc; p++, o += MR, src += lda) {
+                if (MR <= VL && src <= last) FloatVector.fromArray(S, a, src).intoArray(pa, o);
+                else for (int r = 0; r < MR; r++) pa[o + r] = a[src + r];
+            }
+        }
+        if (ir < mc) {
+            int mr = mc - ir;
+            for (int p = 0, src = off + ir; p < kc; p++, o += MR, src += lda) {
+                for (int r = 0; r < mr; r++) pa[o + r] = a[src + r];
+                for (int r = mr; r < MR; r++) pa[o + r] = 0f;
             }
         }
     }
@@ -377,17 +492,37 @@ public final class VectorGemm {
         }
     }
 
-    /** Packs B stored transposed (op(B) column j is row j: b[off + j·ldb + p]) into NR-column micro-panels. */
+    /**
+     * Packs B stored transposed (op(B) column j is row j: b[off + j·ldb + p]) into NR-column micro-panels: in
+     * steps of 8 k, each of the NR rows gives 8 sequential loads stored into 8 rows of the panel (about 1.6
+     * cycles per element on the Xeon below, against 1.5-2.9 row by row and 2.3-3.5 k by k).
+     */
     private static void packBTrans(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
         int o = 0;
-        for (int jr = 0; jr < nc; jr += NR) {
+        for (int jr = 0; jr < nc; jr += NR, off += NR * ldb) {
             int nr = Math.min(NR, nc - jr);
-            for (int j = 0; j < nr; j++) {
-                int src = off + (jr + j) * ldb;
-                for (int p = 0, d = o + j; p < kc; p++, d += NR) pb[d] = b[src + p];
+            int p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                int src = off + p, d = o + p * NR;
+                for (int j = 0; j < nr; j++, src += ldb, d++) {
+                    float x0 = b[src], x1 = b[src + 1], x2 = b[src + 2], x3 = b[src + 3];
+                    float x4 = b[src + 4], x5 = b[src + 5], x6 = b[src + 6], x7 = b[src + 7];
+                    pb[d] = x0;
+                    pb[d + NR] = x1;
+                    pb[d + 2 * NR] = x2;
+                    pb[d + 3 * NR] = x3;
+                    pb[d + 4 * NR] = x4;
+                    pb[d + 5 * NR] = x5;
+                    pb[d + 6 * NR] = x6;
+                    pb[d + 7 * NR] = x7;
+                }
             }
-            for (int j = nr; j < NR; j++) {
-                for (int p = 0, d = o + j; p < kc; p++, d += NR) pb[d] = 0f;
+            for (; p < kc; p++) {
+                int src = off + p, d = o + p * NR;
+                for (int j = 0; j < nr; j++, src += ldb) pb[d + j] = b[src];
+            }
+            if (nr < NR) {
+                for (int q = 0, d = o; q < kc; q++, d += NR) Arrays.fill(pb, d + nr, d + NR, 0f);
             }
             o += NR * kc;
         }

@@ -1,5 +1,6 @@
 package org.oialr.engine.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,25 @@ import org.junit.jupiter.api.Test;
 import org.oialr.engine.Backends;
 import org.oialr.engine.Parallel;
 
-/** The packing buffers of {@link VectorGemm} are per thread and reused: steady-state calls allocate no new ones. */
+/**
+ * The packing buffers of {@link VectorGemm} are per thread and reused: steady-state calls allocate no new ones;
+ * the cache sizes behind its blocking are parsed as sysfs writes them.
+ */
 class VectorGemmBuffersTest {
+    @Test
+    void cacheSizesParseLikeSysfs() {
+        assertEquals(48L << 10, VectorGemm.parseSize("48K"));
+        assertEquals(2L << 20, VectorGemm.parseSize("2M"));
+        assertEquals(512L, VectorGemm.parseSize("512"));
+        assertEquals(-1L, VectorGemm.parseSize("K"));
+        assertEquals(-1L, VectorGemm.parseSize(""));
+        assertEquals(-1L, VectorGemm.parseSize("4x"));
+        // blocks derived from them stay in range whatever the machine reports
+        assertTrue(VectorGemm.KC >= 4 && VectorGemm.KC % 4 == 0, "KC " + VectorGemm.KC);
+        assertTrue(VectorGemm.MC >= VectorGemm.MR && VectorGemm.MC % VectorGemm.MR == 0, "MC " + VectorGemm.MC);
+        assertTrue(VectorGemm.NC >= VectorGemm.NR && VectorGemm.NC % VectorGemm.NR == 0, "NC " + VectorGemm.NC);
+    }
+
     @Test
     void packingBuffersAreReusedAcrossCallsAndShapes() {
         Assumptions.assumeTrue(Backends.vectorApiAvailable(), "jdk.incubator.vector not enabled");
