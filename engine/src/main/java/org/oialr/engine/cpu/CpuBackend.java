@@ -3,8 +3,15 @@ package org.oialr.engine.cpu;
 import org.oialr.engine.Backend;
 import org.oialr.engine.Tensor;
 
-/** The default CPU backend: our Vector API GEMM ({@link VectorGemm}), SVD and QR from EJML. */
+/**
+ * The default CPU backend: our Vector API GEMM ({@link VectorGemm}), SVD and QR from our Householder code
+ * ({@link HouseholderLinalg}). The system property {@code oialr.svd=ejml} routes SVD and QR to EJML
+ * ({@link EjmlLinalg}) instead (read once, when the class loads).
+ */
 public final class CpuBackend implements Backend {
+    /** True when {@code -Doialr.svd=ejml} asks for EJML's decompositions. */
+    static final boolean USE_EJML = "ejml".equalsIgnoreCase(System.getProperty("oialr.svd", ""));
+
     @Override
     public String name() {
         return "cpu-vector";
@@ -21,11 +28,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Svd svd(Tensor a) {
-        return EjmlLinalg.svd(a);
+        return USE_EJML ? EjmlLinalg.svd(a) : HouseholderLinalg.svd(a);
     }
 
     @Override
     public Qr qr(Tensor a) {
-        return EjmlLinalg.qr(a);
+        return USE_EJML ? EjmlLinalg.qr(a) : HouseholderLinalg.qr(a);
     }
 }

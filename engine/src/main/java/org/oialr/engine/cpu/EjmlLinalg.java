@@ -33,7 +33,8 @@ public final class EjmlLinalg {
         return new Backend.Svd(u, s, v);
     }
 
-    private static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
+    /** EJML's SVD of matrix {@code b} of {@code a} into the batch outputs (also the fallback of {@link HouseholderLinalg}). */
+    static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
         if (k == 0) return;
         FMatrixRMaj mat = new FMatrixRMaj(m, n);
         float[] src = a.matrix(b).toArray();
@@ -82,7 +83,7 @@ public final class EjmlLinalg {
     }
 
     /** Throws a DecompositionException naming the op, the matrix and the first bad value's position. */
-    private static void requireFinite(String op, float[] src, Tensor a, int b) {
+    static void requireFinite(String op, float[] src, Tensor a, int b) {
         int n = a.dim(-1);
         for (int i = 0; i < src.length; i++) {
             if (!Float.isFinite(src[i])) {
