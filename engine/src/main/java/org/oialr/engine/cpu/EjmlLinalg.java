@@ -53,6 +53,24 @@ public final class EjmlLinalg {
         for (int i = 0; i < k; i++) s.data()[s.offset() + b * k + i] = ww.get(i, i);
     }
 
+    /**
+     * EJML's thin SVD of one m x n row-major matrix {@code a} (not modified) into u (m x k), s (k, descending) and
+     * v (n x k), row-major, k = min(m, n) >= 1. Returns false when EJML does not converge.
+     */
+    static boolean svdRaw(float[] a, int m, int n, float[] u, float[] s, float[] v) {
+        int k = Math.min(m, n);
+        FMatrixRMaj mat = new FMatrixRMaj(m, n);
+        System.arraycopy(a, 0, mat.data, 0, m * n);
+        SingularValueDecomposition_F32<FMatrixRMaj> dec = DecompositionFactory_FDRM.svd(m, n, true, true, true);
+        if (!dec.decompose(mat)) return false;
+        FMatrixRMaj uu = dec.getU(null, false), ww = dec.getW(null), vv = dec.getV(null, false);
+        SingularOps_FDRM.descendingOrder(uu, false, ww, vv, false);
+        System.arraycopy(uu.data, 0, u, 0, m * k);
+        System.arraycopy(vv.data, 0, v, 0, n * k);
+        for (int i = 0; i < k; i++) s[i] = ww.get(i, i);
+        return true;
+    }
+
     /** See {@link Backend#qr}. */
     public static Backend.Qr qr(Tensor a) {
         if (a.rank() < 2) throw ShapeException.of("qr", "needs rank >= 2", a.shape());

@@ -29,6 +29,29 @@ class HouseholderLinalgTest {
         check("gaussian " + m + "x" + n, Tensor.randn(new Rng(1000L * m + n), m, n), true);
     }
 
+    /**
+     * Our Householder path itself on small shapes (the Tensor entry sends fewer than {@link HouseholderLinalg#SMALL}
+     * singular values to EJML), within the contract tests' tolerance 4·(max(m, n) + 8)·eps.
+     */
+    @ParameterizedTest(name = "raw {0}x{1}")
+    @CsvSource({"1,1", "2,2", "7,7", "13,13", "16,16", "31,31", "33,33", "47,47", "13,1", "1,13", "31,2", "2,31", "33,7",
+        "7,33", "100,5", "64,63"})
+    void householderPathOnSmallShapes(int m, int n) {
+        int k = Math.min(m, n);
+        float[] a = Tensor.randn(new Rng(7L * m + n), m, n).toArray();
+        float[] u = new float[m * k], s = new float[k], v = new float[n * k];
+        assertTrue(HouseholderLinalg.svd(a, m, n, u, s, v), "converged");
+        double[] av = toDouble(a);
+        double[][] am = new double[m][n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) am[i][j] = av[i * n + j];
+        double[] ref = Ref64.singularValues(am);
+        double[] err = errors(new Backend.Svd(Tensor.of(u, m, k), Tensor.of(s, k), Tensor.of(v, n, k)), av, m, n, k, ref);
+        double tol = 4.0 * (Math.max(m, n) + 8) * Ref64.EPS;
+        String where = m + "x" + n;
+        assertTrue(err[0] <= tol && err[1] <= tol && err[2] <= tol && err[3] <= tol, where + ": " + Arrays.toString(err));
+        for (int i = 1; i < k; i++) assertTrue(s[i] >= 0 && s[i] <= s[i - 1], where + ": S descending at " + i);
+    }
+
     @Test
     void gradedRowsAndColumns() {
         // A = D1·G·D2 with diagonal scalings spanning 2^-20 .. 1 on each side
