@@ -1,5 +1,7 @@
 package org.oialr.engine.cpu;
 
+import org.oialr.engine.Parallel;
+
 /**
  * SVD of an upper bidiagonal matrix B (diagonal d, superdiagonal e) by implicit QR sweeps, after LAPACK's
  * sbdsqr (Demmel and Kahan): shifted sweeps, the zero-shift sweep when a shift would spoil the small singular
@@ -110,8 +112,7 @@ final class BidiagonalQr {
         int m = n - 1; // last index of the unconverged part
         while (m > 0) {
             if (iter > maxit) return false;
-            qu.flushIfFull();
-            qv.flushIfFull();
+            if (qu.size == Sweeps.BATCH) flush(qu, qv);
             // find the bottom unreduced block [ll, m]
             smax = Math.abs(d[m]);
             int ll;
@@ -315,8 +316,7 @@ final class BidiagonalQr {
                 }
             }
         }
-        qu.flush();
-        qv.flush();
+        flush(qu, qv);
         return true;
     }
 
@@ -348,7 +348,6 @@ final class BidiagonalQr {
         }
 
         void add(int first, int rows, boolean forward, float[] cs, float[] sn) {
-            if (size == BATCH) flush();
             ll[size] = first;
             cnt[size] = rows;
             fwd[size] = forward;
@@ -357,14 +356,29 @@ final class BidiagonalQr {
             size++;
         }
 
-        void flushIfFull() {
-            if (size == BATCH) flush();
+        void apply(int t0, int t1) {
+            Householder.rotateSweepsPacked(a, n, t0, t1, size, ll, cnt, fwd, c, s, n);
         }
+    }
 
-        void flush() {
-            if (size > 0) Householder.rotateSweepsPacked(a, n, strips, size, ll, cnt, fwd, c, s, n);
-            size = 0;
+    /**
+     * Applies the sweeps waiting in qu and qv (always as many: every step rotates both sides) and empties them.
+     * The strips of both matrices are independent, so they are spread over {@link Parallel#threads()}.
+     */
+    private static void flush(Sweeps qu, Sweeps qv) {
+        if (qu.size == 0) return;
+        int strips = qu.strips;
+        if (Parallel.chunks(2 * strips, 1) <= 1) {
+            qu.apply(0, strips);
+            qv.apply(0, strips);
+        } else {
+            Parallel.forRange(2 * strips, 1, (u0, u1) -> {
+                if (u0 < strips) qu.apply(u0, Math.min(u1, strips));
+                if (u1 > strips) qv.apply(Math.max(u0, strips) - strips, u1 - strips);
+            });
         }
+        qu.size = 0;
+        qv.size = 0;
     }
 
     /** A plane rotation (c, s, r) with c·f + s·g = r and -s·f + c·g = 0 (LAPACK's slartg up to signs). */

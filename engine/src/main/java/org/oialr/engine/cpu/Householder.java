@@ -130,7 +130,7 @@ final class Householder {
     /**
      * Applies {@code count} sweeps of plane rotations to a matrix of n rows stored in strips: columns
      * [t·STRIP, (t+1)·STRIP) of all n rows are one contiguous block of n·STRIP floats (row i at i·STRIP),
-     * {@code strips} blocks in all (columns past the matrix's width are padding). Sweep k acts on rows
+     * strips t0 .. t1 - 1 of them (columns past the matrix's width are padding). Sweep k acts on rows
      * ll[k] .. ll[k] + cnt[k] - 1 with the rotations c/s[k·stride + j], j < cnt[k] - 1, as LAPACK's slasr with
      * pivot 'V': rotation j acts on rows (r, r + 1) = (ll[k] + j, ll[k] + j + 1) as x_r' = c·x_r + s·x_{r+1},
      * x_{r+1}' = c·x_{r+1} - s·x_r, in ascending j when fwd[k], else descending. The row carried from one rotation
@@ -138,9 +138,9 @@ final class Householder {
      * a batch. The strip layout made the rotations of a 512² SVD 42 ms of CPU time instead of 49 in the
      * row-major one (2-core Xeon; consecutive rows 2 KiB apart alias every other store with the next load).
      */
-    static void rotateSweepsPacked(float[] a, int n, int strips, int count, int[] ll, int[] cnt, boolean[] fwd,
+    static void rotateSweepsPacked(float[] a, int n, int t0, int t1, int count, int[] ll, int[] cnt, boolean[] fwd,
                                    float[] c, float[] s, int stride) {
-        for (int t = 0; t < strips; t++) {
+        for (int t = t0; t < t1; t++) {
             int base = t * n * STRIP;
             for (int k = 0; k < count; k++) {
                 int nrot = cnt[k] - 1;
