@@ -33,7 +33,8 @@ public final class EjmlLinalg {
         return new Backend.Svd(u, s, v);
     }
 
-    private static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
+    /** EJML's SVD of matrix {@code b} of {@code a} into the batch outputs (also the fallback of {@link HouseholderLinalg}). */
+    static void svdOne(Tensor a, int b, int m, int n, int k, Tensor u, Tensor s, Tensor v) {
         if (k == 0) return;
         FMatrixRMaj mat = new FMatrixRMaj(m, n);
         float[] src = a.matrix(b).toArray();
@@ -50,6 +51,24 @@ public final class EjmlLinalg {
         System.arraycopy(uu.data, 0, u.data(), u.offset() + b * m * k, m * k);
         System.arraycopy(vv.data, 0, v.data(), v.offset() + b * n * k, n * k);
         for (int i = 0; i < k; i++) s.data()[s.offset() + b * k + i] = ww.get(i, i);
+    }
+
+    /**
+     * EJML's thin SVD of one m x n row-major matrix {@code a} (not modified) into u (m x k), s (k, descending) and
+     * v (n x k), row-major, k = min(m, n) >= 1. Returns false when EJML does not converge.
+     */
+    static boolean svdRaw(float[] a, int m, int n, float[] u, float[] s, float[] v) {
+        int k = Math.min(m, n);
+        FMatrixRMaj mat = new FMatrixRMaj(m, n);
+        System.arraycopy(a, 0, mat.data, 0, m * n);
+        SingularValueDecomposition_F32<FMatrixRMaj> dec = DecompositionFactory_FDRM.svd(m, n, true, true, true);
+        if (!dec.decompose(mat)) return false;
+        FMatrixRMaj uu = dec.getU(null, false), ww = dec.getW(null), vv = dec.getV(null, false);
+        SingularOps_FDRM.descendingOrder(uu, false, ww, vv, false);
+        System.arraycopy(uu.data, 0, u, 0, m * k);
+        System.arraycopy(vv.data, 0, v, 0, n * k);
+        for (int i = 0; i < k; i++) s[i] = ww.get(i, i);
+        return true;
     }
 
     /** See {@link Backend#qr}. */
@@ -82,7 +101,7 @@ public final class EjmlLinalg {
     }
 
     /** Throws a DecompositionException naming the op, the matrix and the first bad value's position. */
-    private static void requireFinite(String op, float[] src, Tensor a, int b) {
+    static void requireFinite(String op, float[] src, Tensor a, int b) {
         int n = a.dim(-1);
         for (int i = 0; i < src.length; i++) {
             if (!Float.isFinite(src[i])) {
