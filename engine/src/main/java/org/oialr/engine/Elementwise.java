@@ -126,7 +126,7 @@ public final class Elementwise {
         boolean vec = vector;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
             if (vec) {
-                NnKernels.gelu(xd, xo + s, od, oo + s, cd, co + s, e - s);
+                for (int b = s; b < e; b += Nn.BLOCK) NnKernels.gelu(xd, xo + b, od, oo + b, cd, co + b, Math.min(Nn.BLOCK, e - b));
             } else {
                 geluLoop(xd, xo + s, od, oo + s, cd, co + s, e - s);
             }
@@ -137,8 +137,18 @@ public final class Elementwise {
     private static void geluLoop(float[] xd, int xo, float[] od, int oo, float[] cd, int co, int n) {
         for (int i = 0; i < n; i++) {
             float v = xd[xo + i];
-            cd[co + i] = geluCdf(v);
-            od[oo + i] = gelu(v);
+            float phi, y;
+            if (Math.abs(v) <= 1f) {
+                float erf = erfSmall(v), h = 0.5f * v;
+                phi = Math.fma(0.5f, erf, 0.5f);
+                y = Math.fma(h, erf, h);
+            } else {
+                float c = halfErfc(v); // NaN lands here too
+                phi = v >= 0 ? 1f - c : c;
+                y = v * phi;
+            }
+            cd[co + i] = phi;
+            od[oo + i] = y;
         }
     }
 
@@ -167,9 +177,14 @@ public final class Elementwise {
         float[] xd = x.data(), cd = cdf.data(), gd = g.data(), od = out.data();
         int xo = x.offset(), co = cdf.offset(), go = g.offset(), oo = out.offset();
         boolean vec = vector;
+        // the vector loop's density pass needs room of its own when the output is added to (or is g)
+        float[] pdf = vec ? (add || od == gd ? Workspace.allocUninitialized(x.numel()).data() : od) : null;
+        int po = pdf == od ? oo : 0;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
             if (vec) {
-                NnKernels.geluBackward(xd, xo + s, cd, co + s, gd, go + s, od, oo + s, e - s, add);
+                for (int b = s; b < e; b += Nn.BLOCK) {
+                    NnKernels.geluBackward(xd, xo + b, cd, co + b, gd, go + b, od, oo + b, Math.min(Nn.BLOCK, e - b), add, pdf, po + b);
+                }
             } else {
                 geluBackwardLoop(xd, xo + s, cd, co + s, gd, go + s, od, oo + s, e - s, add);
             }

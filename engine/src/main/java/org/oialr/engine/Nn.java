@@ -18,6 +18,21 @@ public final class Nn {
     /** Row loops over fewer elements than this stay on the calling thread. */
     static final int GRAIN = 1 << 15;
 
+    /**
+     * Elements per call of a Vector API kernel. The kernels are called on short ranges so that C2 compiles them
+     * early: tiered compilation waits for a method's invocation count (at least 600 calls) before its normal tier-4
+     * compile, and a kernel called a few times per step over a long range runs in C1 and on-stack-replacement code
+     * meanwhile. Together with kernels of about 25 vector operations each (see {@link NnKernels#gelu}) this kept the
+     * mini-ViT step at 0.13 MB allocated per step in 4 of 4 JMH forks (TrainStepBench, 2 threads, Xeon AVX-512);
+     * without both, 19-189 MB in 2 of 3 forks.
+     */
+    public static final int BLOCK = 2048;
+
+    /** Rows of length n per kernel call (see {@link #BLOCK}). */
+    static int rowBlock(int n) {
+        return Math.max(1, BLOCK / Math.max(1, n));
+    }
+
     private Nn() {
     }
 
@@ -43,9 +58,10 @@ public final class Nn {
         float[] xd = x.data(), od = out.data();
         int xo = x.offset(), oo = out.offset();
         boolean vec = Elementwise.vectorKernels();
+        int rb = rowBlock(n);
         Parallel.forRange(rows, minRows(n), (s, e) -> {
             if (vec) {
-                NnKernels.softmaxRows(xd, xo, od, oo, n, causalT, s, e);
+                for (int r = s; r < e; r += rb) NnKernels.softmaxRows(xd, xo, od, oo, n, causalT, r, Math.min(r + rb, e));
             } else {
                 softmaxLoop(xd, xo, od, oo, n, causalT, s, e);
             }
@@ -84,9 +100,10 @@ public final class Nn {
         float[] pd = p.data(), gd = g.data(), od = out.data();
         int po = p.offset(), go = g.offset(), oo = out.offset();
         boolean vec = Elementwise.vectorKernels();
+        int rb = rowBlock(n);
         Parallel.forRange(rows, minRows(n), (s, e) -> {
             if (vec) {
-                NnKernels.softmaxBackwardRows(pd, po, gd, go, od, oo, n, s, e);
+                for (int r = s; r < e; r += rb) NnKernels.softmaxBackwardRows(pd, po, gd, go, od, oo, n, r, Math.min(r + rb, e));
             } else {
                 softmaxBackwardLoop(pd, po, gd, go, od, oo, n, s, e);
             }
@@ -126,9 +143,10 @@ public final class Nn {
         int xo = x.offset(), wo = weight.offset(), bo = bias.offset(), yo = out.offset(), so = stats.offset();
         if (so != 0) throw new IllegalArgumentException("layerNorm: stats must start at offset 0 of its array");
         boolean vec = Elementwise.vectorKernels();
+        int rb = rowBlock(d);
         Parallel.forRange(rows, minRows(d), (s, e) -> {
             if (vec) {
-                NnKernels.layerNormRows(xd, xo, wd, wo, bd, bo, yd, yo, sd, rows, d, eps, s, e);
+                for (int r = s; r < e; r += rb) NnKernels.layerNormRows(xd, xo, wd, wo, bd, bo, yd, yo, sd, rows, d, eps, r, Math.min(r + rb, e));
             } else {
                 layerNormLoop(xd, xo, wd, wo, bd, bo, yd, yo, sd, rows, d, eps, s, e);
             }
@@ -184,11 +202,14 @@ public final class Nn {
         float[] gxd = gx == null ? null : gx.data(), pwd = pw == null ? null : pw.data(), pbd = pb == null ? null : pb.data();
         int xo = x.offset(), wo = weight.offset(), go = g.offset(), gxo = gx == null ? 0 : gx.offset();
         boolean vec = Elementwise.vectorKernels();
+        int rb = rowBlock(d);
         Parallel.forRange(chunks, 1, (cs, ce) -> {
             for (int c = cs; c < ce; c++) {
                 int s = (int) ((long) rows * c / chunks), e = (int) ((long) rows * (c + 1) / chunks);
                 if (vec) {
-                    NnKernels.layerNormBackwardRows(xd, xo, wd, wo, sd, rows, gd, go, gxd, gxo, addX, pwd, pbd, c * d, d, s, e);
+                    for (int r = s; r < e; r += rb) {
+                        NnKernels.layerNormBackwardRows(xd, xo, wd, wo, sd, rows, gd, go, gxd, gxo, addX, pwd, pbd, c * d, d, r, Math.min(r + rb, e));
+                    }
                 } else {
                     layerNormBackwardLoop(xd, xo, wd, wo, sd, rows, gd, go, gxd, gxo, addX, pwd, pbd, c * d, d, s, e);
                 }
@@ -262,8 +283,11 @@ public final class Nn {
             int qo = q.offset(), ko = k.offset(), vo = v.offset(), yo = out.offset();
             int minHeads = minRows(t * s * (d + dv)), chunks = Parallel.chunks(heads, minHeads);
             float[] scratch = Workspace.allocUninitialized(chunks, d * s).data();
-            forChunks(heads, chunks, (c, from, to) -> NnKernels.attentionHeads(qd, qo, kd, ko, vd, vo, pd, yd, yo, t, s, d, dv, scale,
-                    causal, scratch, c * d * s, from, to));
+            forChunks(heads, chunks, (c, from, to) -> {
+                for (int h = from; h < to; h++) {
+                    NnKernels.attentionHeads(qd, qo, kd, ko, vd, vo, pd, yd, yo, t, s, d, dv, scale, causal, scratch, c * d * s, h, h + 1);
+                }
+            });
             return out;
         }
         Linalg.matmul(q, k.t(), probs, scale, 0f);
@@ -319,8 +343,12 @@ public final class Nn {
             int dqo = dq == null ? 0 : dq.offset(), dko = dk == null ? 0 : dk.offset(), dvo = dv == null ? 0 : dv.offset();
             int minHeads = minRows(t * s * (2 * d + 2 * dvn)), chunks = Parallel.chunks(heads, minHeads);
             float[] scratch = Workspace.allocUninitialized(chunks, dvn * s).data();
-            forChunks(heads, chunks, (c, from, to) -> NnKernels.attentionBackwardHeads(qd, qo, kd, ko, vd, vo, pd, gd, go, wd,
-                    dqd, dqo, addQ, dkd, dko, addK, dvd, dvo, addV, t, s, d, dvn, scale, scratch, c * dvn * s, from, to));
+            forChunks(heads, chunks, (c, from, to) -> {
+                for (int h = from; h < to; h++) {
+                    NnKernels.attentionBackwardHeads(qd, qo, kd, ko, vd, vo, pd, gd, go, wd, dqd, dqo, addQ, dkd, dko, addK, dvd, dvo, addV,
+                            t, s, d, dvn, scale, scratch, c * dvn * s, h, h + 1);
+                }
+            });
             return;
         }
         if (dv != null) Linalg.matmul(probs.t(), g, dv, 1f, addV ? 1f : 0f);

@@ -15,12 +15,15 @@ import org.oialr.engine.Elementwise;
  * {@code jdk.incubator.vector} never load it). Every loop covers a range of its arrays given by offsets and
  * allocates nothing.
  *
- * <p>How the loops stay compiled (C2, JDK 17): a Vector API loop that C2 does not fully inline falls back to the
- * API's Java implementation, which boxes every vector (a GELU written inside a larger method allocated 64.7 MB per
- * mini-ViT step). So each loop here is its own small static method over arrays and offsets, no
- * {@link FloatVector} is passed to or returned from a method, helpers inside a loop are written out rather than
- * called, and callers reach them from a {@link org.oialr.engine.Parallel#forRange} lambda that only forwards the
- * range. TrainStepBench with {@code -prof gc} checks the result (allocation per step stays flat).
+ * <p>How the loops stay compiled (C2, JDK 17): Vector API code that C2 does not intrinsify runs the API's Java
+ * implementation, which boxes every vector (64.7 MB per mini-ViT step for an earlier GELU). Three rules, checked with
+ * TrainStepBench {@code -prof gc} over several forks (allocation per step flat, about 0.13 MB for the mini ViT):
+ * each loop is its own static method over arrays and offsets of about 25 vector operations or fewer, with constants
+ * broadcast before the loop (a GELU of about 80 operations in one method was compiled without the intrinsics in some
+ * runs); no {@link FloatVector} is passed to or returned from a method; and the callers invoke the kernels on short
+ * ranges ({@link org.oialr.engine.Nn#BLOCK} elements, a few rows, one attention head) from a
+ * {@link org.oialr.engine.Parallel#forRange} lambda, so that the kernels reach C2's invocation threshold in the first
+ * steps instead of running long loops in C1 or on-stack-replacement code.
  *
  * <p>The exp and GELU loops perform the same float32 operations as {@link Elementwise#expf},
  * {@link Elementwise#gelu(float)} and {@link Elementwise#geluGrad(float)} (the scalar tails call those), so the
@@ -80,83 +83,144 @@ public final class NnKernels {
 
     /**
      * y[i] = gelu(x[i]) and cdf[i] = Φ(x[i]) for i &lt; n, the operations of {@link Elementwise#gelu(float)} (same
-     * bits). Both branches (erf's series for |x| ≤ 1, the erfc fit beyond) are computed and blended.
+     * bits). Three passes, each its own small method of about 25 vector operations with the constants broadcast
+     * before the loop: {@link #geluErfcArgs} (the erfc fit's exponent s and correction d, parked in cdf and y),
+     * {@link #geluTailCdf} (Φ(−|x|) = t·e^s·(1 + d)/2), {@link #geluCombine} (erf's series for |x| ≤ 1, the blend, y).
+     * One method doing all of it (about 80 operations) was compiled by C2 (JDK 17) without the Vector API intrinsics
+     * in some JVM runs of a whole training step (189 MB allocated per mini-ViT step), and a two-pass split still in
+     * 2 of 3 forks (41 MB; JFR showed the allocations in the longer pass): large methods can run past C2's
+     * node-count cutoff for inlining before the intrinsics take hold.
      */
     public static void gelu(float[] x, int xo, float[] y, int yo, float[] cdf, int co, int n) {
-        int i = 0;
-        for (int ub = S.loopBound(n); i < ub; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector av = v.abs();
-            VectorMask<Float> small = av.compare(VectorOperators.LE, 1f);
-            // |x| <= 1: erf(x/√2) by its series
-            FloatVector z = v.mul(INV_SQRT2_F);
-            FloatVector w = z.mul(z);
-            FloatVector q = w.fma(Q8, Q7).fma(w, FloatVector.broadcast(S, Q6)).fma(w, FloatVector.broadcast(S, Q5)).fma(w, FloatVector.broadcast(S, Q4)).fma(w, FloatVector.broadcast(S, Q3)).fma(w, FloatVector.broadcast(S, Q2)).fma(w, FloatVector.broadcast(S, Q1)).fma(w, FloatVector.broadcast(S, Q0));
-            FloatVector erf = z.mul(q);
-            FloatVector h = v.mul(0.5f);
-            FloatVector phiS = erf.fma(0.5f, 0.5f);
-            FloatVector yS = h.fma(erf, h);
-            // |x| > 1: Φ(-|x|) = t·e^(-z² + P(t))/2
-            FloatVector ax = av.min(CLAMP);
-            FloatVector t = FloatVector.broadcast(S, 1f).div(ax.fma(HALF_INV_SQRT2, 1f));
-            FloatVector p = t.fma(P9, P8).fma(t, FloatVector.broadcast(S, P7)).fma(t, FloatVector.broadcast(S, P6)).fma(t, FloatVector.broadcast(S, P5)).fma(t, FloatVector.broadcast(S, P4)).fma(t, FloatVector.broadcast(S, P3)).fma(t, FloatVector.broadcast(S, P2)).fma(t, FloatVector.broadcast(S, P1)).fma(t, FloatVector.broadcast(S, P0));
+        geluErfcArgs(x, xo, cdf, co, y, yo, n);
+        geluTailCdf(x, xo, cdf, co, y, yo, n);
+        geluCombine(x, xo, y, yo, cdf, co, n);
+    }
+
+    /** For the whole vectors of [0, n): s = P(t) − x²/2 into sv, the rounding correction d into dv (see Elementwise.halfErfc). */
+    static void geluErfcArgs(float[] x, int xo, float[] sv, int so, float[] dv, int dOff, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f), half = FloatVector.broadcast(S, 0.5f), clamp = FloatVector.broadcast(S, CLAMP);
+        FloatVector c9 = FloatVector.broadcast(S, P9), c8 = FloatVector.broadcast(S, P8), c7 = FloatVector.broadcast(S, P7),
+                c6 = FloatVector.broadcast(S, P6), c5 = FloatVector.broadcast(S, P5), c4 = FloatVector.broadcast(S, P4),
+                c3 = FloatVector.broadcast(S, P3), c2 = FloatVector.broadcast(S, P2), c1 = FloatVector.broadcast(S, P1),
+                c0 = FloatVector.broadcast(S, P0), hs = FloatVector.broadcast(S, HALF_INV_SQRT2);
+        for (int i = 0, ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector ax = FloatVector.fromArray(S, x, xo + i).abs().min(clamp);
+            FloatVector t = one.div(ax.fma(hs, one));
+            FloatVector p = t.fma(c9, c8).fma(t, c7).fma(t, c6).fma(t, c5).fma(t, c4).fma(t, c3).fma(t, c2).fma(t, c1).fma(t, c0);
             FloatVector hi = ax.mul(ax);
-            FloatVector hh = hi.mul(0.5f);
-            FloatVector l = ax.fma(ax, hi.neg()).mul(0.5f);
+            FloatVector hh = hi.mul(half);
+            FloatVector l = ax.fma(ax, hi.neg()).mul(half);
             FloatVector s = p.sub(hh);
             FloatVector bp = s.sub(p);
-            FloatVector err = p.sub(s.sub(bp)).add(hh.neg().sub(bp));
-            FloatVector d = err.sub(l);
-            // e^s, as exp above
-            FloatVector sv = s.max(EXP_MIN).min(EXP_MAX);
-            FloatVector et = sv.fma(LOG2E, SHIFT);
-            FloatVector kf = et.sub(SHIFT);
+            s.intoArray(sv, so + i);
+            p.sub(s.sub(bp)).add(hh.neg().sub(bp)).sub(l).intoArray(dv, dOff + i);
+        }
+    }
+
+    /** For the whole vectors of [0, n): cdf = Φ(−|x|) = t·e^s·(1 + d)/2 from s (in cdf) and d (in dv). */
+    static void geluTailCdf(float[] x, int xo, float[] cdf, int co, float[] dv, int dOff, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f), half = FloatVector.broadcast(S, 0.5f), clamp = FloatVector.broadcast(S, CLAMP);
+        FloatVector hs = FloatVector.broadcast(S, HALF_INV_SQRT2), lo = FloatVector.broadcast(S, EXP_MIN), hi = FloatVector.broadcast(S, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E), shift = FloatVector.broadcast(S, SHIFT);
+        FloatVector ln2hi = FloatVector.broadcast(S, LN2_HI), ln2lo = FloatVector.broadcast(S, LN2_LO);
+        FloatVector e7 = FloatVector.broadcast(S, E7), e6 = FloatVector.broadcast(S, E6), e5 = FloatVector.broadcast(S, E5),
+                e4 = FloatVector.broadcast(S, E4), e3 = FloatVector.broadcast(S, E3);
+        for (int i = 0, ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector ax = FloatVector.fromArray(S, x, xo + i).abs().min(clamp);
+            FloatVector t = one.div(ax.fma(hs, one));
+            FloatVector sv = FloatVector.fromArray(S, cdf, co + i).max(lo).min(hi);
+            FloatVector et = sv.fma(log2e, shift);
+            FloatVector kf = et.sub(shift);
             IntVector k = et.reinterpretAsInts().sub(SHIFT_BITS);
             FloatVector nk = kf.neg();
-            FloatVector r = nk.fma(FloatVector.broadcast(S, LN2_LO), nk.fma(FloatVector.broadcast(S, LN2_HI), sv));
-            FloatVector ep = r.fma(E7, E6).fma(r, FloatVector.broadcast(S, E5)).fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E3)).fma(r, FloatVector.broadcast(S, 0.5f)).fma(r, FloatVector.broadcast(S, 1f)).fma(r, FloatVector.broadcast(S, 1f));
+            FloatVector r = nk.fma(ln2lo, nk.fma(ln2hi, sv));
+            FloatVector ep = r.fma(e7, e6).fma(r, e5).fma(r, e4).fma(r, e3).fma(r, half).fma(r, one).fma(r, one);
             IntVector k1 = k.max(-126).min(127);
             IntVector k2 = k.sub(k1);
             ep = ep.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             FloatVector e = t.mul(ep);
-            FloatVector c = e.fma(d, e).mul(0.5f);
-            FloatVector phiL = c.blend(FloatVector.broadcast(S, 1f).sub(c), v.compare(VectorOperators.GE, 0f));
-            FloatVector yL = v.mul(phiL);
-            phiL.blend(phiS, small).intoArray(cdf, co + i);
-            yL.blend(yS, small).intoArray(y, yo + i);
+            e.fma(FloatVector.fromArray(S, dv, dOff + i), e).mul(half).intoArray(cdf, co + i);
+        }
+    }
+
+    /**
+     * Given cdf = Φ(−|x|) from {@link #geluTailCdf} on the whole vectors: cdf = Φ(x) and y = gelu(x), by erf's series
+     * where |x| ≤ 1; the scalar tail computes both from x.
+     */
+    static void geluCombine(float[] x, int xo, float[] y, int yo, float[] cdf, int co, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f), half = FloatVector.broadcast(S, 0.5f), isq = FloatVector.broadcast(S, INV_SQRT2_F);
+        FloatVector q8 = FloatVector.broadcast(S, Q8), q7 = FloatVector.broadcast(S, Q7), q6 = FloatVector.broadcast(S, Q6),
+                q5 = FloatVector.broadcast(S, Q5), q4 = FloatVector.broadcast(S, Q4), q3 = FloatVector.broadcast(S, Q3),
+                q2 = FloatVector.broadcast(S, Q2), q1 = FloatVector.broadcast(S, Q1), q0 = FloatVector.broadcast(S, Q0);
+        int i = 0;
+        for (int ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector c = FloatVector.fromArray(S, cdf, co + i);
+            FloatVector z = v.mul(isq);
+            FloatVector w = z.mul(z);
+            FloatVector erf = z.mul(w.fma(q8, q7).fma(w, q6).fma(w, q5).fma(w, q4).fma(w, q3).fma(w, q2).fma(w, q1).fma(w, q0));
+            FloatVector h = v.mul(half);
+            VectorMask<Float> small = v.abs().compare(VectorOperators.LE, one);
+            FloatVector phi = c.blend(one.sub(c), v.compare(VectorOperators.GE, 0f)).blend(erf.fma(half, half), small);
+            phi.intoArray(cdf, co + i);
+            v.mul(phi).blend(h.fma(erf, h), small).intoArray(y, yo + i);
         }
         for (; i < n; i++) {
             float v = x[xo + i];
-            float phi = Elementwise.geluCdf(v);
-            cdf[co + i] = phi;
+            cdf[co + i] = Elementwise.geluCdf(v);
             y[yo + i] = Elementwise.gelu(v);
         }
     }
 
     /**
      * o[i] = g[i]·gelu'(x[i]) (or o[i] += that when {@code add}) for i &lt; n, given Φ(x) in cdf; the operations of
-     * {@link Elementwise#geluGrad(float)} (same bits). o may be g.
+     * {@link Elementwise#geluGrad(float)} (same bits). Two passes as {@link #gelu}: the density into {@code pdf}
+     * (from pdfOff; may be o itself when not adding), then the product. o may be g.
      */
-    public static void geluBackward(float[] x, int xo, float[] cdf, int co, float[] g, int go, float[] o, int oo, int n, boolean add) {
-        int i = 0;
-        for (int ub = S.loopBound(n); i < ub; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i).max(-CLAMP).min(CLAMP); // copySign(min(|x|, 20), x)
-            FloatVector hi = v.mul(v);
-            FloatVector lo = v.fma(v, hi.neg());
-            FloatVector sv = hi.mul(-0.5f).max(EXP_MIN).min(EXP_MAX);
-            FloatVector et = sv.fma(LOG2E, SHIFT);
-            FloatVector kf = et.sub(SHIFT);
+    public static void geluBackward(float[] x, int xo, float[] cdf, int co, float[] g, int go, float[] o, int oo, int n, boolean add,
+                                    float[] pdf, int pdfOff) {
+        geluDensity(x, xo, pdf, pdfOff, n);
+        geluGradProduct(x, xo, cdf, co, g, go, o, oo, n, add, pdf, pdfOff);
+    }
+
+    /** pdf[i] = φ(x[i]) = e^(−x²/2)/√(2π) (with x² as an exact two-float sum, |x| clamped at 20), whole vectors only. */
+    static void geluDensity(float[] x, int xo, float[] pdf, int po, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f), half = FloatVector.broadcast(S, 0.5f), mhalf = FloatVector.broadcast(S, -0.5f);
+        FloatVector cmin = FloatVector.broadcast(S, -CLAMP), cmax = FloatVector.broadcast(S, CLAMP), norm = FloatVector.broadcast(S, INV_SQRT_2PI);
+        FloatVector lo = FloatVector.broadcast(S, EXP_MIN), hi = FloatVector.broadcast(S, EXP_MAX);
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E), shift = FloatVector.broadcast(S, SHIFT);
+        FloatVector ln2hi = FloatVector.broadcast(S, LN2_HI), ln2lo = FloatVector.broadcast(S, LN2_LO);
+        FloatVector e7 = FloatVector.broadcast(S, E7), e6 = FloatVector.broadcast(S, E6), e5 = FloatVector.broadcast(S, E5),
+                e4 = FloatVector.broadcast(S, E4), e3 = FloatVector.broadcast(S, E3);
+        for (int i = 0, ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).max(cmin).min(cmax);
+            FloatVector sq = v.mul(v);
+            FloatVector sqLo = v.fma(v, sq.neg());
+            FloatVector sv = sq.mul(mhalf).max(lo).min(hi);
+            FloatVector et = sv.fma(log2e, shift);
+            FloatVector kf = et.sub(shift);
             IntVector k = et.reinterpretAsInts().sub(SHIFT_BITS);
             FloatVector nk = kf.neg();
-            FloatVector r = nk.fma(FloatVector.broadcast(S, LN2_LO), nk.fma(FloatVector.broadcast(S, LN2_HI), sv));
-            FloatVector ep = r.fma(E7, E6).fma(r, FloatVector.broadcast(S, E5)).fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E3)).fma(r, FloatVector.broadcast(S, 0.5f)).fma(r, FloatVector.broadcast(S, 1f)).fma(r, FloatVector.broadcast(S, 1f));
+            FloatVector r = nk.fma(ln2lo, nk.fma(ln2hi, sv));
+            FloatVector ep = r.fma(e7, e6).fma(r, e5).fma(r, e4).fma(r, e3).fma(r, half).fma(r, one).fma(r, one);
             IntVector k1 = k.max(-126).min(127);
             IntVector k2 = k.sub(k1);
             ep = ep.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
                     .mul(k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            FloatVector pdf = ep.mul(INV_SQRT_2PI).mul(FloatVector.broadcast(S, 1f).sub(lo.mul(0.5f)));
-            FloatVector d = v.fma(pdf, FloatVector.fromArray(S, cdf, co + i)).mul(FloatVector.fromArray(S, g, go + i));
+            ep.mul(norm).mul(one.sub(sqLo.mul(half))).intoArray(pdf, po + i);
+        }
+    }
+
+    /** o = g·(Φ + x·φ) (or o += that) on the whole vectors, φ from {@link #geluDensity}; the scalar tail from x. */
+    static void geluGradProduct(float[] x, int xo, float[] cdf, int co, float[] g, int go, float[] o, int oo, int n, boolean add,
+                                float[] pdf, int po) {
+        int i = 0;
+        for (int ub = S.loopBound(n); i < ub; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).max(-CLAMP).min(CLAMP); // copySign(min(|x|, 20), x)
+            FloatVector d = v.fma(FloatVector.fromArray(S, pdf, po + i), FloatVector.fromArray(S, cdf, co + i))
+                    .mul(FloatVector.fromArray(S, g, go + i));
             if (add) d = d.add(FloatVector.fromArray(S, o, oo + i));
             d.intoArray(o, oo + i);
         }
