@@ -117,6 +117,9 @@ final class MathOps {
         Tensor xv = x.value().contiguous();
         Tensor cdf = Workspace.allocUninitialized(xv.shape());
         Tensor y = Elementwise.gelu(xv, Workspace.allocUninitialized(xv.shape()), cdf);
-        return Var.result("gelu", y, g -> x.accumulate(Elementwise.geluBackward(xv, cdf, g.contiguous(), Workspace.allocUninitialized(xv.shape()))), x);
+        return Var.result("gelu", y, g -> {
+            boolean fresh = NnOps.claimFresh(x); // write straight into x's gradient, adding only when one is there
+            Elementwise.geluBackward(xv, cdf, g.contiguous(), x.gradBuffer(), !fresh);
+        }, x);
     }
 }

@@ -1,7 +1,7 @@
 package org.oialr.autodiff;
 
 import java.util.Arrays;
-import org.oialr.engine.Linalg;
+import org.oialr.engine.Nn;
 import org.oialr.engine.Parallel;
 import org.oialr.engine.Rng;
 import org.oialr.engine.ShapeException;
@@ -65,9 +65,9 @@ final class NnOps {
         return Arrays.stream(vs).filter(v -> v != null).toArray(Var[]::new);
     }
 
-    // ---------------------------------------------------------------- row sums
+    // ---------------------------------------------------------------- row sums (batch norm)
 
-    /** Σ a[off, off + n) with four float accumulators (independent add chains; rows of normalisation size). */
+    /** Σ a[off, off + n) with four float accumulators (independent add chains). */
     static float sum(float[] a, int off, int n) {
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         int i = 0;
@@ -130,89 +130,35 @@ final class NnOps {
     // ---------------------------------------------------------------- layer norm
 
     /**
-     * Layer norm over the last axis D: for each row, μ = mean(x), σ² = mean((x − μ)²) (biased),
-     * x̂ = (x − μ)/√(σ² + ε), y = x̂ ⊙ weight + bias (weight, bias [D], each optional). Backward, per row,
-     * with ĝ = g ⊙ weight: dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε); dweight = Σ_rows g ⊙ x̂;
-     * dbias = Σ_rows g. Saves μ and 1/√(σ² + ε) per row (x̂ is recomputed). Row sums accumulate in float.
+     * Layer norm over the last axis D ({@link Nn#layerNorm}): y = (x − μ)/√(σ² + ε) ⊙ weight + bias per row (weight,
+     * bias [D], each optional). Backward ({@link Nn#layerNormBackward}), per row with ĝ = g ⊙ weight:
+     * dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / √(σ² + ε); dweight = Σ_rows g ⊙ x̂; dbias = Σ_rows g. Saves μ and
+     * 1/√(σ² + ε) per row (x̂ is recomputed).
      */
     static Var layerNorm(Var x, Var weight, Var bias, float eps) {
         Tensor xv = x.value().contiguous();
         int[] xs = xv.shape();
         if (xv.rank() == 0) throw ShapeException.of("layerNorm", "needs rank >= 1 (normalises the last axis)", xs);
-        if (!(eps >= 0f)) throw new IllegalArgumentException("layerNorm: eps must be >= 0, got " + eps);
         int d = xs[xs.length - 1];
         Tensor wv = vectorOrNull("layerNorm", "weight", weight, d, xs);
         Tensor bv = vectorOrNull("layerNorm", "bias", bias, d, xs);
-        if (wv == null) wv = filled(d, 1f);
-        if (bv == null) bv = filled(d, 0f);
+        Tensor w = wv == null ? filled(d, 1f) : wv;
+        Tensor b = bv == null ? filled(d, 0f) : bv;
         int rows = d == 0 ? 0 : xv.numel() / d;
-        Tensor y = Workspace.allocUninitialized(xs);
-        Tensor stats = Workspace.allocUninitialized(2, rows); // row mean, then row 1/sqrt(var + eps)
-        float[] xd = xv.data(), yd = y.data(), sd = stats.data(), wd = wv.data(), bd = bv.data();
-        int xo = xv.offset(), wo = wv.offset(), bo = bv.offset();
-        int minRows = Math.max(1, GRAIN / Math.max(1, d));
-        Parallel.forRange(rows, minRows, (s, e) -> {
-            for (int r = s; r < e; r++) {
-                int xb = xo + r * d, yb = r * d;
-                float mean = sum(xd, xb, d) / d;
-                float rstd = (float) (1.0 / Math.sqrt(sumSquaredDev(xd, xb, d, mean) / d + (double) eps));
-                sd[r] = mean;
-                sd[rows + r] = rstd;
-                for (int j = 0; j < d; j++) yd[yb + j] = (xd[xb + j] - mean) * rstd * wd[wo + j] + bd[bo + j];
-            }
-        });
+        Tensor stats = Workspace.allocUninitialized(2, rows);
+        Tensor y = Nn.layerNorm(xv, w, b, eps, Workspace.allocUninitialized(xs), stats);
         return Var.result("layerNorm", y, g -> {
             boolean needW = weight != null && weight.requiresGrad(), needB = bias != null && bias.requiresGrad();
-            boolean fresh = x.requiresGrad() && claimFresh(x);
-            Tensor gx = x.requiresGrad() ? x.gradBuffer() : null;
-            float[] gd = g.data(), gxd = gx == null ? null : gx.data();
-            int go = g.offset(), gxo = gx == null ? 0 : gx.offset();
-            int chunks = Parallel.chunks(rows, minRows);
-            // per-chunk partial sums of g ⊙ x̂ and of g (separate arrays so the loop vectorises), added up after
-            Tensor partW = needW || needB ? Workspace.alloc(chunks, d) : null;
-            Tensor partB = needW || needB ? Workspace.alloc(chunks, d) : null;
-            float[] pw = partW == null ? null : partW.data(), pb = partB == null ? null : partB.data();
-            forChunks(rows, chunks, (c, s, e) -> {
-                int po = c * d;
-                float[] ab = new float[2];
-                for (int r = s; r < e; r++) {
-                    int xb = xo + r * d, gb = go + r * d;
-                    float mean = sd[r], rstd = sd[rows + r];
-                    if (pw != null) {
-                        for (int j = 0; j < d; j++) {
-                            float gj = gd[gb + j];
-                            pw[po + j] += gj * ((xd[xb + j] - mean) * rstd);
-                            pb[po + j] += gj;
-                        }
-                    }
-                    if (gxd != null) {
-                        gradSums(gd, gb, xd, xb, wd, wo, d, mean, rstd, ab);
-                        float ma = ab[0] / d, mb = ab[1] / d;
-                        int ob = gxo + r * d;
-                        if (fresh) {
-                            for (int j = 0; j < d; j++) {
-                                gxd[ob + j] = rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
-                            }
-                        } else {
-                            for (int j = 0; j < d; j++) {
-                                gxd[ob + j] += rstd * (gd[gb + j] * wd[wo + j] - ma - (xd[xb + j] - mean) * rstd * mb);
-                            }
-                        }
-                    }
-                }
-            });
-            if (needW) addPartials(pw, chunks, d, weight.gradBuffer());
-            if (needB) addPartials(pb, chunks, d, bias.gradBuffer());
+            boolean needX = x.requiresGrad();
+            boolean fresh = needX && claimFresh(x);
+            Tensor gx = needX ? x.gradBuffer() : null;
+            Tensor gw = null, gb = null;
+            if (needW || needB) {
+                gw = needW ? weight.gradBuffer() : Workspace.alloc(d);
+                gb = needB ? bias.gradBuffer() : Workspace.alloc(d);
+            }
+            Nn.layerNormBackward(xv, w, stats, g.contiguous(), gx, !fresh, gw, gb);
         }, present(x, weight, bias));
-    }
-
-    /** dst[j] += Σ_c part[c·n + j] for j &lt; n. */
-    private static void addPartials(float[] part, int chunks, int n, Tensor dst) {
-        float[] dd = dst.data();
-        int o = dst.offset();
-        for (int c = 0; c < chunks; c++) {
-            for (int j = 0; j < n; j++) dd[o + j] += part[c * n + j];
-        }
     }
 
     // ---------------------------------------------------------------- batch norm
@@ -385,80 +331,30 @@ final class NnOps {
 
     /**
      * Scaled dot-product attention for q [..., T, d], k [..., S, d], v [..., S, dv] (equal batch dims):
-     * P = softmax(q·kᵀ/√d) over the last axis, with entries j > i set to −∞ first when {@code causal} (a
-     * top-left aligned lower-triangular mask, as PyTorch's is_causal); y = P·v [..., T, dv]. Backward:
-     * dv = Pᵀ·g, dP = g·vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)) (fused softmax backward), dq = dS·k/√d,
-     * dk = dSᵀ·q/√d. All products are batched GEMMs; the gradients are written by GEMM into the buffers.
+     * P = softmax(q·kᵀ/√d) over the last axis, with entries j > i hidden first when {@code causal} (a
+     * top-left aligned lower-triangular mask, as PyTorch's is_causal); y = P·v [..., T, dv]. Forward and backward
+     * are {@link Nn#scaledDotProductAttention} and {@link Nn#scaledDotProductAttentionBackward}; the gradients are written by GEMM straight into the
+     * buffers (overwriting a fresh one).
      */
     static Var scaledDotProductAttention(Var q, Var k, Var v, boolean causal) {
         Tensor qv = q.value(), kv = k.value(), vv = v.value();
-        String op = "scaledDotProductAttention";
-        if (qv.rank() < 2 || kv.rank() != qv.rank() || vv.rank() != qv.rank()) {
-            throw ShapeException.of(op, "q, k, v must be [..., T, d] of one rank >= 2", qv.shape(), kv.shape(), vv.shape());
-        }
         int r = qv.rank();
-        int[] batch = Arrays.copyOf(qv.shape(), r - 2);
-        if (!Arrays.equals(batch, Arrays.copyOf(kv.shape(), r - 2)) || !Arrays.equals(batch, Arrays.copyOf(vv.shape(), r - 2))) {
-            throw ShapeException.of(op, "batch dims of q, k, v must be equal", qv.shape(), kv.shape(), vv.shape());
+        if (r < 2 || kv.rank() != r || vv.rank() != r) {
+            throw ShapeException.of("scaledDotProductAttention", "q, k, v must be [..., T, d] of one rank >= 2", qv.shape(), kv.shape(), vv.shape());
         }
-        int t = qv.dim(-2), d = qv.dim(-1), s = kv.dim(-2), dv = vv.dim(-1);
-        if (kv.dim(-1) != d) throw ShapeException.of(op, "q and k must have the same last dim d", qv.shape(), kv.shape(), vv.shape());
-        if (vv.dim(-2) != s) throw ShapeException.of(op, "k and v must have the same length S", qv.shape(), kv.shape(), vv.shape());
-        if (d == 0) throw ShapeException.of(op, "head dim d must be > 0", qv.shape(), kv.shape(), vv.shape());
-        float scale = (float) (1.0 / Math.sqrt(d));
-        int[] ps = Arrays.copyOf(batch, r);
-        ps[r - 2] = t;
-        ps[r - 1] = s;
-        Tensor p = Linalg.matmul(qv, kv.t(), Workspace.allocUninitialized(ps), scale, 0f);
-        int rows = p.numel() / Math.max(1, s);
-        float[] pd = p.data();
-        int minRows = Math.max(1, GRAIN / Math.max(1, s));
-        Parallel.forRange(rows, minRows, (st, e) -> {
-            for (int row = st; row < e; row++) {
-                int b = row * s;
-                int lim = causal ? Math.min(s, row % t + 1) : s; // keys j < lim are visible
-                float mx = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < lim; j++) mx = Math.max(mx, pd[b + j]);
-                double sum = 0;
-                for (int j = 0; j < lim; j++) {
-                    float ej = FastMath.exp(pd[b + j] - mx);
-                    pd[b + j] = ej;
-                    sum += ej;
-                }
-                float inv = (float) (1.0 / sum);
-                for (int j = 0; j < lim; j++) pd[b + j] *= inv;
-                for (int j = lim; j < s; j++) pd[b + j] = 0f;
-            }
-        });
-        int[] ys = Arrays.copyOf(batch, r);
-        ys[r - 2] = t;
-        ys[r - 1] = dv;
-        Tensor y = Linalg.matmul(p, vv, Workspace.allocUninitialized(ys), 1f, 0f);
-        return Var.result(op, y, g -> {
-            if (v.requiresGrad()) {
-                float beta = claimFresh(v) ? 0f : 1f; // before gradBuffer(), which would create a zeroed buffer
-                Linalg.matmul(p.t(), g, v.gradBuffer(), 1f, beta);
-            }
-            if (!q.requiresGrad() && !k.requiresGrad()) return;
-            Tensor ds = Linalg.matmul(g, vv.t(), Workspace.allocUninitialized(ps), 1f, 0f); // dP, then dS in place
-            float[] dd = ds.data();
-            Parallel.forRange(rows, minRows, (st, e) -> {
-                for (int row = st; row < e; row++) {
-                    int b = row * s;
-                    double dot = 0;
-                    for (int j = 0; j < s; j++) dot += dd[b + j] * pd[b + j];
-                    float df = (float) dot;
-                    for (int j = 0; j < s; j++) dd[b + j] = pd[b + j] * (dd[b + j] - df);
-                }
-            });
-            if (q.requiresGrad()) {
-                float beta = claimFresh(q) ? 0f : 1f;
-                Linalg.matmul(ds, kv, q.gradBuffer(), scale, beta);
-            }
-            if (k.requiresGrad()) {
-                float beta = claimFresh(k) ? 0f : 1f;
-                Linalg.matmul(ds.t(), qv, k.gradBuffer(), scale, beta);
-            }
+        int[] ps = Arrays.copyOf(qv.shape(), r), ys = Arrays.copyOf(qv.shape(), r);
+        ps[r - 1] = kv.dim(-2);
+        ys[r - 1] = vv.dim(-1);
+        Tensor p = Workspace.allocUninitialized(ps);
+        Tensor y = Nn.scaledDotProductAttention(qv, kv, vv, causal, p, Workspace.allocUninitialized(ys));
+        return Var.result("scaledDotProductAttention", y, g -> {
+            // claimFresh before gradBuffer(), which would create a zeroed buffer
+            boolean addV = v.requiresGrad() && !claimFresh(v);
+            boolean addQ = q.requiresGrad() && !claimFresh(q);
+            boolean addK = k.requiresGrad() && !claimFresh(k);
+            Tensor work = q.requiresGrad() || k.requiresGrad() ? Workspace.allocUninitialized(ps) : null;
+            Nn.scaledDotProductAttentionBackward(qv, kv, vv, p, g, work, q.requiresGrad() ? q.gradBuffer() : null, addQ,
+                    k.requiresGrad() ? k.gradBuffer() : null, addK, v.requiresGrad() ? v.gradBuffer() : null, addV);
         }, q, k, v);
     }
 }

@@ -1,6 +1,7 @@
 package org.oialr.autodiff;
 
 import org.oialr.engine.Elementwise;
+import org.oialr.engine.Nn;
 import org.oialr.engine.Reduce;
 import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
@@ -35,21 +36,8 @@ final class ReduceOps {
     static Var softmax(Var x) {
         Tensor xv = x.value().contiguous();
         Tensor y = Reduce.softmax(xv, Workspace.allocUninitialized(xv.shape()));
-        return Var.result("softmax", y, g -> {
-            // dx = y ⊙ (g − Σ_j g_j y_j) per row
-            int n = xv.dim(-1), rows = xv.numel() / Math.max(1, n);
-            Tensor dx = Workspace.allocUninitialized(xv.shape());
-            float[] gd = g.data(), yd = y.data(), od = dx.data();
-            int go = g.offset();
-            for (int r = 0; r < rows; r++) {
-                int o = r * n;
-                double dot = 0;
-                for (int j = 0; j < n; j++) dot += gd[go + o + j] * yd[o + j];
-                float d = (float) dot;
-                for (int j = 0; j < n; j++) od[o + j] = yd[o + j] * (gd[go + o + j] - d);
-            }
-            x.accumulate(dx);
-        }, x);
+        // dx = y ⊙ (g − Σ_j g_j y_j) per row
+        return Var.result("softmax", y, g -> x.accumulate(Nn.softmaxBackward(y, g.contiguous(), Workspace.allocUninitialized(xv.shape()))), x);
     }
 
     static Var logSoftmax(Var x) {

@@ -14,10 +14,22 @@ final class ShapeOps {
     private ShapeOps() {
     }
 
+    /**
+     * A view of x with a new shape. Backward hands the gradient over as a view when x is an intermediate value without
+     * a gradient yet (no copy, no zeroing: this node's gradient is complete when its rule runs and is dropped after
+     * the pass), else adds it to x's gradient.
+     */
     static Var reshape(Var x, int... shape) {
         Tensor y = x.value().reshape(shape);
         int[] xs = x.value().shape();
-        return Var.result("reshape", y, g -> x.accumulate(g.reshape(xs)), x);
+        return Var.result("reshape", y, g -> {
+            if (!x.requiresGrad()) return;
+            if (!x.isLeaf() && x.grad() == null && g.isContiguous()) {
+                x.setGrad(g.reshape(xs));
+            } else {
+                x.accumulate(g.reshape(xs));
+            }
+        }, x);
     }
 
     /** Swaps the last two dimensions (a view; matmul consumes it without a copy). */

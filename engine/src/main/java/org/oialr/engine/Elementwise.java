@@ -1,6 +1,7 @@
 package org.oialr.engine;
 
 import java.util.Arrays;
+import org.oialr.engine.cpu.NnKernels;
 import org.oialr.engine.cpu.VectorKernels;
 
 /**
@@ -10,9 +11,9 @@ import org.oialr.engine.cpu.VectorKernels;
  *
  * <p>Work above {@link #GRAIN} elements is split over {@link Parallel}. The hot loops (binary ops on equal
  * shapes, on a one-element operand and on leading/trailing broadcasts; scale, addScalar, axpy, fma; the exact
- * unary ops such as RELU) run on the Vector API ({@link VectorKernels}) when {@link #vectorKernels()}, else on
- * scalar loops; both give the same bits. Transcendental functions stay scalar: GELU and its gradient in float32
- * arithmetic with their own exp ({@link #expf}), exp, log and tanh as {@link Math} calls.
+ * unary ops such as RELU; GELU and its gradient) run on the Vector API ({@link VectorKernels}, {@link NnKernels}) when
+ * {@link #vectorKernels()}, else on scalar loops; both give the same bits. GELU and its gradient are float32
+ * arithmetic with their own exp ({@link #expf}); exp, log and tanh in {@link #unary} are scalar {@link Math} calls.
  */
 public final class Elementwise {
     /** Work below this many elements stays on the calling thread. */
@@ -113,7 +114,8 @@ public final class Elementwise {
 
     /**
      * out = gelu(x) and cdf = Φ(x) elementwise in one pass, for a backward that reuses Φ
-     * ({@link #geluBackward(Tensor, Tensor, Tensor, Tensor)}); out has the same bits as {@code unary(GELU, x, out)}.
+     * ({@link #geluBackward(Tensor, Tensor, Tensor, Tensor)}); out has the same bits as {@code unary(GELU, x, out)}
+     * (the vector loop, {@link NnKernels#gelu}, performs the scalar operations lane by lane).
      */
     public static Tensor gelu(Tensor x, Tensor out, Tensor cdf) {
         x.requireContiguous("gelu");
@@ -121,24 +123,33 @@ public final class Elementwise {
         cdf = prepare("gelu", cdf, x.shape());
         float[] xd = x.data(), od = out.data(), cd = cdf.data();
         int xo = x.offset(), oo = out.offset(), co = cdf.offset();
+        boolean vec = vector;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = xd[xo + i];
-                float phi, y;
-                if (Math.abs(v) <= 1f) {
-                    float erf = erfSmall(v), h = 0.5f * v;
-                    phi = Math.fma(0.5f, erf, 0.5f);
-                    y = Math.fma(h, erf, h);
-                } else {
-                    float c = halfErfc(v); // NaN lands here too
-                    phi = v >= 0 ? 1f - c : c;
-                    y = v * phi;
-                }
-                cd[co + i] = phi;
-                od[oo + i] = y;
+            if (vec) {
+                for (int b = s; b < e; b += Nn.BLOCK) NnKernels.gelu(xd, xo + b, od, oo + b, cd, co + b, Math.min(Nn.BLOCK, e - b));
+            } else {
+                geluLoop(xd, xo + s, od, oo + s, cd, co + s, e - s);
             }
         });
         return out;
+    }
+
+    private static void geluLoop(float[] xd, int xo, float[] od, int oo, float[] cd, int co, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = xd[xo + i];
+            float phi, y;
+            if (Math.abs(v) <= 1f) {
+                float erf = erfSmall(v), h = 0.5f * v;
+                phi = Math.fma(0.5f, erf, 0.5f);
+                y = Math.fma(h, erf, h);
+            } else {
+                float c = halfErfc(v); // NaN lands here too
+                phi = v >= 0 ? 1f - c : c;
+                y = v * phi;
+            }
+            cd[co + i] = phi;
+            od[oo + i] = y;
+        }
     }
 
     /**
@@ -146,6 +157,14 @@ public final class Elementwise {
      * density x·φ(x) is computed here: out = g·{@link #geluGrad(float)}(x) to the bit; out may be g.
      */
     public static Tensor geluBackward(Tensor x, Tensor cdf, Tensor g, Tensor out) {
+        return geluBackward(x, cdf, g, out, false);
+    }
+
+    /**
+     * GELU's backward as {@link #geluBackward(Tensor, Tensor, Tensor, Tensor)}, adding g · gelu'(x) to {@code out}
+     * when {@code add} (out must then be given, and must not be g); otherwise overwriting it.
+     */
+    public static Tensor geluBackward(Tensor x, Tensor cdf, Tensor g, Tensor out, boolean add) {
         x.requireContiguous("geluBackward");
         cdf.requireContiguous("geluBackward");
         g.requireContiguous("geluBackward");
@@ -153,21 +172,39 @@ public final class Elementwise {
             throw new ShapeException("geluBackward: gradient " + java.util.Arrays.toString(g.shape()) + " and Φ "
                     + java.util.Arrays.toString(cdf.shape()) + " must have the input's shape " + java.util.Arrays.toString(x.shape()));
         }
+        if (add && out == null) throw new IllegalArgumentException("geluBackward: add = true needs the output to add to");
         out = prepare("geluBackward", out, x.shape());
         float[] xd = x.data(), cd = cdf.data(), gd = g.data(), od = out.data();
         int xo = x.offset(), co = cdf.offset(), go = g.offset(), oo = out.offset();
+        boolean vec = vector;
+        // the vector loop's density pass needs room of its own when the output is added to (or is g)
+        float[] pdf = vec ? (add || od == gd ? Workspace.allocUninitialized(x.numel()).data() : od) : null;
+        int po = pdf == od ? oo : 0;
         Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) od[oo + i] = gd[go + i] * geluGrad(xd[xo + i], cd[co + i]);
+            if (vec) {
+                for (int b = s; b < e; b += Nn.BLOCK) {
+                    NnKernels.geluBackward(xd, xo + b, cd, co + b, gd, go + b, od, oo + b, Math.min(Nn.BLOCK, e - b), add, pdf, po + b);
+                }
+            } else {
+                geluBackwardLoop(xd, xo + s, cd, co + s, gd, go + s, od, oo + s, e - s, add);
+            }
         });
         return out;
     }
 
+    private static void geluBackwardLoop(float[] xd, int xo, float[] cd, int co, float[] gd, int go, float[] od, int oo, int n, boolean add) {
+        for (int i = 0; i < n; i++) {
+            float d = geluGrad(xd[xo + i], cd[co + i]) * gd[go + i];
+            od[oo + i] = add ? od[oo + i] + d : d;
+        }
+    }
+
     /**
-     * The unary ops with a vector loop (exact IEEE operations; transcendental functions stay scalar). GELU has no
-     * vector loop on purpose: one written with the Vector API (about 1.1 ns per element alone, in a timing loop, not
-     * JMH) fell back, inside a whole mini-ViT training step, to the API's un-intrinsified Java code for part of the time (C2 in JDK 17), which
-     * allocated 64.7 MB per step and ran no faster than this scalar float32 loop over two threads (TrainStepBench:
-     * 32.4-33.9 ms against 33.6 ms, 130 KB per step).
+     * The unary ops with a vector loop in {@link #unary} (exact IEEE operations; the other transcendental functions
+     * stay scalar). GELU's vector loop is {@link #gelu(Tensor, Tensor, Tensor)} ({@link NnKernels#gelu}); the scalar
+     * {@code unary(GELU, ...)} stays as the definition it is tested against. An earlier Vector API GELU written
+     * inside a larger method fell back, inside a whole mini-ViT step, to the API's un-intrinsified Java code (C2,
+     * JDK 17; 64.7 MB allocated per step); NnKernels' class comment gives the pattern that keeps it compiled.
      */
     private static final java.util.Set<Unary> VECTOR_UNARY = java.util.EnumSet.of(
             Unary.NEG, Unary.ABS, Unary.SQUARE, Unary.SQRT, Unary.RECIPROCAL, Unary.RELU);
@@ -225,18 +262,18 @@ public final class Elementwise {
      * d gelu / dx = Φ(x) + x·φ(x), float32 as {@link #gelu}; absolute error below 2e-7; 1 at +∞, 0 at -∞.
      */
     public static float geluGrad(float v) {
-        float cdf;
-        if (Math.abs(v) <= 1f) {
-            cdf = Math.fma(0.5f, erfSmall(v), 0.5f);
-        } else {
-            float c = halfErfc(v); // NaN lands here too
-            cdf = v >= 0 ? 1f - c : c;
-        }
-        return geluGrad(v, cdf);
+        return geluGrad(v, geluCdf(v));
+    }
+
+    /** Φ(x), the standard normal distribution function, in float32 as {@link #gelu(float)} uses it (NaN for NaN). */
+    public static float geluCdf(float v) {
+        if (Math.abs(v) <= 1f) return Math.fma(0.5f, erfSmall(v), 0.5f);
+        float c = halfErfc(v); // NaN lands here too
+        return v >= 0 ? 1f - c : c;
     }
 
     /** {@link #geluGrad(float)} given Φ(v) as {@link #gelu(Tensor, Tensor, Tensor)} computes it: Φ + x·φ(x). */
-    static float geluGrad(float v, float cdf) {
+    public static float geluGrad(float v, float cdf) {
         float ax = Math.min(Math.abs(v), GELU_CLAMP);
         float hi = ax * ax;
         float lo = Math.fma(ax, ax, -hi);

@@ -147,6 +147,15 @@ public abstract class ElementwiseContractTest {
         float[] want = new float[LONG];
         for (int i = 0; i < LONG; i++) want[i] = g[i] * Elementwise.geluGrad(x[i]);
         assertBitwise("geluBackward with Φ", want, out.toArray());
+        // adding into an existing gradient, and in place over g
+        Tensor acc = Tensor.ones(LONG);
+        Elementwise.geluBackward(xt, cdf, Tensor.of(g, LONG), acc, true);
+        float[] wantAcc = new float[LONG];
+        for (int i = 0; i < LONG; i++) wantAcc[i] = 1f + want[i];
+        assertBitwise("geluBackward added", wantAcc, acc.toArray());
+        Tensor gInPlace = Tensor.copyOf(g, LONG);
+        Elementwise.geluBackward(xt, cdf, gInPlace, gInPlace);
+        assertBitwise("geluBackward in place", want, gInPlace.toArray());
         for (int i = 0; i < LONG; i++) {
             if (Float.isNaN(x[i]) || Float.isNaN(g[i]) || Float.isInfinite(g[i])) continue;
             double ref = Float.isInfinite(x[i]) ? (x[i] > 0 ? 1 : 0) : Ref64.geluGrad(x[i]);
