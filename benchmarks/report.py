@@ -321,8 +321,9 @@ def svd_section(figs, marks, env, peers=None):
     names = [CPU_IMPLS.get(i, i) for i in cpu] + ["CUDA"] + (["LAPACK"] if lapack else [])
     md = ["## SVD: " + ", ".join(names[:-1]) + " and " + names[-1] + " (SvdBench)", "",
           "Thin SVD of Gaussian float32 matrices: one m x n matrix (as in the transition) or a batch of small "
-          "square ones (as in a rank update; EJML spreads a batch over the cores, CUDA runs gesvdjBatched "
-          "up to 32x32). CUDA times include the host copies."
+          "square ones (as in a rank update; CUDA runs gesvdjBatched up to 32x32). The CPU implementations run on "
+          "1 thread (./bench report passes threads=1; ours is the Householder bidiagonalisation with the "
+          "implicit-QR bidiagonal solver, EJML the oracle). CUDA times include the host copies."
           + (" LAPACK: torch.linalg.svd(a, full_matrices=False) on 1 thread (a batch one matrix after another), "
              "timed right after this section; \"/ LAPACK\" divides the times (below 1: ours faster)." if lapack else ""),
           ""]
