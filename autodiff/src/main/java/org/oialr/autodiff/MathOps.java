@@ -91,6 +91,11 @@ final class MathOps {
             // a first gradient is written into x's own buffer (no zero-filled buffer and copy)
             boolean fresh = NnOps.claimFresh(x);
             Tensor dx = fresh ? x.gradBuffer() : Workspace.allocUninitialized(xv.shape());
+            if (op == Unary.RELU) {
+                Elementwise.reluBackward(xv, g, dx);
+                if (!fresh) x.accumulate(dx);
+                return;
+            }
             float[] gd = g.data(), xd = xv.data(), yd = y.data(), od = dx.data();
             int go = g.offset(), xo = xv.offset(), yo = y.offset();
             Parallel.forRange(xv.numel(), 1 << 15, (s, e) -> {
@@ -101,7 +106,6 @@ final class MathOps {
                     case SQRT: for (int i = s; i < e; i++) od[i] = gd[go + i] * 0.5f / yd[yo + i]; break;
                     case TANH: for (int i = s; i < e; i++) { float t = yd[yo + i]; od[i] = gd[go + i] * (1f - t * t); } break;
                     case SIGMOID: for (int i = s; i < e; i++) { float q = yd[yo + i]; od[i] = gd[go + i] * q * (1f - q); } break;
-                    case RELU: for (int i = s; i < e; i++) od[i] = xd[xo + i] > 0f ? gd[go + i] : 0f; break;
                     case ABS: for (int i = s; i < e; i++) od[i] = gd[go + i] * Math.signum(xd[xo + i]); break;
                     case SQUARE: for (int i = s; i < e; i++) od[i] = gd[go + i] * 2f * xd[xo + i]; break;
                     case RECIPROCAL: for (int i = s; i < e; i++) { float r = yd[yo + i]; od[i] = -gd[go + i] * r * r; } break;

@@ -133,7 +133,7 @@ public class Var {
             throw ShapeException.of("backward(" + op + ")", "gradient shape differs from value shape", g.shape(), value.shape());
         }
         if (grad == null && !leaf && g.isContiguous()) {
-            grad = Workspace.alloc(value.shape()).copyFrom(g);
+            grad = Workspace.allocUninitialized(value.shape()).copyFrom(g);
             return;
         }
         Tensor b = gradBuffer();

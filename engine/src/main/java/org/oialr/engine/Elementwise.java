@@ -113,6 +113,31 @@ public final class Elementwise {
     }
 
     /**
+     * out = g where x &gt; 0, else 0: ReLU's gradient for the output gradient g (NaN in x gives 0). x and g contiguous
+     * and of one shape; out may be g.
+     */
+    public static Tensor reluBackward(Tensor x, Tensor g, Tensor out) {
+        x.requireContiguous("reluBackward");
+        g.requireContiguous("reluBackward");
+        if (!g.hasShape(x.shape())) {
+            throw new ShapeException("reluBackward: gradient " + java.util.Arrays.toString(g.shape()) + " must have the input's shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        out = prepare("reluBackward", out, x.shape());
+        float[] xd = x.data(), gd = g.data(), od = out.data();
+        int xo = x.offset(), go = g.offset(), oo = out.offset();
+        boolean vec = vector;
+        Parallel.forRange(x.numel(), GRAIN, (s, e) -> {
+            if (vec) {
+                VectorKernels.reluBackward(xd, xo + s, gd, go + s, od, oo + s, e - s);
+            } else {
+                for (int i = s; i < e; i++) od[oo + i] = xd[xo + i] > 0f ? gd[go + i] : 0f;
+            }
+        });
+        return out;
+    }
+
+    /**
      * out = gelu(x) and cdf = Φ(x) elementwise in one pass, for a backward that reuses Φ
      * ({@link #geluBackward(Tensor, Tensor, Tensor, Tensor)}); out has the same bits as {@code unary(GELU, x, out)}
      * (the vector loop, {@link NnKernels#gelu}, performs the scalar operations lane by lane).

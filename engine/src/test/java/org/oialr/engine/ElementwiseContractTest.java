@@ -165,6 +165,23 @@ public abstract class ElementwiseContractTest {
     }
 
     @Test
+    public void reluBackwardPassesTheGradientWhereXIsPositive() {
+        // hand-worked: x = {2, -1, 0, -0, NaN, +inf, -inf, 1e-45}, g = 10..17
+        float[] x = {2f, -1f, 0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE};
+        float[] g = {10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f};
+        Tensor out = Elementwise.reluBackward(Tensor.copyOf(x, 8), Tensor.copyOf(g, 8), null);
+        assertArrayEquals(new float[] {10f, 0f, 0f, 0f, 0f, 15f, 0f, 17f}, out.toArray(), 0f);
+        // every length around the vector width and a multi-block one, in place into g
+        for (int n : new int[] {1, 7, 15, 16, 17, 33, 100, 70001}) {
+            float[] xs = values(new Rng(n), n, 3f), gs = values(new Rng(n + 1), n, 3f);
+            Tensor gt = Tensor.copyOf(gs, n);
+            assertSame(gt, Elementwise.reluBackward(Tensor.copyOf(xs, n), gt, gt));
+            for (int i = 0; i < n; i++) assertEquals(xs[i] > 0f ? gs[i] : 0f, gt.get(i), 0f, "n = " + n + ", i = " + i);
+        }
+        assertThrows(ShapeException.class, () -> Elementwise.reluBackward(Tensor.zeros(3), Tensor.zeros(4), null));
+    }
+
+    @Test
     public void unaryInPlaceAndOutputChecks() {
         float[] x = values(new Rng(3), 1000, 5f);
         Tensor t = Tensor.copyOf(x, 10, 100);

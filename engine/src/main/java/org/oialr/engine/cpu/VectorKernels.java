@@ -152,6 +152,16 @@ public final class VectorKernels {
         for (; i < n; i++) o[oo + i] = op.apply(x[xo + i]);
     }
 
+    /** o[i] = x[i] > 0 ? g[i] : 0 (ReLU's gradient; NaN in x gives 0, as the scalar rule). */
+    public static void reluBackward(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (int ub = S.loopBound(n); i < ub; i += L) {
+            zero.blend(va(g, go + i), va(x, xo + i).compare(VectorOperators.GT, 0f)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) o[oo + i] = x[xo + i] > 0f ? g[go + i] : 0f;
+    }
+
     /** y[i] += alpha·x[i] (rounded after the product, as the scalar loop). */
     public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
