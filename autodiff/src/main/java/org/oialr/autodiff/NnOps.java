@@ -20,26 +20,6 @@ final class NnOps {
     private NnOps() {
     }
 
-    /** Body of a loop over chunk {@code chunk} covering [start, end). */
-    @FunctionalInterface
-    interface ChunkBody {
-        void run(int chunk, int start, int end);
-    }
-
-    /**
-     * Runs [0, n) as {@code chunks} contiguous pieces (in parallel when chunks > 1), telling each piece its
-     * index so it can write a private partial result. Use {@link Parallel#chunks} to choose {@code chunks}.
-     */
-    static void forChunks(int n, int chunks, ChunkBody body) {
-        if (chunks <= 1) {
-            if (n > 0) body.run(0, 0, n);
-            return;
-        }
-        Parallel.forRange(chunks, 1, (cs, ce) -> {
-            for (int c = cs; c < ce; c++) body.run(c, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
-        });
-    }
-
     /** The value of an optional per-feature parameter, checked to be [size]; null when absent. */
     static Tensor vectorOrNull(String op, String name, Var p, int size, int[] xShape) {
         if (p == null) return null;
