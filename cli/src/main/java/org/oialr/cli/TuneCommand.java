@@ -15,8 +15,10 @@ import org.oialr.cli.report.Plots;
 import org.oialr.data.Dataset;
 import org.oialr.data.LoadedData;
 import org.oialr.train.ModelZoo;
+import org.oialr.tune.Knob;
 import org.oialr.tune.Limits;
 import org.oialr.tune.Objective;
+import org.oialr.tune.SearchSpace;
 import org.oialr.tune.TrialRecord;
 import org.oialr.tune.TuneResult;
 import org.oialr.tune.Tuner;
@@ -100,6 +102,12 @@ final class TuneCommand implements Callable<Integer> {
             description = "A budget: configurations must end with a stored model of at most PCT%% of the dense model's file (a constraint, as --max-trainable)")
     Double maxStored;
 
+    @Option(names = "--range", paramLabel = "KNOB=MIN:MAX", order = 13,
+            description = "Search KNOB in [MIN, MAX] instead of its default range (MIN = MAX, or KNOB=V, fixes it); repeatable. "
+                    + "Knobs: sigma-cutoff, delay-fraction, update-every-epochs, layer-fraction, keep-first-layer, keep-last-layer, "
+                    + "inherit-step, rotate-moments (0 or 1), lr, weight-decay, warmup-epochs")
+    List<String> ranges = new ArrayList<>();
+
     @Option(names = "--no-baseline", order = 15, description = "Do not train the full-rank baseline (by default the dense model is trained with "
             + "the default settings on the same examples alongside the first generation, and its validation top-1 is marked in the front and charts)")
     boolean noBaseline;
@@ -148,6 +156,7 @@ final class TuneCommand implements Callable<Integer> {
         if (spark != null && workers != null) {
             throw usage("--workers " + workers + " is short for --spark local[" + workers + "]; give one of them (--threads sets the trials trained at once)");
         }
+        SearchSpace space = ranges.isEmpty() ? null : space(ranges);
         DistributedTuning cluster = spark != null || workers != null ? DistributedTuning.load(spark != null ? "--spark" : "--workers") : null;
         int cpus = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cpus : threads;
@@ -182,6 +191,7 @@ final class TuneCommand implements Callable<Integer> {
                 .population(population).threads(n).seed(seed).objective(obj).outDir(dir).resume(resume != null).commandArgs(commandArgs)
                 .progress(quiet ? null : System.err);
         if (rungs != null) b.rungs(rungs);
+        if (space != null) b.space(space);
         if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
         b.baseline(!noBaseline && baselineTop1 == null);
         if (maxTrainable != null || maxStored != null) {
@@ -193,6 +203,41 @@ final class TuneCommand implements Callable<Integer> {
         System.out.print(r.markdown());
         System.out.println("\nwritten to " + dir);
         return 0;
+    }
+
+    /** {@link SearchSpace#defaults()} with each {@code --range KNOB=MIN:MAX} (or {@code KNOB=V}) applied, in order. */
+    SearchSpace space(List<String> specs) {
+        SearchSpace s = SearchSpace.defaults();
+        for (String spec : specs) {
+            int eq = spec.indexOf('=');
+            Knob knob;
+            try {
+                knob = Knob.ofLabel(eq < 0 ? spec.trim() : spec.substring(0, eq).trim());
+            } catch (IllegalArgumentException e) {
+                throw usage("--range " + spec + ": " + e.getMessage());
+            }
+            String[] ends = eq < 0 ? new String[0] : spec.substring(eq + 1).split(":", -1);
+            double min;
+            double max;
+            try {
+                if (ends.length == 1) {
+                    min = max = Double.parseDouble(ends[0].trim());
+                } else if (ends.length == 2) {
+                    min = Double.parseDouble(ends[0].trim());
+                    max = Double.parseDouble(ends[1].trim());
+                } else {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw usage("--range " + spec + ": give KNOB=MIN:MAX or KNOB=VALUE with numbers, e.g. --range delay-fraction=0.3:0.9");
+            }
+            try {
+                s = s.with(knob, min, max);
+            } catch (IllegalArgumentException e) {
+                throw usage("--range " + spec + ": " + e.getMessage());
+            }
+        }
+        return s;
     }
 
     /** The search with its trials as Spark tasks ({@code --spark}/{@code --workers}): as many at once as the session has cores, or {@code --threads}. */

@@ -28,7 +28,8 @@ class TuneCommandTest {
         assumeData();
         Path out = tmp.resolve("t");
         CliRun r = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--rungs", "1,2", "--trials", "4",
-                "--population", "4", "--threads", "2", "--seed", "3", "--baseline-top1", "85", "--out", out.toString());
+                "--population", "4", "--threads", "2", "--seed", "3", "--baseline-top1", "85", "--range", "sigma-cutoff=0.2:0.3", "--range", "inherit-step=1",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("oialr tune: trial 1 "), "progress lines: " + r.err());
         assertTrue(r.out().contains("Pareto front of 4 trials"), r.out());
@@ -62,6 +63,8 @@ class TuneCommandTest {
             assertEquals(p.get("keep_first_layer"), oc.keepFirstLayer());
             assertEquals(p.get("keep_last_layer"), oc.keepLastLayer());
             assertEquals(p.get("inherit_step"), oc.inheritStep());
+            assertTrue(num(p, "sigma_cutoff") >= 0.2 && num(p, "sigma_cutoff") <= 0.3, "--range sigma-cutoff=0.2:0.3: " + p);
+            assertEquals(true, p.get("inherit_step"), "--range inherit-step=1 fixes the switch");
             assertEquals(p.get("rotate_moments"), oc.rotateMoments());
         }
         // compare takes a front point: its run is the run of the point's reproduce command, to the last digit
@@ -115,7 +118,7 @@ class TuneCommandTest {
     void helpListsTheOptionsWithoutWarnings() {
         CliRun h = CliRun.of("tune", "--help");
         assertEquals(0, h.code(), h.err());
-        for (String o : List.of("--trials", "--population", "--threads", "--objective", "--validation-size", "--resume", "--rungs", "--baseline-top1")) {
+        for (String o : List.of("--trials", "--population", "--threads", "--objective", "--validation-size", "--resume", "--rungs", "--baseline-top1", "--range")) {
             assertTrue(h.out().contains(o), o + " in: " + h.out());
         }
         assertFalse(h.err().contains("picocli WARN"), h.err());
@@ -132,6 +135,10 @@ class TuneCommandTest {
         oneLine(CliRun.of("tune", "--baseline-top1", "120"), "--baseline-top1 is a percentage");
         oneLine(CliRun.of("tune", "--resume", tmp.resolve("none").toString()), "no journal.jsonl there");
         oneLine(CliRun.of("tune", "--lr", "0.1"), "--lr");
+        oneLine(CliRun.of("tune", "--range", "sigma=0.1:0.2"), "--range sigma=0.1:0.2: unknown knob 'sigma'; knobs: sigma-cutoff, delay-fraction");
+        oneLine(CliRun.of("tune", "--range", "lr=0.01:x"), "--range lr=0.01:x: give KNOB=MIN:MAX or KNOB=VALUE");
+        oneLine(CliRun.of("tune", "--range", "delay-fraction=0.5:1.5"), "search range of delay-fraction: [0.5, 1.5] leaves the knob's domain");
+        oneLine(CliRun.of("tune", "--range", "lr=0.01:0.001"), "is not a finite range with min <= max");
         assumeData();
         oneLine(CliRun.of("tune", "--train-subset", "500", "--validation-size", "500", "--out", tmp.resolve("x").toString()),
                 "--validation-size 500 leaves no examples to train on");

@@ -28,6 +28,24 @@ public enum Knob {
     /** Linear warm-up epochs {@code --warmup-epochs} (2 decimals, at most the run's epochs). */
     WARMUP_EPOCHS;
 
+    /** The knob's name in messages and on the command line: lower case with dashes ({@code sigma-cutoff}). */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * The knob whose {@link #label()} is {@code label}.
+     *
+     * @throws IllegalArgumentException naming the knobs there are, when none has that label
+     */
+    public static Knob ofLabel(String label) {
+        for (Knob k : values()) {
+            if (k.label().equals(label)) return k;
+        }
+        throw new IllegalArgumentException("unknown knob '" + label + "'; knobs: "
+                + java.util.Arrays.stream(values()).map(Knob::label).collect(java.util.stream.Collectors.joining(", ")));
+    }
+
     /** True for the knobs that are switches. */
     public boolean isBoolean() {
         return this == KEEP_FIRST_LAYER || this == KEEP_LAST_LAYER || this == INHERIT_STEP || this == ROTATE_MOMENTS;

@@ -53,7 +53,7 @@ public final class SearchSpace {
      */
     public SearchSpace with(Knob knob, double min, double max) {
         if (!(Double.isFinite(min) && Double.isFinite(max) && min <= max)) {
-            throw new IllegalArgumentException("search range of " + name(knob) + ": [" + min + ", " + max + "] is not a finite range with min <= max; give min <= max");
+            throw new IllegalArgumentException("search range of " + knob.label() + ": [" + min + ", " + max + "] is not a finite range with min <= max; give min <= max");
         }
         double lo = switch (knob) {
             case SIGMA_CUTOFF, LR -> Double.MIN_VALUE;
@@ -67,7 +67,7 @@ public final class SearchSpace {
             default -> Double.MAX_VALUE;
         };
         if (min < lo || max > hi) {
-            throw new IllegalArgumentException("search range of " + name(knob) + ": [" + min + ", " + max + "] leaves the knob's domain ["
+            throw new IllegalArgumentException("search range of " + knob.label() + ": [" + min + ", " + max + "] leaves the knob's domain ["
                     + (lo == Double.MIN_VALUE ? "above 0" : lo) + ", " + (hi == Double.MAX_VALUE ? "any" : hi) + "]; give a range inside it");
         }
         Map<Knob, double[]> r = new EnumMap<>(ranges);
@@ -77,7 +77,7 @@ public final class SearchSpace {
 
     /** This space with the switch {@code knob} fixed to {@code value} instead of searched. */
     public SearchSpace fixed(Knob knob, boolean value) {
-        if (!knob.isBoolean()) throw new IllegalArgumentException(name(knob) + " is not a switch; fix it with with(knob, v, v)");
+        if (!knob.isBoolean()) throw new IllegalArgumentException(knob.label() + " is not a switch; fix it with with(knob, v, v)");
         return with(knob, value ? 1 : 0, value ? 1 : 0);
     }
 
@@ -91,11 +91,6 @@ public final class SearchSpace {
         Map<Knob, double[]> r = new EnumMap<>(Knob.class);
         ranges.forEach((k, v) -> r.put(k, v.clone()));
         return Collections.unmodifiableMap(r);
-    }
-
-    /** The knob's name as written in messages: lower case with dashes ({@code sigma-cutoff}). */
-    static String name(Knob k) {
-        return k.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
     /** The lower bound of the search variable of {@code k} (log10 for the learning rate). */

@@ -144,7 +144,7 @@ public final class Tuner {
         for (int e : rungs) rs.add(e);
         s.put("rungs", rs);
         Map<String, Object> space = new LinkedHashMap<>();
-        b.space.ranges().forEach((k, v) -> space.put(SearchSpace.name(k), List.of(v[0], v[1])));
+        b.space.ranges().forEach((k, v) -> space.put(k.label(), List.of(v[0], v[1])));
         s.put("space", space);
         if (b.limits.count() > 0) s.put("limits", b.limits.toString()); // absent without: the journals of before stay valid
         return s;
