@@ -21,8 +21,9 @@ final class MatOps {
             boolean aBatched = av.rank() > 2, bBatched = bv.rank() > 2;
             if (a.requiresGrad()) {
                 if (!bBatched || aBatched) {
-                    // dA = g @ Bᵀ (B broadcast over A's batch when B is 2-D)
-                    Linalg.matmul(g, bv.t(), a.gradBuffer(), 1f, 1f);
+                    // dA = g @ Bᵀ (B broadcast over A's batch when B is 2-D); overwrites a fresh buffer
+                    float beta = NnOps.claimFresh(a) ? 0f : 1f;
+                    Linalg.matmul(g, bv.t(), a.gradBuffer(), 1f, beta);
                 } else {
                     // A is 2-D, B batched: dA = Σ_b g_b @ B_bᵀ
                     Tensor ga = a.gradBuffer();
@@ -31,7 +32,8 @@ final class MatOps {
             }
             if (b.requiresGrad()) {
                 if (!aBatched || bBatched) {
-                    Linalg.matmul(av.t(), g, b.gradBuffer(), 1f, 1f);
+                    float beta = NnOps.claimFresh(b) ? 0f : 1f;
+                    Linalg.matmul(av.t(), g, b.gradBuffer(), 1f, beta);
                 } else {
                     // B is 2-D, A batched: dB = A2ᵀ @ g2 with the batch folded into rows
                     Tensor a2 = av.contiguous().reshape(-1, av.dim(-1));
@@ -66,8 +68,16 @@ final class MatOps {
         Var[] parents = bias == null ? new Var[] {x, w} : new Var[] {x, w, bias};
         return Var.result("linear", y, g -> {
             Tensor g2 = g.reshape(-1, out);
-            if (x.requiresGrad()) Linalg.matmul(g2, wv, x.gradBuffer().reshape(-1, in), 1f, 1f);
-            if (w.requiresGrad()) Linalg.matmul(g2.t(), x2, w.gradBuffer(), 1f, 1f);
+            // an intermediate's first gradient is written by GEMM (beta = 0) into an uninitialised buffer
+            // instead of being added to a zero-filled one
+            if (x.requiresGrad()) {
+                float beta = NnOps.claimFresh(x) ? 0f : 1f;
+                Linalg.matmul(g2, wv, x.gradBuffer().reshape(-1, in), 1f, beta);
+            }
+            if (w.requiresGrad()) {
+                float beta = NnOps.claimFresh(w) ? 0f : 1f;
+                Linalg.matmul(g2.t(), x2, w.gradBuffer(), 1f, beta);
+            }
             if (bias != null && bias.requiresGrad()) {
                 Tensor gb = Reduce.sumToShape(g2, new int[] {out}, Workspace.allocUninitialized(out));
                 bias.accumulate(gb);

@@ -62,6 +62,23 @@ class CoreOpsGradTest {
         GradCheck.assertGradients(v -> F.matmul(v[0], v[1]), randn(4, 5), randn(3, 5, 2));    // left broadcast
     }
 
+    /**
+     * The matrix products write an intermediate's first gradient (GEMM with beta = 0) and add later ones: an
+     * intermediate input and an intermediate weight used by two products, in both orders.
+     */
+    @Test
+    void productsOfAnIntermediateUsedTwiceAddTheirGradients() {
+        for (boolean linearFirst : new boolean[] {true, false}) {
+            GradCheck.assertGradients(v -> {
+                Var h = F.tanh(v[0]), w = F.tanh(v[1]);
+                Var a = F.linear(h, w, null), b = F.matmul(h, F.transpose(w));
+                Var c = F.matmul(F.transpose(v[2]), w); // w as the right operand of a third product
+                Var ab = linearFirst ? F.add(a, b) : F.add(b, a);
+                return F.add(F.sum(ab), F.sum(c));
+            }, randn(4, 5), randn(3, 5), randn(3, 6));
+        }
+    }
+
     @Test
     void linearWithAndWithoutBias() {
         GradCheck.assertGradients(v -> F.linear(v[0], v[1], v[2]), randn(6, 5), randn(4, 5), randn(4));

@@ -108,6 +108,35 @@ class WeightFormTest {
         assertEquals(List.of("s"), List.copyOf(g.namedParameters().keySet()));
     }
 
+    /**
+     * Matrix factors on the CHAIN plan: OIALR's U·S·Vᵀ in both orientations, with frozen and with trained outer
+     * factors, 2-D and 3-D inputs; values as the dense W = product, gradients against float64 central differences
+     * (the products' gradients written fresh into intermediates, added into leaves).
+     */
+    @Test
+    void matrixChainsValuesAndGradients() {
+        for (LayerGeometry g : List.of(LayerGeometry.linear(9, 8), LayerGeometry.linear(8, 9))) {
+            int r = 2;
+            boolean tall = g.out() >= g.fanIn();
+            Tensor outer = Tensor.randn(rng, g.out(), r), s = Tensor.randn(rng, r, r), inner = Tensor.randn(rng, g.fanIn(), r);
+            Factor.Role sRole = tall ? Factor.Role.MATRIX : Factor.Role.TRANSPOSED;
+            // fewer rows than outputs, so that the chain (S applied per row) is the cheapest plan
+            for (int[] xs : new int[][] {{3, g.in()}, {1, 3, g.in()}}) {
+                Tensor x = Tensor.randn(rng, xs), bias = Tensor.randn(rng, g.out());
+                List<Factor> frozen = List.of(Factor.frozen("a", outer, Factor.Role.MATRIX), Factor.trained("s", s.copy(), sRole),
+                        Factor.frozen("b", inner, Factor.Role.TRANSPOSED));
+                assertEquals(FactoredForm.Plan.CHAIN, FactoredForm.plan(g, frozen, g.rows(Var.constant(x))));
+                Tensor dense = FactoredForm.product(frozen, 0, 3);
+                Tensor want = org.oialr.autodiff.F.linear(Var.constant(x), Var.constant(dense), Var.constant(bias)).value();
+                assertTrue(FactoredForm.apply(g, frozen, Var.constant(x), Var.constant(bias)).value().allClose(want, 1e-4f, 1e-4f));
+                GradCheck.assertGradients(vs -> FactoredForm.apply(g, List.of(new Factor("a", Var.constant(outer), Factor.Role.MATRIX),
+                        new Factor("s", vs[0], sRole), new Factor("b", Var.constant(inner), Factor.Role.TRANSPOSED)), vs[1], vs[2]), s, x, bias);
+                GradCheck.assertGradients(vs -> FactoredForm.apply(g, List.of(new Factor("a", vs[0], Factor.Role.MATRIX),
+                        new Factor("s", vs[1], sRole), new Factor("b", vs[2], Factor.Role.TRANSPOSED)), vs[3], null), outer, s, inner, x);
+            }
+        }
+    }
+
     /** Every plan of the cost model has the dense weight's gradients (float64 central differences). */
     @Test
     void factoredForwardGradientsForEveryPlan() {
