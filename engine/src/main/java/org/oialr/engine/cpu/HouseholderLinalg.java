@@ -18,8 +18,10 @@ import org.oialr.engine.Tensor;
  * digits, S is scaled back). A matrix at least 11/6 times taller than wide is first factored A = Q·R (blocked
  * Householder QR) and R is decomposed instead. Then: blocked Householder bidiagonalisation A = Q_B·B·Pᵀ in
  * panels of {@link #NB} (LAPACK's slabrd: the panel's reflectors come from matrix-vector products, the
- * trailing matrix is updated by two GEMMs on {@link VectorGemm}); the bidiagonal SVD B = U_B·Σ·V_Bᵀ by implicit
- * QR sweeps with zero-shift sweeps for relative accuracy ({@link BidiagonalQr}, after sbdsqr); finally
+ * trailing matrix is updated by two GEMMs on {@link VectorGemm}); the bidiagonal SVD B = U_B·Σ·V_Bᵀ by divide
+ * and conquer ({@link BidiagonalDc}, after sbdsdc, as sgesdd; most of its work is GEMM) from {@link #DC_MIN} rows,
+ * by implicit QR sweeps with zero-shift sweeps for relative accuracy below that ({@link BidiagonalQr}, after
+ * sbdsqr; also with {@code -Doialr.svd.bd=qr}); finally
  * U = Q_B·U_B and V = P·V_B by applying the reflectors in compact-WY blocks (GEMMs). When the bidiagonal
  * iteration does not converge (never seen on finite input), that matrix is decomposed by EJML instead.
  *
@@ -39,6 +41,13 @@ public final class HouseholderLinalg {
      * 16x16 ours 14.0 ms vs EJML 1.6, 32x32 13.6 vs 8.8; one 64x64 ours 1.5 vs 1.7.
      */
     static final int SMALL = Integer.getInteger("oialr.svd.small", 48);
+    /**
+     * The bidiagonal solver: {@code dc} (default) is {@link BidiagonalDc} for bidiagonals of at least
+     * {@link #DC_MIN} rows, {@code qr} is {@link BidiagonalQr} always (the bidiagonal QR sweeps, as before).
+     */
+    static final String BD_SOLVER = System.getProperty("oialr.svd.bd", "dc");
+    /** Bidiagonals with fewer rows go to {@link BidiagonalQr} (divide and conquer's leaves are at most 16 rows). */
+    static final int DC_MIN = Integer.getInteger("oialr.svd.dcmin", 64);
     /** m >= n·QR_FIRST takes the QR-first path (LAPACK sgesdd's crossover, 11/6). */
     static final double QR_FIRST = 11.0 / 6.0;
 
@@ -142,6 +151,14 @@ public final class HouseholderLinalg {
         float[] vp = new float[n * n], taup = new float[n];
         double[] e = new double[Math.max(1, n - 1)];
         bidiagonalize(a, m, n, vq, tauq, vp, taup, d, e, NB);
+        if (n >= DC_MIN && !"qr".equals(BD_SOLVER)) {
+            // B = U_B·Σ·V_Bᵀ by divide and conquer, U_B and V_B with the vectors as columns
+            if (!BidiagonalDc.solve(d, e, n, u, v)) return false;
+            Arrays.fill(u, n * n, m * n, 0f);
+            Householder.applyAll(vq, tauq, n, m, 0, u, n, NB);
+            Householder.applyAll(vp, taup, n - 1, n, 1, v, n, NB);
+            return true;
+        }
         float[] ut = new float[n * n], vt = new float[n * n];
         for (int i = 0; i < n; i++) {
             ut[i * n + i] = 1f;
