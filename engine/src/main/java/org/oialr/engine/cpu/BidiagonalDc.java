@@ -1,6 +1,9 @@
 package org.oialr.engine.cpu;
 
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SVD of an upper bidiagonal matrix B (diagonal d, superdiagonal e) by divide and conquer, after LAPACK's
@@ -16,6 +19,8 @@ import java.util.Arrays;
  * <p>Unlike QR sweeps, whose rotations cost O(n³) memory-bound vector work, most of the flops here are GEMM.
  */
 final class BidiagonalDc {
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
     /** Subproblems of at most this many rows are solved by {@link BidiagonalQr}. */
     static final int LEAF = Integer.getInteger("oialr.svd.dcleaf", 16);
     /** float32's unit roundoff: the deflation tolerance's unit. */
@@ -305,23 +310,24 @@ final class BidiagonalDc {
             }
             double znorm2 = 0;
             for (int j = 0; j < kk; j++) znorm2 += z2[j];
-            // w[k·kk + j] = dk_j² - σ_k², accurate through the root's offset from its nearer pole
-            double[] w = new double[kk * kk];
-            double[] delta = new double[kk];
+            // wt[j·kk + k] = dk_j² - σ_k², accurate through the root's offset from its nearer pole
+            double[] wt = new double[kk * kk];
+            double[] delta = new double[kk], sums = new double[4];
             for (int i = 0; i < kk; i++) {
                 int o;
-                double lo, hi;
+                double lo, hi, start;
                 if (i < kk - 1) {
                     double gap = (dk[i + 1] - dk[i]) * (dk[i + 1] + dk[i]);
                     shifts(dk, i, delta, kk);
-                    if (secularValue(delta, z2, kk, 0.5 * gap) >= 0) {
+                    secularSums(delta, z2, kk, i, 0.5 * gap, sums);
+                    if (1 + sums[0] + sums[2] >= 0) {
                         o = i;
                         lo = 0;
-                        hi = 0.5 * gap;
+                        hi = start = 0.5 * gap;
                     } else {
                         o = i + 1;
                         shifts(dk, o, delta, kk);
-                        lo = -0.5 * gap;
+                        lo = start = -0.5 * gap;
                         hi = 0;
                     }
                 } else {
@@ -329,33 +335,55 @@ final class BidiagonalDc {
                     shifts(dk, o, delta, kk);
                     lo = 0;
                     hi = znorm2;
+                    start = 0.5 * znorm2;
                 }
-                double mu = root(delta, z2, kk, i, lo, hi);
-                for (int j = 0; j < kk; j++) w[i * kk + j] = delta[j] - mu;
+                double mu = root(delta, z2, kk, i, lo, hi, start, sums);
+                for (int j = 0; j < kk; j++) wt[j * kk + i] = delta[j] - mu;
                 sig[i] = Math.sqrt(dk[o] * dk[o] + mu);
             }
             // Gu and Eisenstat: z from the computed roots, so that they are M̂'s exact singular values
+            double[] ratio = new double[kk];
             for (int j = 0; j < kk; j++) {
-                double p = -w[(kk - 1) * kk + j];
-                for (int k = 0; k < j; k++) p *= w[k * kk + j] / ((dk[j] - dk[k]) * (dk[j] + dk[k]));
-                for (int k = j; k < kk - 1; k++) p *= w[k * kk + j] / ((dk[j] - dk[k + 1]) * (dk[j] + dk[k + 1]));
+                int row = j * kk;
+                double dj = dk[j];
+                for (int k = 0; k < j; k++) ratio[k] = wt[row + k] / ((dj - dk[k]) * (dj + dk[k]));
+                for (int k = j; k < kk - 1; k++) ratio[k] = wt[row + k] / ((dj - dk[k + 1]) * (dj + dk[k + 1]));
+                double p = -wt[row + kk - 1];
+                for (int k = 0; k < kk - 1; k++) p *= ratio[k];
                 zk[j] = Math.copySign(Math.sqrt(Math.abs(p)), zk[j]);
             }
-            double[] uvec = new double[kk], vvec = new double[kk];
-            for (int k = 0; k < kk; k++) {
-                double nu = 0, nv = 0;
-                for (int j = 0; j < kk; j++) {
-                    double t = zk[j] / w[k * kk + j];
-                    vvec[j] = t;
-                    uvec[j] = dk[j] * t;
-                    nv += t * t;
+            // vectors: v_k ∝ (ẑ_j/(d_j² - σ_k²))_j, u_k ∝ (-1, d_j·ẑ_j/(d_j² - σ_k²))_j, written row by row
+            double[] nu = new double[kk], nv = new double[kk];
+            Arrays.fill(nu, 1); // u's first entry, -1
+            for (int j = 0; j < kk; j++) {
+                int row = kept[j] * n, wrow = j * kk;
+                double zj = zk[j], dj = dk[j];
+                if (j == 0) {
+                    for (int k = 0; k < kk; k++) {
+                        double t = zj / wt[wrow + k];
+                        vm[row + k] = t;
+                        nv[k] += t * t;
+                        um[row + k] = -1;
+                    }
+                } else {
+                    for (int k = 0; k < kk; k++) {
+                        double t = zj / wt[wrow + k], q = dj * t;
+                        vm[row + k] = t;
+                        um[row + k] = q;
+                        nv[k] += t * t;
+                        nu[k] += q * q;
+                    }
                 }
-                uvec[0] = -1;
-                for (int j = 0; j < kk; j++) nu += uvec[j] * uvec[j];
-                double iu = 1 / Math.sqrt(nu), iv = 1 / Math.sqrt(nv);
-                for (int j = 0; j < kk; j++) {
-                    um[kept[j] * n + k] = uvec[j] * iu;
-                    vm[kept[j] * n + k] = vvec[j] * iv;
+            }
+            for (int k = 0; k < kk; k++) {
+                nu[k] = 1 / Math.sqrt(nu[k]);
+                nv[k] = 1 / Math.sqrt(nv[k]);
+            }
+            for (int j = 0; j < kk; j++) {
+                int row = kept[j] * n;
+                for (int k = 0; k < kk; k++) {
+                    um[row + k] *= nu[k];
+                    vm[row + k] *= nv[k];
                 }
             }
         }
@@ -366,11 +394,34 @@ final class BidiagonalDc {
             for (int j = 0; j < kk; j++) delta[j] = (dk[j] - dor) * (dk[j] + dor);
         }
 
-        /** 1 + Σ z_j²/(delta_j - mu). */
-        private static double secularValue(double[] delta, double[] z2, int kk, double mu) {
-            double f = 1;
-            for (int j = 0; j < kk; j++) f += z2[j] / (delta[j] - mu);
-            return f;
+        /**
+         * out = {ψ, ψ', φ, φ'}: ψ = Σ_{j <= i} z_j²/(delta_j - mu) and φ the same over j > i, with their
+         * derivatives in mu.
+         */
+        static void secularSums(double[] delta, double[] z2, int kk, int i, double mu, double[] out) {
+            partialSums(delta, z2, 0, i + 1, mu, out, 0);
+            partialSums(delta, z2, i + 1, kk, mu, out, 2);
+        }
+
+        /** out[at] = Σ z_j²/(delta_j - mu), out[at + 1] = Σ z_j²/(delta_j - mu)² over j in [from, to). */
+        private static void partialSums(double[] delta, double[] z2, int from, int to, double mu, double[] out, int at) {
+            DoubleVector one = DoubleVector.broadcast(D, 1.0), muv = DoubleVector.broadcast(D, mu);
+            DoubleVector acc = DoubleVector.zero(D), dacc = DoubleVector.zero(D);
+            int j = from;
+            for (; j <= to - DL; j += DL) {
+                DoubleVector t = one.div(DoubleVector.fromArray(D, delta, j).sub(muv));
+                DoubleVector q = DoubleVector.fromArray(D, z2, j).mul(t);
+                acc = acc.add(q);
+                dacc = q.fma(t, dacc);
+            }
+            double f = acc.reduceLanes(VectorOperators.ADD), df = dacc.reduceLanes(VectorOperators.ADD);
+            for (; j < to; j++) {
+                double t = 1 / (delta[j] - mu), q = z2[j] * t;
+                f += q;
+                df += q * t;
+            }
+            out[at] = f;
+            out[at + 1] = df;
         }
 
         /**
@@ -380,21 +431,13 @@ final class BidiagonalDc {
          * a + b/(delta_i - x) and a' + b'/(delta_{i+1} - x), matching value and slope at mu (the "middle way" of
          * LAPACK's slasd4, Li), and takes the model's root; bisection when that falls outside the bracket.
          */
-        static double root(double[] delta, double[] z2, int kk, int i, double lo, double hi) {
-            double mu = 0.5 * (lo + hi);
+        static double root(double[] delta, double[] z2, int kk, int i, double lo, double hi, double start,
+                           double[] sums) {
+            double mu = start;
             boolean last = i == kk - 1;
             for (int it = 0; it < 100; it++) {
-                double psi = 0, dpsi = 0, phi = 0, dphi = 0;
-                for (int j = 0; j <= i; j++) {
-                    double t = 1 / (delta[j] - mu), q = z2[j] * t;
-                    psi += q;
-                    dpsi += q * t;
-                }
-                for (int j = i + 1; j < kk; j++) {
-                    double t = 1 / (delta[j] - mu), q = z2[j] * t;
-                    phi += q;
-                    dphi += q * t;
-                }
+                secularSums(delta, z2, kk, i, mu, sums);
+                double psi = sums[0], dpsi = sums[1], phi = sums[2], dphi = sums[3];
                 double f = 1 + psi + phi;
                 if (f == 0) return mu;
                 if (f > 0) hi = mu;
