@@ -57,12 +57,17 @@ final class BidiagonalDc {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Arrays.sort(order, (x, y) -> Double.compare(dc.sv[y], dc.sv[x]));
+        int[] src = new int[n];
         for (int k = 0; k < n; k++) {
-            int src = order[k];
-            d[k] = dc.sv[src];
-            for (int r = 0; r < n; r++) {
-                u[r * n + k] = dc.u[r * n + src];
-                v[r * n + k] = dc.v[r * n + src];
+            src[k] = order[k];
+            d[k] = dc.sv[src[k]];
+        }
+        // row by row: the gathers stay within a row
+        for (int r = 0; r < n; r++) {
+            int row = r * n;
+            for (int k = 0; k < n; k++) {
+                u[row + k] = dc.u[row + src[k]];
+                v[row + k] = dc.v[row + src[k]];
             }
         }
         return true;
@@ -204,7 +209,8 @@ final class BidiagonalDc {
 
         /**
          * Singular values into sig (unordered), left vectors into um and right into vm (n x n row-major, column
-         * k for sig[k], rows indexed as M's rows / columns). d and z are destroyed. tol: the deflation tolerance.
+         * k for sig[k], rows indexed as M's rows / columns; zero on entry). d and z are destroyed. tol: the
+         * deflation tolerance.
          */
         static void solve(double[] d, double[] z, int n, double tol, double[] sig, double[] um, double[] vm) {
             Integer[] order = new Integer[n - 1];
@@ -258,8 +264,6 @@ final class BidiagonalDc {
                 kept[kk++] = j;
             }
             if (Math.abs(z[0]) <= tol) z[0] = z[0] < 0 ? -tol : tol;
-            Arrays.fill(um, 0);
-            Arrays.fill(vm, 0);
             // deflated: the unit vectors, slots kk ..
             for (int q = 0; q < nd; q++) {
                 int j = defl[q], slot = kk + q;
@@ -337,7 +341,7 @@ final class BidiagonalDc {
                     hi = znorm2;
                     start = 0.5 * znorm2;
                 }
-                double mu = root(delta, z2, kk, i, lo, hi, start, sums);
+                double mu = root(delta, z2, kk, i, lo, hi, start, sums, i < kk - 1);
                 for (int j = 0; j < kk; j++) wt[j * kk + i] = delta[j] - mu;
                 sig[i] = Math.sqrt(dk[o] * dk[o] + mu);
             }
@@ -430,16 +434,19 @@ final class BidiagonalDc {
          * fits the poles on either side with their own term: the sums over j <= i and j > i are modelled as
          * a + b/(delta_i - x) and a' + b'/(delta_{i+1} - x), matching value and slope at mu (the "middle way" of
          * LAPACK's slasd4, Li), and takes the model's root; bisection when that falls outside the bracket.
+         * {@code sums} holds {@link #secularSums} at {@code start} when {@code haveSums} (the same point's sums
+         * from the other pole's coordinates serve: they only guide the first step).
          */
         static double root(double[] delta, double[] z2, int kk, int i, double lo, double hi, double start,
-                           double[] sums) {
+                           double[] sums, boolean haveSums) {
             double mu = start;
             boolean last = i == kk - 1;
             for (int it = 0; it < 100; it++) {
-                secularSums(delta, z2, kk, i, mu, sums);
+                if (it > 0 || !haveSums) secularSums(delta, z2, kk, i, mu, sums);
                 double psi = sums[0], dpsi = sums[1], phi = sums[2], dphi = sums[3];
                 double f = 1 + psi + phi;
-                if (f == 0) return mu;
+                // f is zero to its rounding error (LAPACK's test): mu is the root to float64's precision
+                if (Math.abs(f) <= 8 * EPS_D * kk * (1 + Math.abs(psi) + Math.abs(phi))) return mu;
                 if (f > 0) hi = mu;
                 else lo = mu;
                 double a = delta[i] - mu; // < 0
