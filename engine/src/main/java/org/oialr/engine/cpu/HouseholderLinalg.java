@@ -201,18 +201,22 @@ public final class HouseholderLinalg {
         int nb = Math.max(1, Math.min(nbMax, n));
         float[] yt = new float[nb * n], xt = new float[nb * m];
         double[] beta = new double[1];
+        // the panel's corrections are small matrix-vector products with the panel's l rows (four rows per pass)
+        float[] c1 = new float[nb + 1], c2 = new float[nb + 1];
         for (int j0 = 0; j0 < n; j0 += nb) {
             int b = Math.min(nb, n - j0);
             Arrays.fill(yt, 0f);
             Arrays.fill(xt, 0f);
             for (int l = 0; l < b; l++) {
                 int j = j0 + l, len = m - j, vrow = j * m;
-                // the column j (rows j..m) brought up to date, into vq's row j
+                // the column j (rows j..m) brought up to date, into vq's row j: minus V·Y[j]ᵀ and X·U[j]ᵀ
                 for (int r = j; r < m; r++) vq[vrow + r] = a[r * n + j];
                 for (int p = 0; p < l; p++) {
-                    Householder.axpy(-yt[p * n + j], vq, (j0 + p) * m + j, vq, vrow + j, len);
-                    Householder.axpy(-vp[(j0 + p) * n + j], xt, p * m + j, vq, vrow + j, len);
+                    c1[p] = -yt[p * n + j];
+                    c2[p] = -vp[(j0 + p) * n + j];
                 }
+                Householder.gemvT(vq, j0 * m + j, m, l, len, c1, 0, vq, vrow + j);
+                Householder.gemvT(xt, j, m, l, len, c2, 0, vq, vrow + j);
                 float tq = Householder.reflector(vq, vrow + j, len, beta);
                 tauq[j] = tq;
                 d[j] = beta[0];
@@ -220,19 +224,24 @@ public final class HouseholderLinalg {
                 int nc = n - j - 1, yrow = l * n + j + 1;
                 if (tq != 0f) {
                     Householder.gemvT(a, j * n + j + 1, n, len, nc, vq, vrow + j, yt, yrow);
+                    // minus Y·(Vᵀv) and U·(Xᵀv)
+                    Householder.gemvN(vq, j0 * m + j, m, l, len, vq, vrow + j, c1, 0);
+                    Householder.gemvN(xt, j, m, l, len, vq, vrow + j, c2, 0);
                     for (int p = 0; p < l; p++) {
-                        float t1 = Householder.dot(vq, (j0 + p) * m + j, vq, vrow + j, len);
-                        float t2 = Householder.dot(xt, p * m + j, vq, vrow + j, len);
-                        Householder.axpy(-t1, yt, p * n + j + 1, yt, yrow, nc);
-                        Householder.axpy(-t2, vp, (j0 + p) * n + j + 1, yt, yrow, nc);
+                        c1[p] = -c1[p];
+                        c2[p] = -c2[p];
                     }
+                    Householder.gemvT(yt, j + 1, n, l, nc, c1, 0, yt, yrow);
+                    Householder.gemvT(vp, j0 * n + j + 1, n, l, nc, c2, 0, yt, yrow);
                     Householder.scal(tq, yt, yrow, nc);
                 }
-                // the row j (columns j+1..n) after H_j, into vp's row j
+                // the row j (columns j+1..n) after H_j, into vp's row j: minus V[j]·Yᵀ and X[j]·Uᵀ
                 int prow = j * n + j + 1;
                 System.arraycopy(a, j * n + j + 1, vp, prow, nc);
-                for (int p = 0; p <= l; p++) Householder.axpy(-vq[(j0 + p) * m + j], yt, p * n + j + 1, vp, prow, nc);
-                for (int p = 0; p < l; p++) Householder.axpy(-xt[p * m + j], vp, (j0 + p) * n + j + 1, vp, prow, nc);
+                for (int p = 0; p <= l; p++) c1[p] = -vq[(j0 + p) * m + j];
+                for (int p = 0; p < l; p++) c2[p] = -xt[p * m + j];
+                Householder.gemvT(yt, j + 1, n, l + 1, nc, c1, 0, vp, prow);
+                Householder.gemvT(vp, j0 * n + j + 1, n, l, nc, c2, 0, vp, prow);
                 float tp = Householder.reflector(vp, prow, nc, beta);
                 taup[j] = tp;
                 e[j] = beta[0];
@@ -240,14 +249,13 @@ public final class HouseholderLinalg {
                 if (tp != 0f && nr > 0) {
                     int xrow = l * m + j + 1;
                     Householder.gemvN(a, (j + 1) * n + j + 1, n, nr, nc, vp, prow, xt, xrow);
-                    for (int p = 0; p <= l; p++) {
-                        float s1 = Householder.dot(yt, p * n + j + 1, vp, prow, nc);
-                        Householder.axpy(-s1, vq, (j0 + p) * m + j + 1, xt, xrow, nr);
-                    }
-                    for (int p = 0; p < l; p++) {
-                        float s2 = Householder.dot(vp, (j0 + p) * n + j + 1, vp, prow, nc);
-                        Householder.axpy(-s2, xt, p * m + j + 1, xt, xrow, nr);
-                    }
+                    // minus V·(Yᵀu) and X·(Uᵀu)
+                    Householder.gemvN(yt, j + 1, n, l + 1, nc, vp, prow, c1, 0);
+                    Householder.gemvN(vp, j0 * n + j + 1, n, l, nc, vp, prow, c2, 0);
+                    for (int p = 0; p <= l; p++) c1[p] = -c1[p];
+                    for (int p = 0; p < l; p++) c2[p] = -c2[p];
+                    Householder.gemvT(vq, j0 * m + j + 1, m, l + 1, nr, c1, 0, xt, xrow);
+                    Householder.gemvT(xt, j + 1, m, l, nr, c2, 0, xt, xrow);
                     Householder.scal(tp, xt, xrow, nr);
                 }
             }
