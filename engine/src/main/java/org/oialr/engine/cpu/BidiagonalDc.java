@@ -22,7 +22,7 @@ final class BidiagonalDc {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
     /** Subproblems of at most this many rows are solved by {@link BidiagonalQr}. */
-    static final int LEAF = Integer.getInteger("oialr.svd.dcleaf", 16);
+    static final int LEAF = Math.max(4, Integer.getInteger("oialr.svd.dcleaf", 16));
     /** float32's unit roundoff: the deflation tolerance's unit. */
     private static final double EPS_F = 0x1p-24;
     /** float64's unit roundoff: the secular solver's stopping tolerance. */
