@@ -27,7 +27,9 @@ import org.oialr.engine.Tensor;
  *
  * <p>Warm-up: the kernels are Vector API code, slow until C2 has compiled them. On the 2-core Xeon (shared, loaded)
  * a fresh JVM's first 512² SVD took 4 s, the next ones 0.3-0.5 s, and about 0.15 s after some 18 calls (EJML: 1.5 s
- * cold, 1.2-1.4 s warm, same window).
+ * cold, 1.2-1.4 s warm, same window). With divide and conquer there is more code to compile: in SvdBench on 1 thread
+ * (same machine, loaded) 512² took 3.6 s on the first call and still 90-220 ms per call after 6 warm-up iterations of
+ * 2 s each, 79-113 ms after 12 of them.
  *
  * <p>QR: blocked Householder QR (panels factored on a transposed copy, trailing columns updated by block
  * reflectors), thin Q formed by applying the blocks to [I; 0].
