@@ -51,6 +51,13 @@ public class SvdBench {
     @Param({"0"})
     public int threads;
 
+    /**
+     * Our bidiagonal solver ({@code -Doialr.svd.bd}): {@code dc} divide and conquer (the default), {@code qr} the
+     * QR sweeps. Set before {@link HouseholderLinalg} is first used (each parameter set runs in its own fork).
+     */
+    @Param({"dc"})
+    public String bd;
+
     private Tensor a;
     private CudaBackend cuda;
 
@@ -62,6 +69,7 @@ public class SvdBench {
         if (sizes.length < 2 || sizes.length > 3) {
             throw new IllegalArgumentException("shape must be MxN or BxNxN, got " + shape);
         }
+        System.setProperty("oialr.svd.bd", bd);
         a = Tensor.randn(new Rng(7), sizes);
         if (threads > 0) Parallel.setThreads(threads);
         switch (impl) {

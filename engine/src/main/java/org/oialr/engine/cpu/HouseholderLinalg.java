@@ -18,14 +18,18 @@ import org.oialr.engine.Tensor;
  * digits, S is scaled back). A matrix at least 11/6 times taller than wide is first factored A = Q·R (blocked
  * Householder QR) and R is decomposed instead. Then: blocked Householder bidiagonalisation A = Q_B·B·Pᵀ in
  * panels of {@link #NB} (LAPACK's slabrd: the panel's reflectors come from matrix-vector products, the
- * trailing matrix is updated by two GEMMs on {@link VectorGemm}); the bidiagonal SVD B = U_B·Σ·V_Bᵀ by implicit
- * QR sweeps with zero-shift sweeps for relative accuracy ({@link BidiagonalQr}, after sbdsqr); finally
+ * trailing matrix is updated by two GEMMs on {@link VectorGemm}); the bidiagonal SVD B = U_B·Σ·V_Bᵀ by divide
+ * and conquer ({@link BidiagonalDc}, after sbdsdc, as sgesdd; most of its work is GEMM) from {@link #DC_MIN} rows,
+ * by implicit QR sweeps with zero-shift sweeps for relative accuracy below that ({@link BidiagonalQr}, after
+ * sbdsqr; also with {@code -Doialr.svd.bd=qr}); finally
  * U = Q_B·U_B and V = P·V_B by applying the reflectors in compact-WY blocks (GEMMs). When the bidiagonal
  * iteration does not converge (never seen on finite input), that matrix is decomposed by EJML instead.
  *
  * <p>Warm-up: the kernels are Vector API code, slow until C2 has compiled them. On the 2-core Xeon (shared, loaded)
  * a fresh JVM's first 512² SVD took 4 s, the next ones 0.3-0.5 s, and about 0.15 s after some 18 calls (EJML: 1.5 s
- * cold, 1.2-1.4 s warm, same window).
+ * cold, 1.2-1.4 s warm, same window). With divide and conquer there is more code to compile: in SvdBench on 1 thread
+ * (same machine, loaded) 512² took 3.6 s on the first call and still 90-220 ms per call after 6 warm-up iterations of
+ * 2 s each, 79-113 ms after 12 of them.
  *
  * <p>QR: blocked Householder QR (panels factored on a transposed copy, trailing columns updated by block
  * reflectors), thin Q formed by applying the blocks to [I; 0].
@@ -39,6 +43,13 @@ public final class HouseholderLinalg {
      * 16x16 ours 14.0 ms vs EJML 1.6, 32x32 13.6 vs 8.8; one 64x64 ours 1.5 vs 1.7.
      */
     static final int SMALL = Integer.getInteger("oialr.svd.small", 48);
+    /**
+     * The bidiagonal solver: {@code dc} (default) is {@link BidiagonalDc} for bidiagonals of at least
+     * {@link #DC_MIN} rows, {@code qr} is {@link BidiagonalQr} always (the bidiagonal QR sweeps, as before).
+     */
+    static final String BD_SOLVER = System.getProperty("oialr.svd.bd", "dc");
+    /** Bidiagonals with fewer rows go to {@link BidiagonalQr} (divide and conquer's leaves are at most 16 rows). */
+    static final int DC_MIN = Integer.getInteger("oialr.svd.dcmin", 64);
     /** m >= n·QR_FIRST takes the QR-first path (LAPACK sgesdd's crossover, 11/6). */
     static final double QR_FIRST = 11.0 / 6.0;
 
@@ -142,6 +153,14 @@ public final class HouseholderLinalg {
         float[] vp = new float[n * n], taup = new float[n];
         double[] e = new double[Math.max(1, n - 1)];
         bidiagonalize(a, m, n, vq, tauq, vp, taup, d, e, NB);
+        if (n >= DC_MIN && !"qr".equals(BD_SOLVER)) {
+            // B = U_B·Σ·V_Bᵀ by divide and conquer, U_B and V_B with the vectors as columns
+            if (!BidiagonalDc.solve(d, e, n, u, v)) return false;
+            Arrays.fill(u, n * n, m * n, 0f);
+            Householder.applyAll(vq, tauq, n, m, 0, u, n, NB);
+            Householder.applyAll(vp, taup, n - 1, n, 1, v, n, NB);
+            return true;
+        }
         float[] ut = new float[n * n], vt = new float[n * n];
         for (int i = 0; i < n; i++) {
             ut[i * n + i] = 1f;
@@ -184,18 +203,22 @@ public final class HouseholderLinalg {
         int nb = Math.max(1, Math.min(nbMax, n));
         float[] yt = new float[nb * n], xt = new float[nb * m];
         double[] beta = new double[1];
+        // the panel's corrections are small matrix-vector products with the panel's l rows (four rows per pass)
+        float[] c1 = new float[nb + 1], c2 = new float[nb + 1];
         for (int j0 = 0; j0 < n; j0 += nb) {
             int b = Math.min(nb, n - j0);
             Arrays.fill(yt, 0f);
             Arrays.fill(xt, 0f);
             for (int l = 0; l < b; l++) {
                 int j = j0 + l, len = m - j, vrow = j * m;
-                // the column j (rows j..m) brought up to date, into vq's row j
+                // the column j (rows j..m) brought up to date, into vq's row j: minus V·Y[j]ᵀ and X·U[j]ᵀ
                 for (int r = j; r < m; r++) vq[vrow + r] = a[r * n + j];
                 for (int p = 0; p < l; p++) {
-                    Householder.axpy(-yt[p * n + j], vq, (j0 + p) * m + j, vq, vrow + j, len);
-                    Householder.axpy(-vp[(j0 + p) * n + j], xt, p * m + j, vq, vrow + j, len);
+                    c1[p] = -yt[p * n + j];
+                    c2[p] = -vp[(j0 + p) * n + j];
                 }
+                Householder.gemvT(vq, j0 * m + j, m, l, len, c1, 0, vq, vrow + j);
+                Householder.gemvT(xt, j, m, l, len, c2, 0, vq, vrow + j);
                 float tq = Householder.reflector(vq, vrow + j, len, beta);
                 tauq[j] = tq;
                 d[j] = beta[0];
@@ -203,19 +226,24 @@ public final class HouseholderLinalg {
                 int nc = n - j - 1, yrow = l * n + j + 1;
                 if (tq != 0f) {
                     Householder.gemvT(a, j * n + j + 1, n, len, nc, vq, vrow + j, yt, yrow);
+                    // minus Y·(Vᵀv) and U·(Xᵀv)
+                    Householder.gemvN(vq, j0 * m + j, m, l, len, vq, vrow + j, c1, 0);
+                    Householder.gemvN(xt, j, m, l, len, vq, vrow + j, c2, 0);
                     for (int p = 0; p < l; p++) {
-                        float t1 = Householder.dot(vq, (j0 + p) * m + j, vq, vrow + j, len);
-                        float t2 = Householder.dot(xt, p * m + j, vq, vrow + j, len);
-                        Householder.axpy(-t1, yt, p * n + j + 1, yt, yrow, nc);
-                        Householder.axpy(-t2, vp, (j0 + p) * n + j + 1, yt, yrow, nc);
+                        c1[p] = -c1[p];
+                        c2[p] = -c2[p];
                     }
+                    Householder.gemvT(yt, j + 1, n, l, nc, c1, 0, yt, yrow);
+                    Householder.gemvT(vp, j0 * n + j + 1, n, l, nc, c2, 0, yt, yrow);
                     Householder.scal(tq, yt, yrow, nc);
                 }
-                // the row j (columns j+1..n) after H_j, into vp's row j
+                // the row j (columns j+1..n) after H_j, into vp's row j: minus V[j]·Yᵀ and X[j]·Uᵀ
                 int prow = j * n + j + 1;
                 System.arraycopy(a, j * n + j + 1, vp, prow, nc);
-                for (int p = 0; p <= l; p++) Householder.axpy(-vq[(j0 + p) * m + j], yt, p * n + j + 1, vp, prow, nc);
-                for (int p = 0; p < l; p++) Householder.axpy(-xt[p * m + j], vp, (j0 + p) * n + j + 1, vp, prow, nc);
+                for (int p = 0; p <= l; p++) c1[p] = -vq[(j0 + p) * m + j];
+                for (int p = 0; p < l; p++) c2[p] = -xt[p * m + j];
+                Householder.gemvT(yt, j + 1, n, l + 1, nc, c1, 0, vp, prow);
+                Householder.gemvT(vp, j0 * n + j + 1, n, l, nc, c2, 0, vp, prow);
                 float tp = Householder.reflector(vp, prow, nc, beta);
                 taup[j] = tp;
                 e[j] = beta[0];
@@ -223,14 +251,13 @@ public final class HouseholderLinalg {
                 if (tp != 0f && nr > 0) {
                     int xrow = l * m + j + 1;
                     Householder.gemvN(a, (j + 1) * n + j + 1, n, nr, nc, vp, prow, xt, xrow);
-                    for (int p = 0; p <= l; p++) {
-                        float s1 = Householder.dot(yt, p * n + j + 1, vp, prow, nc);
-                        Householder.axpy(-s1, vq, (j0 + p) * m + j + 1, xt, xrow, nr);
-                    }
-                    for (int p = 0; p < l; p++) {
-                        float s2 = Householder.dot(vp, (j0 + p) * n + j + 1, vp, prow, nc);
-                        Householder.axpy(-s2, xt, p * m + j + 1, xt, xrow, nr);
-                    }
+                    // minus V·(Yᵀu) and X·(Uᵀu)
+                    Householder.gemvN(yt, j + 1, n, l + 1, nc, vp, prow, c1, 0);
+                    Householder.gemvN(vp, j0 * n + j + 1, n, l, nc, vp, prow, c2, 0);
+                    for (int p = 0; p <= l; p++) c1[p] = -c1[p];
+                    for (int p = 0; p < l; p++) c2[p] = -c2[p];
+                    Householder.gemvT(vq, j0 * m + j + 1, m, l + 1, nr, c1, 0, xt, xrow);
+                    Householder.gemvT(xt, j + 1, m, l, nr, c2, 0, xt, xrow);
                     Householder.scal(tp, xt, xrow, nr);
                 }
             }

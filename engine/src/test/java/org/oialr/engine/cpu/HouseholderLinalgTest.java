@@ -108,6 +108,23 @@ class HouseholderLinalgTest {
         }
     }
 
+    @Test
+    void batchedMatricesThroughDivideAndConquerMatchOneByOne() {
+        // 128 singular values: BidiagonalDc, its GEMMs run inline inside the batch's worker threads
+        Tensor a = Tensor.randn(new Rng(29), 4, 128, 128);
+        Backend.Svd all = HouseholderLinalg.svd(a);
+        int nn = 128 * 128;
+        for (int b = 0; b < 4; b++) {
+            Backend.Svd one = HouseholderLinalg.svd(a.matrix(b).contiguous());
+            assertTrue(Arrays.equals(one.s().toArray(), Arrays.copyOfRange(all.s().toArray(), b * 128, b * 128 + 128)),
+                    "S of matrix " + b + " as on its own");
+            assertTrue(Arrays.equals(one.u().toArray(), Arrays.copyOfRange(all.u().toArray(), b * nn, b * nn + nn)),
+                    "U of matrix " + b + " as on its own");
+            assertTrue(Arrays.equals(one.v().toArray(), Arrays.copyOfRange(all.v().toArray(), b * nn, b * nn + nn)),
+                    "V of matrix " + b + " as on its own");
+        }
+    }
+
     @ParameterizedTest(name = "qr {0}x{1}")
     @CsvSource({"512,512", "1024,256", "256,1024", "784,512", "100,1", "1,100"})
     void qrLarge(int m, int n) {
