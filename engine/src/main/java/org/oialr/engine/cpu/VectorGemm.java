@@ -470,25 +470,33 @@ public final class VectorGemm {
         }
     }
 
-    /** Packs B (not transposed: row p at b[off + p·ldb], kc x nc block) into NR-column micro-panels. */
+    /**
+     * Packs B (not transposed: row p at b[off + p·ldb], kc x nc block) into NR-column micro-panels, row by row
+     * of B: each row is read sequentially and its NR-wide pieces go to the panels (at stride kc·NR). B is
+     * usually read from L3 or memory here; panel by panel (kc loads NR wide at stride ldb, a new page every few
+     * rows) packed 784 x 512 at ~0.35-0.5 ms on the Xeon below against ~0.12-0.15 ms row by row, where the
+     * hardware prefetchers follow the rows.
+     */
     private static void packB(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
-        int o = 0;
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
-            if (nr == NR) {
-                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    FloatVector.fromArray(S, b, src).intoArray(pb, o);
-                    FloatVector.fromArray(S, b, src + VL).intoArray(pb, o + VL);
-                }
-            } else {
+        int full = nc / NR, nr = nc - full * NR, stride = kc * NR;
+        for (int p = 0; p < kc; p++, off += ldb) {
+            packBRow(b, off, pb, p * NR, stride, full);
+            if (nr > 0) {
                 // the edge panel: a whole first vector where it exists, the rest element by element, zeros past nr
+                int src = off + full * NR, d = full * stride + p * NR;
                 int v = nr >= VL ? VL : 0;
-                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, o);
-                    for (int j = v; j < nr; j++) pb[o + j] = b[src + j];
-                    for (int j = nr; j < NR; j++) pb[o + j] = 0f;
-                }
+                if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, d);
+                for (int j = v; j < nr; j++) pb[d + j] = b[src + j];
+                for (int j = nr; j < NR; j++) pb[d + j] = 0f;
             }
+        }
+    }
+
+    /** One row of B's whole panels: NR floats from b[src..] to pb[d..], the next NR to pb[d + stride..], ... */
+    private static void packBRow(float[] b, int src, float[] pb, int d, int stride, int panels) {
+        for (int q = 0; q < panels; q++, src += NR, d += stride) {
+            FloatVector.fromArray(S, b, src).intoArray(pb, d);
+            FloatVector.fromArray(S, b, src + VL).intoArray(pb, d + VL);
         }
     }
 
