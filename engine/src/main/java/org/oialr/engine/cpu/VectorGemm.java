@@ -37,7 +37,7 @@ import org.oialr.engine.Parallel;
  * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks that run on
  * {@link Parallel#forEachTask} and are handed out dynamically; smaller products run on the calling thread. A
  * single product packs its smaller-side operand once, shared by all threads, and cuts the other side into
- * several strips per thread (see {@link #gemmShared}); a batch is cut into its matrices, each cut into strips
+ * several strips per thread ({@code gemmShared}); a batch is cut into its matrices, each cut into strips
  * of C when the batch alone would leave threads idle or unevenly loaded. The split is along m and n only, so
  * the result does not depend on the number of threads. Packing buffers are per thread and reused, so
  * steady-state calls allocate nothing large.
