@@ -299,6 +299,7 @@ public final class VectorGemm {
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
         float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
+        float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += kcMax) {
@@ -310,7 +311,15 @@ public final class VectorGemm {
                     int mc = Math.min(MC, m - ic);
                     if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
                     else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa, 0);
-                    macro(pa, 0, pb, 0, kc, mc, nc, alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, buf.tile);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            if (mr == MR || MR <= 8) kernel(pa, ir * kc, pb, jr * kc, kc, tile);
+                            else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ir * kc, r0, pb, jr * kc, kc, tile);
+                            storeTile(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
+                        }
+                    }
                 }
             }
         }
