@@ -3,6 +3,9 @@ package org.oialr.engine;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The engine's one thread pool. Kernels split work with {@link #forRange}; the caller runs the first chunk
@@ -15,6 +18,12 @@ public final class Parallel {
     @FunctionalInterface
     public interface RangeBody {
         void run(int start, int end);
+    }
+
+    /** Body of {@link #forEachTask}: task {@code id} of [0, tasks). */
+    @FunctionalInterface
+    public interface TaskBody {
+        void run(int id);
     }
 
     private static volatile int threads = Math.max(1,
@@ -89,6 +98,46 @@ public final class Parallel {
             }
         }
         if (first != null) throw first;
+    }
+
+    /**
+     * Runs {@code body} once for every task id in [0, tasks) on up to {@link #threads()} threads, the caller
+     * included: each thread claims the next unclaimed id until none is left, so faster threads take more tasks.
+     * Returns once every task has run, without waiting for a pool thread that had not started by the time all
+     * tasks were claimed (on a loaded machine a worker can wake milliseconds late; it then finds nothing left
+     * and returns). Runs inline when called from a worker thread or with one thread. The first exception of a
+     * task is rethrown after all claimed tasks have finished.
+     */
+    public static void forEachTask(int tasks, TaskBody body) {
+        int helpers = Math.min(chunks(Integer.MAX_VALUE, 1), tasks) - 1;
+        if (helpers <= 0) {
+            for (int id = 0; id < tasks; id++) body.run(id);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        Thread caller = Thread.currentThread();
+        Runnable claim = () -> {
+            for (int id; (id = next.getAndIncrement()) < tasks; ) {
+                try {
+                    body.run(id);
+                } catch (Throwable t) {
+                    error.compareAndSet(null, t);
+                } finally {
+                    if (done.incrementAndGet() == tasks) LockSupport.unpark(caller);
+                }
+            }
+        };
+        ForkJoinPool p = pool();
+        for (int h = 0; h < helpers; h++) p.execute(claim);
+        claim.run();
+        // the last tasks may still run on a helper: spin briefly (they are usually about to finish), then park
+        for (int spin = 0; done.get() < tasks && spin < 1 << 12; spin++) Thread.onSpinWait();
+        while (done.get() < tasks) LockSupport.park(Parallel.class);
+        Throwable t = error.get();
+        if (t instanceof RuntimeException) throw (RuntimeException) t;
+        if (t instanceof Error) throw (Error) t;
+        if (t != null) throw new RuntimeException(t);
     }
 
     /** How many chunks {@link #forRange} would use for {@code n} elements. */

@@ -93,6 +93,45 @@ class CpuVectorGemmTest extends GemmContractTest {
     }
 
     @Test
+    void singleProductsOnTwoThreadsShareOnePackedOperand() {
+        // batch 1 on 2 threads packs the smaller side once (A when m <= n, B otherwise) and cuts the other into
+        // strips; past every cache block (n past NC for shared A, m past MC for shared B, k past KC), all transposes,
+        // padded and offset, against the float64 product
+        int mr = VectorGemm.MR, nr = VectorGemm.NR;
+        Parallel.setThreads(2);
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+            check(new Case(2 * mr + 3, VectorGemm.NC + nr + 5, VectorGemm.KC + 9).trans(ta, tb).scalars(1f, 0.25f).padded(3, 1, 2, 5, 7, 1));
+            check(new Case(VectorGemm.MC + mr + 1, 3 * nr + 7, VectorGemm.KC + 9).trans(ta, tb).scalars(-0.5f, 0f).padded(2, 3, 1, 1, 4, 2));
+            // one micro-panel on the shared side, every strip of the other one micro-panel wide
+            check(new Case(mr - 1, 9 * nr, 33).trans(ta, tb).scalars(1f, 1f));
+            check(new Case(9 * mr, nr - 3, 33).trans(ta, tb).scalars(1f, 1f));
+        }
+    }
+
+    @Test
+    void sharedOperandSplitsGiveBitwiseTheSameResultAsOneThread() {
+        // the strips split m or n only and every k block is the same, so each element sums in the same order
+        int mr = VectorGemm.MR, nr = VectorGemm.NR;
+        int[][] shapes = {{2 * mr + 3, VectorGemm.NC + nr + 5, 2 * VectorGemm.KC + 9}, {VectorGemm.MC + mr + 1, 3 * nr + 7, VectorGemm.KC + 9}};
+        for (int[] sh : shapes) {
+            int m = sh[0], n = sh[1], k = sh[2];
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                Rng rng = new Rng(11 + t);
+                float[] a = Tensor.randn(rng, m * k).data(), b = Tensor.randn(rng, k * n).data();
+                float[] c0 = Tensor.randn(rng, m * (n + 2)).data();
+                float[] c1 = c0.clone(), c2 = c0.clone();
+                Parallel.setThreads(1);
+                backend().sgemm(ta, tb, m, n, k, 0.5f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, -1f, c1, 0, n + 2, 0, 1);
+                Parallel.setThreads(2);
+                backend().sgemm(ta, tb, m, n, k, 0.5f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, -1f, c2, 0, n + 2, 0, 1);
+                assertArrayEquals(c1, c2, m + "x" + n + "x" + k + " transA=" + ta + " transB=" + tb);
+            }
+        }
+    }
+
+    @Test
     void badArgumentsAreRejectedWithTheReason() {
         Backend be = backend();
         float[] a = new float[12], b = new float[20], c = new float[15];

@@ -1,7 +1,6 @@
 package org.oialr.engine.cpu;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.oialr.engine.Parallel;
@@ -35,11 +34,13 @@ import org.oialr.engine.Parallel;
  * 256-bit species against OpenBLAS's Haswell kernels 0.61x, 0.62x, 0.59x, 0.69x (before: 0.62x, 0.52x, 0.47x,
  * 0.56x). Two-thread ratios varied too much on that shared machine to quote.
  *
- * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks (the
- * matrices of the batch, each cut into strips of C when the batch alone would leave threads idle or unevenly
- * loaded) that run on {@link Parallel} and are handed out dynamically; smaller products run on the calling
- * thread. The split is along m and n only, so the result does not depend on the number of threads. Packing
- * buffers are per thread and reused, so steady-state calls allocate nothing large.
+ * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks that run on
+ * {@link Parallel#forEachTask} and are handed out dynamically; smaller products run on the calling thread. A
+ * single product packs its smaller-side operand once, shared by all threads, and cuts the other side into
+ * several strips per thread ({@code gemmShared}); a batch is cut into its matrices, each cut into strips
+ * of C when the batch alone would leave threads idle or unevenly loaded. The split is along m and n only, so
+ * the result does not depend on the number of threads. Packing buffers are per thread and reused, so
+ * steady-state calls allocate nothing large.
  *
  * <p>JIT notes (JDK 17): the micro-kernel is one method with the accumulators as locals and simple k-loop
  * indices (two counters bumped by MR and NR); no {@code FloatVector} crosses a method boundary; only the
@@ -93,6 +94,17 @@ public final class VectorGemm {
      * step the workers are busy or just idle and the ViT's tall products split by rows without repacking B.
      */
     public static final long DEFAULT_PARALLEL_MIN_FLOPS = 1L << 22;
+
+    /**
+     * Largest operand (floats) that {@link #gemmShared} packs whole: 2²¹ (8 MiB, twice 1024 x 1024), so its buffer
+     * kept by the calling thread stays bounded; larger products take the per-strip split, whose repacking their
+     * size amortizes.
+     */
+    static final long MAX_SHARED = 1L << 21;
+    /** Strips per thread of {@link #gemmShared}. */
+    static final int STRIPS_PER_THREAD = Integer.getInteger("oialr.gemm.strips", 4);
+    /** Whether single products on several threads share one packed operand (false: the earlier split, for comparing). */
+    static final boolean SHARED = !Boolean.getBoolean("oialr.gemm.noShared");
 
     private static volatile long parallelMinFlops =
             Long.getLong("oialr.gemm.parallelMinFlops", DEFAULT_PARALLEL_MIN_FLOPS);
@@ -185,6 +197,14 @@ public final class VectorGemm {
             if (packB.length < size) packB = new float[size];
             return packB;
         }
+
+        /** The operand that {@link #gemmShared} packs once for all threads. */
+        float[] shared = new float[0];
+
+        float[] shared(int size) {
+            if (shared.length < size) shared = new float[size];
+            return shared;
+        }
     }
 
     /**
@@ -232,13 +252,13 @@ public final class VectorGemm {
             gemm(transA, transB, i1 - i0, j1 - j0, k, alpha, a, a0, lda, b, b0, ldb, beta,
                     c, cOff + t * strideC + i0 * ldc + j0, ldc, BUFFERS.get());
         };
-        if (threads <= 1 || tasks == 1) {
+        if (threads > 1 && batch == 1 && SHARED && (m <= n ? n > NR : m > MR)
+                && (long) Math.min(roundUp(m, MR), roundUp(n, NR)) * k <= MAX_SHARED) {
+            gemmShared(threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        } else if (threads <= 1 || tasks == 1) {
             for (int id = 0; id < tasks; id++) task.run(id);
         } else {
-            AtomicInteger next = new AtomicInteger();
-            Parallel.forRange(Math.min(threads, tasks), 1, (s, e) -> {
-                for (int id; (id = next.getAndIncrement()) < tasks; ) task.run(id);
-            });
+            Parallel.forEachTask(tasks, task::run);
         }
     }
 
@@ -275,9 +295,7 @@ public final class VectorGemm {
     private static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
-        // k in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays the tile
-        // stores of a whole pass for little work)
-        int kcMax = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        int kcMax = kcMax(k);
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
         float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
@@ -287,12 +305,12 @@ public final class VectorGemm {
             for (int pc = 0; pc < k; pc += kcMax) {
                 int kc = Math.min(kcMax, k - pc);
                 float betaBlock = pc == 0 ? beta : 1f;
-                if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb);
-                else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb);
+                if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, 0);
+                else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, 0);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa);
-                    else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa);
+                    if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
+                    else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa, 0);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -305,6 +323,117 @@ public final class VectorGemm {
                 }
             }
         }
+    }
+
+    /**
+     * k in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16: a thin last block pays the tile stores of
+     * a whole pass for little work). Depends on k alone, so every split of a product sums in the same blocks.
+     */
+    private static int kcMax(int k) {
+        return (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+    }
+
+    /**
+     * The macro-kernel: C[mc x nc] = alpha · (packed A block at pa[paOff..]) · (packed B block at pb[pbOff..]) +
+     * beta · C, micro-tile by micro-tile (B's micro-panel outer, so it stays in L1 across A's).
+     */
+    private static void macro(float[] pa, int paOff, float[] pb, int pbOff, int kc, int mc, int nc, float alpha,
+                              float beta, float[] c, int cOff, int ldc, float[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                int ai = paOff + ir * kc, bi = pbOff + jr * kc;
+                if (mr == MR || MR <= 8) kernel(pa, ai, pb, bi, kc, tile);
+                else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ai, r0, pb, bi, kc, tile);
+                storeTile(tile, c, cOff + ir * ldc + jr, ldc, mr, nr, alpha, beta);
+            }
+        }
+    }
+
+    /**
+     * One product (batch 1) on {@code threads} threads, the smaller-side operand packed once and shared: when
+     * m <= n, all of A is packed up front by the calling thread and n is cut into strips (whole micro-panels), each
+     * strip packing only its own part of B; otherwise all of B up front and strips of m packing their part of A.
+     * So nothing is packed twice, and the strips are several per thread, handed out dynamically, so that a thread
+     * that starts late or is preempted (the pool's worker wakes after the caller began) leaves its share to the
+     * other instead of the caller waiting on it. Every C element sums the same k blocks in the same order as
+     * {@link #gemm}, so the result is bitwise the same on any number of threads.
+     */
+    private static void gemmShared(int threads, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                   float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                   float beta, float[] c, int cOff, int ldc) {
+        int kcMax = kcMax(k), blocks = (k + kcMax - 1) / kcMax;
+        Buffers own = BUFFERS.get();
+        boolean shareA = m <= n;
+        int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+        int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
+        float[] shared;
+        int block;
+        if (shareA) {
+            // k block q of A at q·block, its m blocks at ic·kc within (as gemm packs them one at a time)
+            block = roundUp(m, MR) * kcMax;
+            shared = own.shared(blocks * block + VL);
+            for (int q = 0, pc = 0; pc < k; q++, pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, shared, q * block + ic * kc);
+                    else packA(a, aOff + ic * lda + pc, lda, kc, mc, shared, q * block + ic * kc);
+                }
+            }
+        } else {
+            // k block q of B at q·block, its n blocks at jc·kc within
+            block = roundUp(n, NR) * kcMax;
+            shared = own.shared(blocks * block);
+            for (int q = 0, pc = 0; pc < k; q++, pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                for (int jc = 0; jc < n; jc += NC) {
+                    int nc = Math.min(NC, n - jc);
+                    if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, shared, q * block + jc * kc);
+                    else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, shared, q * block + jc * kc);
+                }
+            }
+        }
+        final int bl = block;
+        Task task = shareA ? (id) -> {
+            int j0 = split(n, NR, tasks, id), j1 = split(n, NR, tasks, id + 1);
+            if (j1 <= j0) return;
+            Buffers buf = BUFFERS.get();
+            float[] pb = buf.packB(roundUp(Math.min(NC, j1 - j0), NR) * kcMax);
+            for (int jc = j0; jc < j1; jc += NC) {
+                int nc = Math.min(NC, j1 - jc);
+                for (int q = 0, pc = 0; pc < k; q++, pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
+                    float betaBlock = pc == 0 ? beta : 1f;
+                    if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, 0);
+                    else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, 0);
+                    for (int ic = 0; ic < m; ic += MC) {
+                        macro(shared, q * bl + ic * kc, pb, 0, kc, Math.min(MC, m - ic), nc, alpha, betaBlock,
+                                c, cOff + ic * ldc + jc, ldc, buf.tile);
+                    }
+                }
+            }
+        } : (id) -> {
+            int i0 = split(m, MR, tasks, id), i1 = split(m, MR, tasks, id + 1);
+            if (i1 <= i0) return;
+            Buffers buf = BUFFERS.get();
+            float[] pa = buf.packA(roundUp(Math.min(MC, i1 - i0), MR) * kcMax + VL);
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = Math.min(MC, i1 - ic);
+                for (int q = 0, pc = 0; pc < k; q++, pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
+                    float betaBlock = pc == 0 ? beta : 1f;
+                    if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
+                    else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa, 0);
+                    for (int jc = 0; jc < n; jc += NC) {
+                        macro(pa, 0, shared, q * bl + jc * kc, kc, mc, Math.min(NC, n - jc), alpha, betaBlock,
+                                c, cOff + ic * ldc + jc, ldc, buf.tile);
+                    }
+                }
+            }
+        };
+        Parallel.forEachTask(tasks, task::run);
     }
 
     /**
@@ -428,8 +557,7 @@ public final class VectorGemm {
      * (sequential loads; this order packed at ~1 cycle per element on the Xeon below, k by k with sequential
      * stores at ~1.6).
      */
-    private static void packA(float[] a, int off, int lda, int kc, int mc, float[] pa) {
-        int o = 0;
+    private static void packA(float[] a, int off, int lda, int kc, int mc, float[] pa, int o) {
         for (int ir = 0; ir < mc; ir += MR, off += MR * lda) {
             int mr = Math.min(MR, mc - ir);
             for (int r = 0; r < mr; r++) {
@@ -450,8 +578,7 @@ public final class VectorGemm {
      * species is used because a second vector shape in the same loops left the stores not intrinsified on
      * JDK 17 (boxed vectors, ~1 MB allocated per call).
      */
-    private static void packATrans(float[] a, int off, int lda, int kc, int mc, float[] pa) {
-        int o = 0;
+    private static void packATrans(float[] a, int off, int lda, int kc, int mc, float[] pa, int o) {
         int ir = 0;
         int last = a.length - VL;
         for (; ir + MR <= mc; ir += MR) {
@@ -470,25 +597,33 @@ public final class VectorGemm {
         }
     }
 
-    /** Packs B (not transposed: row p at b[off + p·ldb], kc x nc block) into NR-column micro-panels. */
-    private static void packB(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
-        int o = 0;
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
-            if (nr == NR) {
-                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    FloatVector.fromArray(S, b, src).intoArray(pb, o);
-                    FloatVector.fromArray(S, b, src + VL).intoArray(pb, o + VL);
-                }
-            } else {
+    /**
+     * Packs B (not transposed: row p at b[off + p·ldb], kc x nc block) into NR-column micro-panels, row by row
+     * of B: each row is read sequentially and its NR-wide pieces go to the panels (at stride kc·NR). B is
+     * usually read from L3 or memory here; panel by panel (kc loads NR wide at stride ldb, a new page every few
+     * rows) packed 784 x 512 at ~0.35-0.5 ms on the Xeon below against ~0.12-0.15 ms row by row, where the
+     * hardware prefetchers follow the rows.
+     */
+    private static void packB(float[] b, int off, int ldb, int kc, int nc, float[] pb, int o) {
+        int full = nc / NR, nr = nc - full * NR, stride = kc * NR;
+        for (int p = 0; p < kc; p++, off += ldb) {
+            packBRow(b, off, pb, o + p * NR, stride, full);
+            if (nr > 0) {
                 // the edge panel: a whole first vector where it exists, the rest element by element, zeros past nr
+                int src = off + full * NR, d = o + full * stride + p * NR;
                 int v = nr >= VL ? VL : 0;
-                for (int p = 0, src = off + jr; p < kc; p++, o += NR, src += ldb) {
-                    if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, o);
-                    for (int j = v; j < nr; j++) pb[o + j] = b[src + j];
-                    for (int j = nr; j < NR; j++) pb[o + j] = 0f;
-                }
+                if (v > 0) FloatVector.fromArray(S, b, src).intoArray(pb, d);
+                for (int j = v; j < nr; j++) pb[d + j] = b[src + j];
+                for (int j = nr; j < NR; j++) pb[d + j] = 0f;
             }
+        }
+    }
+
+    /** One row of B's whole panels: NR floats from b[src..] to pb[d..], the next NR to pb[d + stride..], ... */
+    private static void packBRow(float[] b, int src, float[] pb, int d, int stride, int panels) {
+        for (int q = 0; q < panels; q++, src += NR, d += stride) {
+            FloatVector.fromArray(S, b, src).intoArray(pb, d);
+            FloatVector.fromArray(S, b, src + VL).intoArray(pb, d + VL);
         }
     }
 
@@ -497,8 +632,7 @@ public final class VectorGemm {
      * steps of 8 k, each of the NR rows gives 8 sequential loads stored into 8 rows of the panel (about 1.6
      * cycles per element on the Xeon below, against 1.5-2.9 row by row and 2.3-3.5 k by k).
      */
-    private static void packBTrans(float[] b, int off, int ldb, int kc, int nc, float[] pb) {
-        int o = 0;
+    private static void packBTrans(float[] b, int off, int ldb, int kc, int nc, float[] pb, int o) {
         for (int jr = 0; jr < nc; jr += NR, off += NR * ldb) {
             int nr = Math.min(NR, nc - jr);
             int p = 0;
