@@ -563,18 +563,22 @@ public final class ConvKernels {
 
     /**
      * Whether the broadcast weight gradient beats the lane-partials one for K taps, cout channels and rows of wo
-     * pixels: the fraction of useful multiply-adds of each (its tiles rounded up: 2·VL channels × TN taps against
-     * WM channels × WN taps × whole vectors of a row), the broadcast kernel's counted as 1.2 times as fast (32 → 64
-     * channels on 14 × 14, batch 128, one Xeon core: 14.1 against 19.5 ms, with 1 against 0.875 of its work useful).
-     * The 1×1 layers of a low-rank CNN (3 → 32 channels, 16 → 64) and 16-channel outputs stay on the lane partials,
-     * where the broadcast kernel ran up to twice as slow.
+     * pixels. Cost per element of the output gradient, in multiply-adds: K over the fraction of useful work of each
+     * kernel (its tiles rounded up: 2·VL channels × TN taps against WM channels × WN taps × whole vectors of a row),
+     * the broadcast kernel's counted 1.2 times as fast, plus {@link #TRANSPOSE_COST} for its transposition. Fitted to
+     * thread CPU times on one Xeon core, batch 128: 32 → 64 channels, 3×3 on 14×14, 14.3 against 19.5 ms
+     * (broadcast against lanes); 1 → 32 channels on 28×28, 7.6 against 5.5 ms. The 1×1 layers of a low-rank CNN
+     * (3 → 32 channels, 16 → 64) and 16-channel outputs stay on the lane partials.
      */
     static boolean broadcastPays(int k, int cout, int wo) {
         int cp = (cout + 2 * VL - 1) / (2 * VL) * (2 * VL);
         double broadcast = (double) cout / cp * k / ((k + TN - 1) / TN * TN);
         double lanes = (double) wo / (vecs(wo) * VL) * cout / ((cout + WM - 1) / WM * WM) * k / ((k + WN - 1) / WN * WN);
-        return 1.2 * broadcast > lanes;
+        return k / (1.2 * broadcast) + TRANSPOSE_COST < k / lanes;
     }
+
+    /** The transposition of the output gradient for the broadcast weight gradient, in multiply-adds per element. */
+    private static final double TRANSPOSE_COST = 9;
 
     /**
      * gt[q·cp + o] = g[go + o·l + q] for the cout planes of l pixels of one image (channels cout..cp zero); adds each

@@ -92,8 +92,9 @@ class ConvWeightGradTest {
     }
 
     @Test
-    void theDispatchPicksTheBroadcastKernelForTheZooCnnOnly() {
+    void theDispatchPicksTheBroadcastKernelForTheZooCnnsSecondLayerOnly() {
         assertTrue(ConvKernels.VL < 16 || ConvKernels.broadcastPays(288, 64, 14), "32 -> 64, 3x3 on 14x14");
+        assertTrue(ConvKernels.VL < 16 || !ConvKernels.broadcastPays(9, 32, 28), "1 -> 32, 3x3 on 28x28");
         assertTrue(ConvKernels.VL < 16 || !ConvKernels.broadcastPays(3, 32, 784), "1x1, 3 -> 32 on a 784-pixel row");
         assertTrue(ConvKernels.VL < 16 || !ConvKernels.broadcastPays(288, 16, 14), "32 -> 16, 3x3 on 14x14");
     }
