@@ -352,6 +352,8 @@ public final class ConvKernels {
         int cg = cin / groups, og = cout / groups, k = cg * kh * kw;
         int[] taps = tapOffsets(cg, kh, kw, plane, pitch);
         int xImg = cin * plane, gImg = cout * gPlane;
+        // rows of whole vectors (a 1x1 layer's 784-pixel planes): no tails to zero, the kernel reads g where it lies
+        boolean inPlace = wo % VL == 0;
         // images per pass of a tile: its WM planes of g and two planes of x per image stay in L1 (32 KiB)
         int chunk = (int) Math.max(1, Math.min(WGROUP, L1_BYTES / (4L * (WM * gPlane + 2 * plane))));
         int nGroups = (n + WGROUP - 1) / WGROUP, wSize = cout * k, grpImgs = Math.min(n, WGROUP);
@@ -361,16 +363,20 @@ public final class ConvKernels {
         Parallel.forRange(nGroups, 1, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] xb = scr.src(grpImgs * xImg + slack);
-            float[] gb = scr.grad(grpImgs * gImg);
+            float[] gb = inPlace ? g : scr.grad(grpImgs * gImg);
             int[] gIdx = new int[chunk * ho * nv], xIdx = new int[chunk * ho * nv];
             float[] wtile = scr.wtile;
             for (int grp = s; grp < e; grp++) {
-                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0;
+                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? go + i0 * gImg : 0;
                 // the group's images, padded (x) and with row tails zeroed (g), once
                 for (int t = 0; t < cn; t++) {
                     int img = i0 + t;
                     pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, t * xImg, t + 1 < cn ? 0 : slack);
-                    zeroTails(g, go + img * cout * ho * wo, cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    if (!inPlace) {
+                        zeroTails(g, go + img * cout * ho * wo, cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    } else if (db != null) {
+                        planeSums(g, gBase + t * gImg, cout, gPlane, part, grp * cout, scr.lanes);
+                    }
                 }
                 // a block of output channels at a time, so that its slab of vp stays in L2 over the passes
                 for (int gi = 0; gi < groups; gi++) {
@@ -388,7 +394,7 @@ public final class ConvKernels {
                             }
                             for (int t0 = 0; t0 < k; t0 += WN) {
                                 int nr = Math.min(WN, k - t0);
-                                dwTile(gb, (gi * og + o0) * gPlane, gPlane, mr, xb, gi * cg * plane, taps, t0, nr, gIdx, xIdx, cnt, wtile);
+                                dwTile(gb, gBase + (gi * og + o0) * gPlane, gPlane, mr, xb, gi * cg * plane, taps, t0, nr, gIdx, xIdx, cnt, wtile);
                                 flush(wtile, mr, nr, vp, grp * wSize + (gi * og + o0) * k + t0, k, c0 == 0);
                             }
                         }
@@ -424,6 +430,18 @@ public final class ConvKernels {
                 if (!first) t = t.add(FloatVector.fromArray(S, vp, at));
                 t.intoArray(vp, at);
             }
+        }
+    }
+
+    /** sums[so + o] += Σ of plane o of g (cout planes of len floats, len a multiple of VL, from go), as {@link #zeroTails}. */
+    private static void planeSums(float[] g, int go, int cout, int len, float[] sums, int so, float[] lanes) {
+        for (int o = 0; o < cout; o++) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int j = go + o * len, end = j + len; j < end; j += VL) acc = acc.add(FloatVector.fromArray(S, g, j));
+            acc.intoArray(lanes, 0);
+            float sum = 0f;
+            for (int l = 0; l < VL; l++) sum += lanes[l];
+            sums[so + o] += sum;
         }
     }
 

@@ -39,6 +39,8 @@ class ConvWeightGradTest {
             "37, 4, 9, 9, 40, 3, 3, 1, true", "37, 4, 9, 9, 40, 3, 3, 1, false",
             "2, 3, 7, 6, 5, 2, 3, 0, true", "2, 3, 7, 6, 5, 2, 3, 0, false",
             "2, 5, 1, 50, 17, 1, 1, 0, true", "2, 5, 1, 50, 17, 1, 1, 0, false",
+            "19, 3, 1, 64, 9, 1, 1, 0, false",          // rows of whole vectors (g read where it lies), two groups
+            "3, 2, 4, 32, 5, 3, 3, 1, false",
             "1, 2, 6, 40, 3, 5, 5, 2, true", "1, 2, 6, 40, 3, 5, 5, 2, false",
     })
     void matchesTheDefinition(int n, int cin, int h, int w, int cout, int kh, int kw, int p, boolean broadcast) {
