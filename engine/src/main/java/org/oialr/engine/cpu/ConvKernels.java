@@ -23,12 +23,16 @@ import org.oialr.engine.Workspace;
  * blend (masked stores are not intrinsified on JDK 17), or element by element at the end of a plane.
  *
  * <p>The input gradient is the same kernel on the output gradient padded by k − 1 − p with the kernel flipped and
- * its channel axes swapped. The weight gradient is a dot-product kernel: {@link #WM} output channels × {@link #WN}
- * taps of accumulators run along the pixels of a few images at a time (the output gradient copied with its row
- * tails zeroed, so the garbage lanes add nothing); images are summed in fixed groups and the groups in order, so
- * every result is independent of the number of threads.
+ * its channel axes swapped. The weight gradient has two kernels, picked per shape by {@link #broadcastPays}: the
+ * lane partials, a dot-product kernel where {@link #WM} output channels × {@link #WN} taps of accumulators run along
+ * the pixels of a few images at a time (the output gradient copied with its row tails zeroed, so the garbage lanes
+ * add nothing, or read in place when rows are whole vectors); and, for ungrouped layers with many taps and
+ * channels (the CNN's 32 → 64 layer), the broadcast kernel ({@link #backwardWeightBroadcast}), vectors along the
+ * output channels over a transposed output gradient. Both sum images in fixed groups and the groups in order, so
+ * every result is independent of the number of threads. A 1×1 convolution without padding comes here with each
+ * plane as one row of H·W pixels ({@link org.oialr.engine.Conv}).
  *
- * <p>Lanes past a row's end multiply zeros of the output gradient by whatever lies there (the next row, the
+ * <p>Lanes past a row's end (lane partials) multiply zeros of the output gradient by whatever lies there (the next row, the
  * border): with infinite or NaN inputs, more entries of the weight gradient can become NaN than exact arithmetic
  * would give (the forward and the input gradient never read those lanes into stored results).
  *
