@@ -37,7 +37,7 @@ public final class Models {
 
     /**
      * [B, 1, 28, 28] → conv(1→c1, 3×3, padding 1), ReLU, maxpool 2 → [B, c1, 14, 14] → conv(c1→c2, 3×3,
-     * padding 1), ReLU, maxpool 2 → [B, c2, 7, 7] → flatten → Linear(49·c2, hidden), ReLU → Linear(hidden, classes).
+     * padding 1), ReLU, maxpool 2 → [B, c2, 7, 7] (each pooling runs before its ReLU: the same function) → flatten → Linear(49·c2, hidden), ReLU → Linear(hidden, classes).
      */
     public static Sequential cnn(int c1, int c2, int hidden, int classes, long seed) {
         return cnn(1, 28, 28, c1, c2, hidden, classes, seed);
@@ -58,8 +58,11 @@ public final class Models {
         int h = height / 2 / 2, w = width / 2 / 2;
         return new Sequential(
                 new Reshape(channels, height, width),
-                new Conv2d(channels, c1, 3, 1, 1, rng), new ReLU(), new MaxPool2d(2),
-                new Conv2d(c1, c2, 3, 1, 1, rng), new ReLU(), new MaxPool2d(2),
+                // max pooling before the ReLU: the same values and gradients as ReLU then pooling, bit for bit (ReLU is
+                // monotone; a window with no positive value gets gradient 0 either way), with the ReLU's two passes
+                // over a quarter of the elements
+                new Conv2d(channels, c1, 3, 1, 1, rng), new MaxPool2d(2), new ReLU(),
+                new Conv2d(c1, c2, 3, 1, 1, rng), new MaxPool2d(2), new ReLU(),
                 new Flatten(),
                 new Linear(c2 * h * w, hidden, rng), new ReLU(),
                 new Linear(hidden, classes, rng));

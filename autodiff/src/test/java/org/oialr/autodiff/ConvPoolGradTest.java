@@ -136,4 +136,29 @@ class ConvPoolGradTest {
         ShapeException e2 = assertThrows(ShapeException.class, () -> F.avgPool2d(Var.leaf(randn(4, 5)), 2, 2));
         assertTrue(e2.getMessage().contains("avgPool2d") && e2.getMessage().contains("[4, 5]"), e2.getMessage());
     }
+
+    /**
+     * ReLU then 2 × 2 max pooling equals max pooling then ReLU, values and input gradient bit for bit (the zoo CNN
+     * pools first: the ReLU then runs over a quarter of the elements): windows of ties, of zeros of both signs and
+     * of negatives only (gradient 0 either way), on a plane of whole vectors and a tail.
+     */
+    @Test
+    void maxPoolThenReluIsReluThenMaxPoolBitForBit() {
+        float[] vals = {-1f, -0.5f, -0f, 0f, 0.5f, 1f};
+        Tensor x = randn(2, 3, 28, 28);
+        float[] xd = x.data();
+        for (int i = 0; i < xd.length; i++) xd[i] = vals[rng.nextInt(vals.length)];
+        for (int i = 0; i < 28 * 28; i += 2) xd[i] = -Math.abs(xd[i]) - 0.25f; // some windows of negatives only
+        Tensor g = randn(2, 3, 14, 14);
+        Var a = Var.leaf(x.copy()), b = Var.leaf(x.copy());
+        Var ya = F.maxPool2d(F.relu(a), 2, 2), yb = F.relu(F.maxPool2d(b, 2, 2));
+        assertArrayEquals(ya.value().toArray(), yb.value().toArray());
+        ya.backward(g);
+        yb.backward(g);
+        float[] ga = a.grad().toArray(), gb = b.grad().toArray();
+        for (int i = 0; i < ga.length; i++) {
+            assertTrue(Float.floatToRawIntBits(ga[i]) == Float.floatToRawIntBits(gb[i]) || (ga[i] == 0f && gb[i] == 0f),
+                    "input gradient " + i + ": " + ga[i] + " vs " + gb[i]);
+        }
+    }
 }

@@ -12,10 +12,13 @@ import org.oialr.engine.cpu.ConvKernels;
  * <p>Two implementations give the same values to float32 rounding:
  * <ul>
  *   <li>the direct kernels ({@link ConvKernels}, Vector API): an implicit GEMM over a padded copy of one image at a
- *       time, for stride 1 when {@code jdk.incubator.vector} is available (see {@link #directKernels()});</li>
+ *       time, for stride 1 when {@code jdk.incubator.vector} is available (see {@link #directKernels()}). A 1×1
+ *       convolution without padding runs there with each plane as one row of H·W pixels: against the batched GEMM
+ *       of the reference (K = Cin of 3 or 16 in the low-rank CNN) its forward took 7.5 against 13.6 ms, its weight
+ *       gradient 10 against 38 ms ([128, 3, 28, 28] → 32 channels, 2 threads of a loaded 2-core Xeon);</li>
  *   <li>the reference: {@link #im2col} and the backend's batched GEMM, {@link #col2im} for the input gradient; used
  *       for other strides, without the Vector API, and by the tests as the oracle. A 1×1 convolution with stride 1
- *       and no padding is a plain batched GEMM on x (no im2col copy) on every path.</li>
+ *       and no padding is a plain batched GEMM on x there (no im2col copy).</li>
  * </ul>
  * All tensors must be contiguous; gradients are accumulated ({@code +=}) into the given buffers.
  */
@@ -69,9 +72,21 @@ public final class Conv {
             return kh == 1 && kw == 1 && s == 1 && p == 0;
         }
 
-        /** The direct kernels apply: stride 1, not a 1×1 GEMM. */
+        /** The direct kernels apply: stride 1. */
         boolean direct() {
-            return Conv.direct && s == 1 && !pointwise();
+            return Conv.direct && s == 1;
+        }
+
+        /**
+         * Rows and columns the direct kernels see: a 1×1 convolution without padding treats each plane as one row
+         * of h·w pixels (its vectors then run along the whole plane instead of stopping at every row's end).
+         */
+        int rows() {
+            return pointwise() ? 1 : h;
+        }
+
+        int cols() {
+            return pointwise() ? h * w : w;
         }
     }
 
@@ -124,7 +139,7 @@ public final class Conv {
         Tensor y = out == null ? Workspace.allocUninitialized(g.outShape()) : out;
         if (out != null) same(op, "out", out, g.outShape());
         if (g.direct()) {
-            ConvKernels.forward(x.data(), x.offset(), g.n, g.cin, g.h, g.w, w.data(), w.offset(), g.cout, g.kh, g.kw, g.p, g.groups,
+            ConvKernels.forward(x.data(), x.offset(), g.n, g.cin, g.rows(), g.cols(), w.data(), w.offset(), g.cout, g.kh, g.kw, g.p, g.groups,
                     bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset());
         } else {
             forwardIm2col(g, x, w, bias, y);
@@ -148,7 +163,7 @@ public final class Conv {
         contiguous(op, "w", w);
         contiguous(op, "dx", dx);
         if (geo.direct() && padding < geo.kh && padding < geo.kw) {
-            ConvKernels.backwardInput(g.data(), g.offset(), geo.n, geo.cout, geo.ho, geo.wo, w.data(), w.offset(), geo.cin,
+            ConvKernels.backwardInput(g.data(), g.offset(), geo.n, geo.cout, geo.pointwise() ? 1 : geo.ho, geo.pointwise() ? geo.ho * geo.wo : geo.wo, w.data(), w.offset(), geo.cin,
                     geo.kh, geo.kw, geo.p, geo.groups, dx.data(), dx.offset(), accumulate);
         } else {
             if (!accumulate) Arrays.fill(dx.data(), dx.offset(), dx.offset() + dx.numel(), 0f);
@@ -168,8 +183,8 @@ public final class Conv {
         contiguous(op, "dw", dw);
         bias(op, db, geo.cout);
         // the direct weight gradient also serves 1x1 (per-image GEMMs there repack x transposed for every image)
-        if (direct && stride == 1) {
-            ConvKernels.backwardWeight(g.data(), g.offset(), x.data(), x.offset(), geo.n, geo.cin, geo.h, geo.w, geo.cout, geo.kh,
+        if (geo.direct()) {
+            ConvKernels.backwardWeight(g.data(), g.offset(), x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh,
                     geo.kw, geo.p, geo.groups, dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else {
             backwardWeightIm2col(geo, g, x, dw, db);

@@ -1,6 +1,7 @@
 package org.oialr.engine;
 
 import java.util.Arrays;
+import org.oialr.engine.cpu.PoolKernels;
 
 /**
  * 2-D max and average pooling of NCHW tensors over k × k windows with stride s, no padding, floor: x [N, C, H, W] →
@@ -8,6 +9,9 @@ import java.util.Arrays;
  * 2 × 2 / stride 2 max pooling has its own unrolled loop: 12.7 ms against 21.6 ms for the general loop on
  * [128, 32, 28, 28] (one core of a shared 2-core Xeon, CPU time; a version with selects instead of branches ran
  * 14.2 ms, a plain streaming max of four floats over the same 12.8 MB 4.9 ms: the machine's memory bandwidth).
+ * With the Vector API ({@link Elementwise#vectorKernels()}) that pooling runs on {@link PoolKernels} (branch-free
+ * gathers and blends): 3.5 against 24 ms on [128, 32, 28, 28] of ReLU outputs, 1.4 against 11.7 ms on
+ * [128, 64, 14, 14] (2 threads of the loaded Xeon, the same run).
  */
 public final class Pool {
     private Pool() {
@@ -39,7 +43,12 @@ public final class Pool {
         int h = x.dim(2), w = x.dim(3), ho = ys[2], wo = ys[3], planes = ys[0] * ys[1], hw = h * w, l = ho * wo;
         float[] xd = x.data(), yd = y.data(), ad = arg.data();
         int xo = x.offset(), yo = y.offset(), ao = arg.offset();
+        boolean vector = k == 2 && stride == 2 && Elementwise.vectorKernels();
         Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
+            if (vector) {
+                PoolKernels.max2x2(xd, xo, h, w, ho, wo, st, e, yd, yo, ad, ao);
+                return;
+            }
             for (int plane = st; plane < e; plane++) {
                 int xb = xo + plane * hw, yb = plane * l;
                 if (k == 2 && stride == 2) {

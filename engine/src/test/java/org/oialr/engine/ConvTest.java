@@ -144,7 +144,11 @@ class ConvTest {
             "2, 4, 8, 37, 6, 3, 3, 1, 1, 2, true",     // rows of three vectors, groups 2
             "1, 3, 5, 40, 9, 3, 1, 1, 2, 3, true",     // padding past the kernel (input gradient by im2col), groups 3
             "37, 2, 5, 4, 3, 3, 3, 1, 1, 1, true",     // three weight-gradient groups, tiny rows
-            "2, 6, 5, 7, 10, 1, 1, 1, 0, 1, true",     // 1x1: a plain GEMM
+            "37, 4, 9, 9, 40, 3, 3, 1, 1, 1, true",    // the same on the broadcast weight gradient, channels past a tile
+            "2, 6, 5, 7, 10, 1, 1, 1, 0, 1, true",     // 1x1: planes as one row (direct), a plain GEMM (im2col)
+            "3, 3, 28, 28, 32, 1, 1, 1, 0, 1, true",   // the low-rank CNN's 1x1 layers
+            "2, 16, 14, 14, 20, 1, 1, 1, 0, 1, false",
+            "2, 6, 4, 8, 4, 1, 1, 1, 0, 2, true",      // 1x1, groups 2, planes of two whole 16-float vectors
             "2, 6, 5, 7, 10, 1, 1, 1, 1, 2, false",    // 1x1 with padding
             "2, 4, 7, 5, 6, 3, 3, 2, 1, 2, true",      // stride 2 (im2col)
             "1, 6, 9, 8, 6, 3, 3, 3, 2, 6, true",      // depthwise, stride 3

@@ -23,12 +23,16 @@ import org.oialr.engine.Workspace;
  * blend (masked stores are not intrinsified on JDK 17), or element by element at the end of a plane.
  *
  * <p>The input gradient is the same kernel on the output gradient padded by k − 1 − p with the kernel flipped and
- * its channel axes swapped. The weight gradient is a dot-product kernel: {@link #WM} output channels × {@link #WN}
- * taps of accumulators run along the pixels of a few images at a time (the output gradient copied with its row
- * tails zeroed, so the garbage lanes add nothing); images are summed in fixed groups and the groups in order, so
- * every result is independent of the number of threads.
+ * its channel axes swapped. The weight gradient has two kernels, picked per shape by {@link #broadcastPays}: the
+ * lane partials, a dot-product kernel where {@link #WM} output channels × {@link #WN} taps of accumulators run along
+ * the pixels of a few images at a time (the output gradient copied with its row tails zeroed, so the garbage lanes
+ * add nothing, or read in place when rows are whole vectors); and, for ungrouped layers with many taps and
+ * channels (the CNN's 32 → 64 layer), the broadcast kernel ({@link #backwardWeightBroadcast}), vectors along the
+ * output channels over a transposed output gradient. Both sum images in fixed groups and the groups in order, so
+ * every result is independent of the number of threads. A 1×1 convolution without padding comes here with each
+ * plane as one row of H·W pixels ({@link org.oialr.engine.Conv}).
  *
- * <p>Lanes past a row's end multiply zeros of the output gradient by whatever lies there (the next row, the
+ * <p>Lanes past a row's end (lane partials) multiply zeros of the output gradient by whatever lies there (the next row, the
  * border): with infinite or NaN inputs, more entries of the weight gradient can become NaN than exact arithmetic
  * would give (the forward and the input gradient never read those lanes into stored results).
  *
@@ -52,6 +56,13 @@ public final class ConvKernels {
     public static final int WM = VL >= 16 ? 4 : 2;
     /** Kernel taps of a weight-gradient tile (WM·WN accumulators: 24 of 32 registers on AVX-512, 8 of 16 on AVX2). */
     public static final int WN = VL >= 16 ? 6 : 4;
+    /** Kernel taps of a tile of the broadcast weight gradient (2·TN accumulators, 24 on AVX-512, 12 on AVX2). */
+    public static final int TN = VL >= 16 ? 12 : 6;
+    /**
+     * Whether ungrouped weight gradients run on the broadcast kernel ({@link #backwardWeightBroadcast}); the system
+     * property {@code oialr.convWeightGrad=lanes} selects the lane-partials kernel instead (for benchmarks).
+     */
+    static final boolean BROADCAST_WEIGHT_GRAD = !"lanes".equals(System.getProperty("oialr.convWeightGrad"));
     /** Images per weight-gradient group: partial sums are kept per group and added in group order. */
     public static final int WGROUP = 16;
     /** Bytes of output gradient and input a weight-gradient tile reads per pass (L1-sized). */
@@ -69,8 +80,9 @@ public final class ConvKernels {
     private static final class Scratch {
         float[] src = new float[0];
         float[] grad = new float[0];
+        int[] pix = new int[0];
         final float[] tile = new float[MR * NR];
-        final float[] wtile = new float[4 * 6 * VL];
+        final float[] wtile = new float[Math.max(4 * 6, 2 * TN) * VL];
         final float[] lanes = new float[VL];
 
         float[] src(int n) {
@@ -81,6 +93,11 @@ public final class ConvKernels {
         float[] grad(int n) {
             if (grad.length < n) grad = new float[n];
             return grad;
+        }
+
+        int[] pix(int n) {
+            if (pix.length < n) pix = new int[n];
+            return pix;
         }
     }
 
@@ -323,12 +340,24 @@ public final class ConvKernels {
      */
     public static void backwardWeight(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
                                       int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
+        if (groups == 1 && BROADCAST_WEIGHT_GRAD && broadcastPays(cin * kh * kw, cout, w + 2 * p - kw + 1)) {
+            backwardWeightBroadcast(g, go, x, xo, n, cin, h, w, cout, kh, kw, p, dw, dwo, db, dbo);
+        } else {
+            backwardWeightLanes(g, go, x, xo, n, cin, h, w, cout, kh, kw, p, groups, dw, dwo, db, dbo);
+        }
+    }
+
+    /** {@link #backwardWeight} by lane partials: vectors along each row's pixels, reduced across lanes at the end. */
+    static void backwardWeightLanes(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
+                                    int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
         int ho = h + 2 * p - kh + 1, wo = w + 2 * p - kw + 1;
         int pitch = w + 2 * p, plane = (h + 2 * p) * pitch, slack = slack(pitch, kw);
         int nv = vecs(wo), gp = nv * VL, gPlane = ho * gp;
         int cg = cin / groups, og = cout / groups, k = cg * kh * kw;
         int[] taps = tapOffsets(cg, kh, kw, plane, pitch);
         int xImg = cin * plane, gImg = cout * gPlane;
+        // rows of whole vectors (a 1x1 layer's 784-pixel planes): no tails to zero, the kernel reads g where it lies
+        boolean inPlace = wo % VL == 0;
         // images per pass of a tile: its WM planes of g and two planes of x per image stay in L1 (32 KiB)
         int chunk = (int) Math.max(1, Math.min(WGROUP, L1_BYTES / (4L * (WM * gPlane + 2 * plane))));
         int nGroups = (n + WGROUP - 1) / WGROUP, wSize = cout * k, grpImgs = Math.min(n, WGROUP);
@@ -338,16 +367,20 @@ public final class ConvKernels {
         Parallel.forRange(nGroups, 1, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] xb = scr.src(grpImgs * xImg + slack);
-            float[] gb = scr.grad(grpImgs * gImg);
+            float[] gb = inPlace ? g : scr.grad(grpImgs * gImg);
             int[] gIdx = new int[chunk * ho * nv], xIdx = new int[chunk * ho * nv];
             float[] wtile = scr.wtile;
             for (int grp = s; grp < e; grp++) {
-                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0;
+                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? go + i0 * gImg : 0;
                 // the group's images, padded (x) and with row tails zeroed (g), once
                 for (int t = 0; t < cn; t++) {
                     int img = i0 + t;
                     pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, t * xImg, t + 1 < cn ? 0 : slack);
-                    zeroTails(g, go + img * cout * ho * wo, cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    if (!inPlace) {
+                        zeroTails(g, go + img * cout * ho * wo, cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    } else if (db != null) {
+                        planeSums(g, gBase + t * gImg, cout, gPlane, part, grp * cout, scr.lanes);
+                    }
                 }
                 // a block of output channels at a time, so that its slab of vp stays in L2 over the passes
                 for (int gi = 0; gi < groups; gi++) {
@@ -365,7 +398,7 @@ public final class ConvKernels {
                             }
                             for (int t0 = 0; t0 < k; t0 += WN) {
                                 int nr = Math.min(WN, k - t0);
-                                dwTile(gb, (gi * og + o0) * gPlane, gPlane, mr, xb, gi * cg * plane, taps, t0, nr, gIdx, xIdx, cnt, wtile);
+                                dwTile(gb, gBase + (gi * og + o0) * gPlane, gPlane, mr, xb, gi * cg * plane, taps, t0, nr, gIdx, xIdx, cnt, wtile);
                                 flush(wtile, mr, nr, vp, grp * wSize + (gi * og + o0) * k + t0, k, c0 == 0);
                             }
                         }
@@ -401,6 +434,18 @@ public final class ConvKernels {
                 if (!first) t = t.add(FloatVector.fromArray(S, vp, at));
                 t.intoArray(vp, at);
             }
+        }
+    }
+
+    /** sums[so + o] += Σ of plane o of g (cout planes of len floats, len a multiple of VL, from go), as {@link #zeroTails}. */
+    private static void planeSums(float[] g, int go, int cout, int len, float[] sums, int so, float[] lanes) {
+        for (int o = 0; o < cout; o++) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int j = go + o * len, end = j + len; j < end; j += VL) acc = acc.add(FloatVector.fromArray(S, g, j));
+            acc.intoArray(lanes, 0);
+            float sum = 0f;
+            for (int l = 0; l < VL; l++) sum += lanes[l];
+            sums[so + o] += sum;
         }
     }
 
@@ -474,5 +519,164 @@ public final class ConvKernels {
         a10.intoArray(tile, 6 * VL); a11.intoArray(tile, 7 * VL); a12.intoArray(tile, 8 * VL); a13.intoArray(tile, 9 * VL); a14.intoArray(tile, 10 * VL); a15.intoArray(tile, 11 * VL);
         if (WM > 2) { a20.intoArray(tile, 12 * VL); a21.intoArray(tile, 13 * VL); a22.intoArray(tile, 14 * VL); a23.intoArray(tile, 15 * VL); a24.intoArray(tile, 16 * VL); a25.intoArray(tile, 17 * VL); }
         if (WM > 2) { a30.intoArray(tile, 18 * VL); a31.intoArray(tile, 19 * VL); a32.intoArray(tile, 20 * VL); a33.intoArray(tile, 21 * VL); a34.intoArray(tile, 22 * VL); a35.intoArray(tile, 23 * VL); }
+    }
+
+    // ---------------------------------------------------------------- weight gradient, broadcast kernel
+
+    /**
+     * The weight and bias gradients of an ungrouped convolution (as {@link #backwardWeight}) as the GEMM
+     * dW [cout, K] += G [cout, P] · Xᵀ [P, K] over the P = n·ho·wo output pixels, with vectors along the output
+     * channels: each image's output gradient is transposed once into pixel-major rows of {@code cp} channels (cout
+     * rounded up to 2·VL, the rest zero), and a tile of 2·VL channels × {@link #TN} taps runs along the image's
+     * pixels with one broadcast of the padded input per tap and pixel. Against the lane-partials kernel (vectors
+     * along a row's pixels) no lane runs past a row's end (14 of 16 lanes did on 14-pixel rows), the accumulators
+     * need no reduction across lanes, and a pixel costs two vector loads and TN broadcasts (which never split a
+     * cache line) for 2·TN multiply-adds. Images are summed in groups of {@link #WGROUP} in order, then the groups in
+     * order: the result does not depend on the number of threads.
+     */
+    static void backwardWeightBroadcast(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
+                                        int p, float[] dw, int dwo, float[] db, int dbo) {
+        int ho = h + 2 * p - kh + 1, wo = w + 2 * p - kw + 1, l = ho * wo;
+        int pitch = w + 2 * p, plane = (h + 2 * p) * pitch, slack = slack(pitch, kw);
+        int k = cin * kh * kw, cp = (cout + 2 * VL - 1) / (2 * VL) * (2 * VL), part = k * cp;
+        int[] taps = tapOffsets(cin, kh, kw, plane, pitch);
+        int nGroups = (n + WGROUP - 1) / WGROUP;
+        // per group: dW as [K][cp] and the bias sums
+        float[] acc = Workspace.allocUninitialized(nGroups * part).data();
+        float[] sums = Workspace.alloc(nGroups * cout).data();
+        Parallel.forRange(nGroups, 1, (s, e) -> {
+            Scratch scr = SCRATCH.get();
+            float[] xb = scr.src(cin * plane + slack);
+            float[] gt = scr.grad(l * cp);
+            int[] pix = scr.pix(l);
+            for (int i = 0, q = 0; i < ho; i++) {
+                for (int j = 0; j < wo; j++) pix[q++] = i * pitch + j;
+            }
+            float[] tile = scr.wtile;
+            for (int grp = s; grp < e; grp++) {
+                int ab = grp * part;
+                Arrays.fill(acc, ab, ab + part, 0f);
+                for (int img = grp * WGROUP; img < Math.min(n, (grp + 1) * WGROUP); img++) {
+                    pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, 0, slack);
+                    transpose(g, go + img * cout * l, cout, l, cp, gt, db == null ? null : sums, grp * cout);
+                    for (int o0 = 0; o0 < cp; o0 += 2 * VL) {
+                        for (int t0 = 0; t0 < k; t0 += TN) {
+                            int nr = Math.min(TN, k - t0);
+                            dwBroadcast(gt, o0, cp, xb, pix, l, taps, t0, nr, tile);
+                            addTile(tile, nr, acc, ab + t0 * cp + o0, cp);
+                        }
+                    }
+                }
+            }
+        });
+        for (int o = 0; o < cout; o++) {
+            for (int t = 0; t < k; t++) {
+                float v = acc[t * cp + o];
+                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + t * cp + o];
+                dw[dwo + o * k + t] += v;
+            }
+        }
+        if (db != null) {
+            for (int grp = 0; grp < nGroups; grp++) {
+                for (int o = 0; o < cout; o++) db[dbo + o] += sums[grp * cout + o];
+            }
+        }
+    }
+
+    /**
+     * Whether the broadcast weight gradient beats the lane-partials one for K taps, cout channels and rows of wo
+     * pixels. Cost per element of the output gradient, in multiply-adds: K over the fraction of useful work of each
+     * kernel (its tiles rounded up: 2·VL channels × TN taps against WM channels × WN taps × whole vectors of a row),
+     * the broadcast kernel's counted 1.2 times as fast, plus {@link #TRANSPOSE_COST} for its transposition. Fitted to
+     * thread CPU times on one Xeon core, batch 128: 32 → 64 channels, 3×3 on 14×14, 14.3 against 19.5 ms
+     * (broadcast against lanes); 1 → 32 channels on 28×28, 7.6 against 5.5 ms. The 1×1 layers of a low-rank CNN
+     * (3 → 32 channels, 16 → 64) and 16-channel outputs stay on the lane partials.
+     */
+    static boolean broadcastPays(int k, int cout, int wo) {
+        int cp = (cout + 2 * VL - 1) / (2 * VL) * (2 * VL);
+        double broadcast = (double) cout / cp * k / ((k + TN - 1) / TN * TN);
+        double lanes = (double) wo / (vecs(wo) * VL) * cout / ((cout + WM - 1) / WM * WM) * k / ((k + WN - 1) / WN * WN);
+        return k / (1.2 * broadcast) + TRANSPOSE_COST < k / lanes;
+    }
+
+    /** The transposition of the output gradient for the broadcast weight gradient, in multiply-adds per element. */
+    private static final double TRANSPOSE_COST = 9;
+
+    /**
+     * gt[q·cp + o] = g[go + o·l + q] for the cout planes of l pixels of one image (channels cout..cp zero); adds each
+     * plane's sum to sums[so + o] when sums is not null.
+     */
+    private static void transpose(float[] g, int go, int cout, int l, int cp, float[] gt, float[] sums, int so) {
+        for (int o = 0; o < cout; o++) {
+            int src = go + o * l;
+            float s0 = 0f, s1 = 0f;
+            int q = 0;
+            for (; q + 2 <= l; q += 2) {
+                float a = g[src + q], b = g[src + q + 1];
+                gt[q * cp + o] = a;
+                gt[(q + 1) * cp + o] = b;
+                s0 += a;
+                s1 += b;
+            }
+            for (; q < l; q++) {
+                gt[q * cp + o] = g[src + q];
+                s0 += g[src + q];
+            }
+            if (sums != null) sums[so + o] += s0 + s1;
+        }
+        for (int o = cout; o < cp; o++) {
+            for (int q = 0; q < l; q++) gt[q * cp + o] = 0f;
+        }
+    }
+
+    /** acc[at + u·cp ..+2·VL] += tile[2u·VL ..+2·VL] for the tile's first nr taps. */
+    private static void addTile(float[] tile, int nr, float[] acc, int at, int cp) {
+        for (int u = 0; u < nr; u++) {
+            int d = at + u * cp;
+            FloatVector.fromArray(S, acc, d).add(FloatVector.fromArray(S, tile, 2 * u * VL)).intoArray(acc, d);
+            FloatVector.fromArray(S, acc, d + VL).add(FloatVector.fromArray(S, tile, (2 * u + 1) * VL)).intoArray(acc, d + VL);
+        }
+    }
+
+    /**
+     * tile[(2u + v)·VL ..+VL] = Σ_{q &lt; l} gt[q·cp + o0 + v·VL ..+VL] · xb[pix[q] + taps[t0 + u]] for v &lt; 2, u &lt; TN
+     * (taps past nr repeat the first; their results are not used).
+     */
+    private static void dwBroadcast(float[] gt, int o0, int cp, float[] xb, int[] pix, int l, int[] taps, int t0, int nr, float[] tile) {
+        int u0 = taps[t0];
+        int u1 = nr > 1 ? taps[t0 + 1] : u0, u2 = nr > 2 ? taps[t0 + 2] : u0, u3 = nr > 3 ? taps[t0 + 3] : u0;
+        int u4 = nr > 4 ? taps[t0 + 4] : u0, u5 = nr > 5 ? taps[t0 + 5] : u0, u6 = nr > 6 ? taps[t0 + 6] : u0;
+        int u7 = nr > 7 ? taps[t0 + 7] : u0, u8 = nr > 8 ? taps[t0 + 8] : u0, u9 = nr > 9 ? taps[t0 + 9] : u0;
+        int u10 = nr > 10 ? taps[t0 + 10] : u0, u11 = nr > 11 ? taps[t0 + 11] : u0;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero, a8 = zero, a9 = zero, a10 = zero, a11 = zero;
+        FloatVector b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero, b6 = zero, b7 = zero, b8 = zero, b9 = zero, b10 = zero, b11 = zero;
+        for (int q = 0, gi = o0; q < l; q++, gi += cp) {
+            int xi = pix[q];
+            FloatVector ga = FloatVector.fromArray(S, gt, gi), gb = FloatVector.fromArray(S, gt, gi + VL);
+            FloatVector v;
+            v = FloatVector.broadcast(S, xb[xi + u0]); a0 = ga.fma(v, a0); b0 = gb.fma(v, b0);
+            v = FloatVector.broadcast(S, xb[xi + u1]); a1 = ga.fma(v, a1); b1 = gb.fma(v, b1);
+            v = FloatVector.broadcast(S, xb[xi + u2]); a2 = ga.fma(v, a2); b2 = gb.fma(v, b2);
+            v = FloatVector.broadcast(S, xb[xi + u3]); a3 = ga.fma(v, a3); b3 = gb.fma(v, b3);
+            v = FloatVector.broadcast(S, xb[xi + u4]); a4 = ga.fma(v, a4); b4 = gb.fma(v, b4);
+            v = FloatVector.broadcast(S, xb[xi + u5]); a5 = ga.fma(v, a5); b5 = gb.fma(v, b5);
+            if (TN > 6) {
+                v = FloatVector.broadcast(S, xb[xi + u6]); a6 = ga.fma(v, a6); b6 = gb.fma(v, b6);
+                v = FloatVector.broadcast(S, xb[xi + u7]); a7 = ga.fma(v, a7); b7 = gb.fma(v, b7);
+                v = FloatVector.broadcast(S, xb[xi + u8]); a8 = ga.fma(v, a8); b8 = gb.fma(v, b8);
+                v = FloatVector.broadcast(S, xb[xi + u9]); a9 = ga.fma(v, a9); b9 = gb.fma(v, b9);
+                v = FloatVector.broadcast(S, xb[xi + u10]); a10 = ga.fma(v, a10); b10 = gb.fma(v, b10);
+                v = FloatVector.broadcast(S, xb[xi + u11]); a11 = ga.fma(v, a11); b11 = gb.fma(v, b11);
+            }
+        }
+        a0.intoArray(tile, 0); b0.intoArray(tile, VL); a1.intoArray(tile, 2 * VL); b1.intoArray(tile, 3 * VL);
+        a2.intoArray(tile, 4 * VL); b2.intoArray(tile, 5 * VL); a3.intoArray(tile, 6 * VL); b3.intoArray(tile, 7 * VL);
+        a4.intoArray(tile, 8 * VL); b4.intoArray(tile, 9 * VL); a5.intoArray(tile, 10 * VL); b5.intoArray(tile, 11 * VL);
+        if (TN > 6) {
+            a6.intoArray(tile, 12 * VL); b6.intoArray(tile, 13 * VL); a7.intoArray(tile, 14 * VL); b7.intoArray(tile, 15 * VL);
+            a8.intoArray(tile, 16 * VL); b8.intoArray(tile, 17 * VL); a9.intoArray(tile, 18 * VL); b9.intoArray(tile, 19 * VL);
+            a10.intoArray(tile, 20 * VL); b10.intoArray(tile, 21 * VL); a11.intoArray(tile, 22 * VL); b11.intoArray(tile, 23 * VL);
+        }
     }
 }

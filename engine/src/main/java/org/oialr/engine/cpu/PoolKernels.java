@@ -1,0 +1,97 @@
+package org.oialr.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 2 × 2 / stride 2 max pooling on the Vector API (see {@link org.oialr.engine.Pool} for the contract and the checks,
+ * which this class does not repeat).
+ *
+ * <p>A vector holds VL consecutive outputs of a plane, whatever rows they fall on: four gathers through a
+ * per-geometry index map (output o → in-plane index 2·w·⌊o/wo⌋ + 2·(o mod wo) of its window's top-left) load the
+ * windows' four corners, and the first maximum in row order is chosen with compares and blends: the two rows'
+ * winners first, then the row winners (a tie keeps the earlier, which is the scan's rule, since the choice is
+ * associative). No branch depends on the data: the scalar loop's branches mispredicted on ReLU outputs, where half
+ * the values are zero (12.7 ms on [128, 32, 28, 28], one Xeon core, against the memory bandwidth's 4.9 ms).
+ * The outputs of a plane past its last whole vector take the scalar rule.
+ */
+public final class PoolKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Lanes per vector. */
+    public static final int VL = S.length();
+
+    /** Index maps of one plane geometry: {@code map[o]} the top-left of output o's window, {@code at} the same as floats. */
+    private record Maps(int w, int ho, int wo, int[] map, float[] at) {
+    }
+
+    private static volatile Maps[] maps = new Maps[0];
+
+    private PoolKernels() {
+    }
+
+    private static Maps maps(int w, int ho, int wo) {
+        Maps[] cache = maps;
+        for (Maps m : cache) if (m.w == w && m.ho == ho && m.wo == wo) return m;
+        int l = ho * wo;
+        int[] map = new int[l];
+        float[] at = new float[l];
+        for (int o = 0; o < l; o++) {
+            map[o] = 2 * w * (o / wo) + 2 * (o % wo);
+            at[o] = map[o];
+        }
+        Maps m = new Maps(w, ho, wo, map, at);
+        Maps[] grown = java.util.Arrays.copyOf(cache, cache.length + 1);
+        grown[cache.length] = m;
+        maps = grown;
+        return m;
+    }
+
+    /**
+     * Planes [p0, p1) of 2 × 2 / stride 2 max pooling: x planes of h × w at {@code xo} (h·w apart), y and arg planes of
+     * ho × wo at {@code yo} and {@code ao} (ho·wo apart); arg gets the in-plane index of the first maximum in row
+     * order (NaN counting as the maximum) as a float.
+     */
+    public static void max2x2(float[] x, int xo, int h, int w, int ho, int wo, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
+        Maps m = maps(w, ho, wo);
+        int l = ho * wo, full = l - l % VL;
+        for (int p = p0; p < p1; p++) {
+            int xb = xo + p * h * w;
+            planeVec(x, xb, w, full, m.map, m.at, y, yo + p * l, arg, ao + p * l);
+            for (int o = full; o < l; o++) {
+                int at = m.map[o], c = xb + at;
+                float best = x[c], v;
+                int idx = at;
+                v = x[c + 1];
+                if (v > best || (v != v && best == best)) { best = v; idx = at + 1; }
+                v = x[c + w];
+                if (v > best || (v != v && best == best)) { best = v; idx = at + w; }
+                v = x[c + w + 1];
+                if (v > best || (v != v && best == best)) { best = v; idx = at + w + 1; }
+                y[yo + p * l + o] = best;
+                arg[ao + p * l + o] = idx;
+            }
+        }
+    }
+
+    /** The first {@code full} outputs (a multiple of VL) of one plane. */
+    private static void planeVec(float[] x, int xb, int w, int full, int[] map, float[] at, float[] y, int yb, float[] arg, int ab) {
+        FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
+        FloatVector zero = FloatVector.zero(S);
+        for (int o = 0; o < full; o += VL) {
+            FloatVector a = FloatVector.fromArray(S, x, xb, map, o);
+            FloatVector b = FloatVector.fromArray(S, x, xb + 1, map, o);
+            FloatVector c = FloatVector.fromArray(S, x, xb + w, map, o);
+            FloatVector d = FloatVector.fromArray(S, x, xb + w + 1, map, o);
+            // v replaces m when m is not NaN and not (v <= m): v > m, or v is NaN
+            VectorMask<Float> tb = a.compare(VectorOperators.EQ, a).andNot(b.compare(VectorOperators.LE, a));
+            VectorMask<Float> td = c.compare(VectorOperators.EQ, c).andNot(d.compare(VectorOperators.LE, c));
+            FloatVector m0 = a.blend(b, tb), m1 = c.blend(d, td);
+            FloatVector i0 = zero.blend(one, tb), i1 = fw.blend(fw1, td);
+            VectorMask<Float> t = m0.compare(VectorOperators.EQ, m0).andNot(m1.compare(VectorOperators.LE, m0));
+            m0.blend(m1, t).intoArray(y, yb + o);
+            FloatVector.fromArray(S, at, o).add(i0.blend(i1, t)).intoArray(arg, ab + o);
+        }
+    }
+}
