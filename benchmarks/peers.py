@@ -240,9 +240,10 @@ def build_model(name):
     if name == "mlp":  # Models.mlp: 784-512-512-10, ReLU
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                              nn.Linear(512, 10))
-    if name == "cnn":  # Models.cnn: conv 1->32 3x3 p1, ReLU, pool 2, conv 32->64 3x3 p1, ReLU, pool 2, 3136-128-10
-        return nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Conv2d(32, 64, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+    if name == "cnn":  # Models.cnn: conv 1->32 3x3 p1, pool 2, ReLU, conv 32->64 3x3 p1, pool 2, ReLU, 3136-128-10
+        # (pooling before each ReLU as in Models.cnn: the same function, with the ReLU on a quarter of the elements)
+        return nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1), nn.MaxPool2d(2), nn.ReLU(),
+                             nn.Conv2d(32, 64, 3, 1, 1), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
                              nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
     if name != "vit":
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {name!r}")

@@ -41,7 +41,7 @@ public final class ModelZoo {
      *   <li>{@code mlp}: flatten, Linear(F, 512), ReLU, Linear(512, 512), ReLU, Linear(512, numClasses) with F the
      *       product of the shape (any shape).</li>
      *   <li>{@code cnn}: for {@code [C, H, W]} (or {@code [H, W]}, read as one channel) with H, W of at least 4:
-     *       conv(C→32, 3x3), ReLU, maxpool 2, conv(32→64, 3x3), ReLU, maxpool 2, Linear(64·⌊H/4⌋·⌊W/4⌋, 128), ReLU,
+     *       conv(C→32, 3x3), maxpool 2, ReLU, conv(32→64, 3x3), maxpool 2, ReLU, Linear(64·⌊H/4⌋·⌊W/4⌋, 128), ReLU,
      *       Linear(128, numClasses) ({@code Models.cnn}).</li>
      *   <li>{@code vit}: for square {@code [C, S, S]} images (or {@code [S, S]}), dim 64, depth 4, heads 4, MLP ratio
      *       2, with patch side {@link #vitPatch(int)}: 4 for 32x32, 7 for 28x28, else the largest divisor of S from
