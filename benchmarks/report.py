@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Turns the JMH results of `./bench report` into benchmarks/results/<date>.md and <date>.json.
+"""Turns the JMH results of `./bench report` into benchmarks/results/<date>.md and <date>.json (<date>-b, -c, ...
+when a report of that day is committed already).
 
     python3 benchmarks/report.py --env ENV.json --profile short [--peers PEERS.json ...] [options] JMH.json [...]
 
@@ -47,7 +48,7 @@ from table import fmt, to_ms
 
 THRESHOLD = 0.20
 WARN = "\u26a0"
-REPORT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
+REPORT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-([b-z]))?\.json$")
 RANK_ORDER = ["full", "1.0", "0.5", "0.25", "0.1"]
 MODEL_ORDER = ["mlp", "cnn", "vit"]
 MODEL_NAMES = {"mlp": "MLP", "cnn": "CNN", "vit": "mini ViT"}
@@ -149,8 +150,8 @@ def previous_report(results_dir, exclude, tracked=None, cpu=None):
     """
     if not os.path.isdir(results_dir):
         return None
-    names = sorted(n for n in os.listdir(results_dir)
-                   if REPORT_NAME.match(n) and n != exclude and (tracked is None or n in tracked))
+    names = sorted((n for n in os.listdir(results_dir)
+                    if REPORT_NAME.match(n) and n != exclude and (tracked is None or n in tracked)), key=report_order)
     if cpu is not None:
         for name in reversed(names):
             try:
@@ -160,6 +161,22 @@ def previous_report(results_dir, exclude, tracked=None, cpu=None):
             except (OSError, ValueError, AttributeError):
                 continue
     return os.path.join(results_dir, names[-1]) if names else None
+
+
+def report_order(name):
+    """Sort key of a report file name: its date, then its letter (YYYY-MM-DD before YYYY-MM-DD-b before -c)."""
+    m = REPORT_NAME.match(name)
+    return (m.group(1), m.group(2) or "")
+
+
+def report_stem(date, tracked):
+    """The file name (without extension) of a new report of `date`: YYYY-MM-DD, or YYYY-MM-DD-b, -c, ... when git
+    already tracks a report of that day, so a second report of a day does not overwrite a committed one."""
+    tracked = tracked or set()
+    for suffix in [""] + ["-" + c for c in "bcdefghijklmnopqrstuvwxyz"]:
+        if date + suffix + ".json" not in tracked:
+            return date + suffix
+    raise SystemExit(f"report: 26 reports of {date} are committed already; give another --date")
 
 
 def tracked_files(results_dir):
@@ -677,7 +694,8 @@ def main(argv):
         env = json.load(f)
 
     os.makedirs(args.results, exist_ok=True)
-    name = args.date + ".json"
+    stem = report_stem(args.date, tracked_files(args.results))
+    name = stem + ".json"
     cpu = cpu_model()
     prev_path = previous_report(args.results, name, tracked_files(args.results), cpu)
     previous = None
@@ -690,7 +708,7 @@ def main(argv):
               "wallSeconds": args.wall_seconds, "note": args.note}
     md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers)
 
-    md_path, json_path = os.path.join(args.results, args.date + ".md"), os.path.join(args.results, name)
+    md_path, json_path = os.path.join(args.results, stem + ".md"), os.path.join(args.results, name)
     with open(md_path, "w") as f:
         f.write(md)
     with open(json_path, "w") as f:

@@ -154,6 +154,17 @@ class PreviousReport(unittest.TestCase):
             self.assertEqual(os.path.basename(report.previous_report(d, "2026-11-26.json", tracked)), "2026-11-01.json")
             self.assertIsNone(report.previous_report(d, "2026-11-26.json", set()))
 
+    def test_a_second_report_of_a_day_gets_a_letter_and_sorts_after_the_first(self):
+        self.assertEqual(report.report_stem("2026-12-07", set()), "2026-12-07")
+        self.assertEqual(report.report_stem("2026-12-07", None), "2026-12-07")
+        self.assertEqual(report.report_stem("2026-12-07", {"2026-12-07.json"}), "2026-12-07-b")
+        self.assertEqual(report.report_stem("2026-12-07", {"2026-12-07.json", "2026-12-07-b.json"}), "2026-12-07-c")
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("2026-12-06.json", "2026-12-07.json", "2026-12-07-b.json", "2026-12-07-x.md"):
+                open(os.path.join(d, name), "w").close()
+            self.assertEqual(os.path.basename(report.previous_report(d, "2026-12-07-c.json")), "2026-12-07-b.json")
+            self.assertEqual(os.path.basename(report.previous_report(d, "2026-12-07-b.json")), "2026-12-07.json")
+
     def test_a_report_from_the_same_cpu_is_preferred_over_a_newer_one_from_another(self):
         with tempfile.TemporaryDirectory() as d:
             for name, cpu in (("2026-10-01.json", "Intel Xeon"), ("2026-11-01.json", "AMD EPYC"),
