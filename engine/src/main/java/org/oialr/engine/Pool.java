@@ -46,7 +46,13 @@ public final class Pool {
         boolean vector = k == 2 && stride == 2 && Elementwise.vectorKernels();
         Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
             if (vector) {
-                PoolKernels.max2x2(xd, xo, h, w, ho, wo, st, e, yd, yo, ad, ao);
+                // whole vectors of each plane on the Vector API, the rest of the plane by the scalar rule
+                int full = PoolKernels.max2x2(xd, xo, h, w, ho, wo, st, e, yd, yo, ad, ao);
+                for (int plane = st; plane < e; plane++) {
+                    for (int o = full; o < l; o++) {
+                        maxWindow2x2(xd, xo + plane * hw, 2 * w * (o / wo) + 2 * (o % wo), w, yd, yo + plane * l + o, ad, ao + plane * l + o);
+                    }
+                }
                 return;
             }
             for (int plane = st; plane < e; plane++) {
@@ -81,21 +87,23 @@ public final class Pool {
     /** One plane of 2 × 2 / stride 2 max pooling (same rule as the general loop, unrolled). */
     private static void max2x2(float[] x, int xb, int w, int ho, int wo, float[] y, int yb, float[] arg, int ab) {
         for (int i = 0; i < ho; i++) {
-            int r0 = xb + 2 * i * w, r1 = r0 + w, at = 2 * i * w, o = i * wo;
-            for (int j = 0; j < wo; j++, at += 2) {
-                int c = 2 * j;
-                float m = x[r0 + c], v;
-                int idx = at;
-                v = x[r0 + c + 1];
-                if (v > m || (v != v && m == m)) { m = v; idx = at + 1; }
-                v = x[r1 + c];
-                if (v > m || (v != v && m == m)) { m = v; idx = at + w; }
-                v = x[r1 + c + 1];
-                if (v > m || (v != v && m == m)) { m = v; idx = at + w + 1; }
-                y[yb + o + j] = m;
-                arg[ab + o + j] = idx;
-            }
+            for (int j = 0, o = i * wo; j < wo; j++, o++) maxWindow2x2(x, xb, 2 * i * w + 2 * j, w, y, yb + o, arg, ab + o);
         }
+    }
+
+    /** The 2 × 2 window whose top-left is in-plane index {@code at} of the plane at xb: y[yi] its maximum, arg[ai] where. */
+    private static void maxWindow2x2(float[] x, int xb, int at, int w, float[] y, int yi, float[] arg, int ai) {
+        int c = xb + at;
+        float m = x[c], v;
+        int idx = at;
+        v = x[c + 1];
+        if (v > m || (v != v && m == m)) { m = v; idx = at + 1; }
+        v = x[c + w];
+        if (v > m || (v != v && m == m)) { m = v; idx = at + w; }
+        v = x[c + w + 1];
+        if (v > m || (v != v && m == m)) { m = v; idx = at + w + 1; }
+        y[yi] = m;
+        arg[ai] = idx;
     }
 
     /** gx[plane, arg] += g for every output of {@link #maxForward} (g and arg [N, C, Ho, Wo], gx [N, C, H, W]). */

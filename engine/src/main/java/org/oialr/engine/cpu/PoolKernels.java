@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * winners first, then the row winners (a tie keeps the earlier, which is the scan's rule, since the choice is
  * associative). No branch depends on the data: the scalar loop's branches mispredicted on ReLU outputs, where half
  * the values are zero (12.7 ms on [128, 32, 28, 28], one Xeon core, against the memory bandwidth's 4.9 ms).
- * The outputs of a plane past its last whole vector take the scalar rule.
+ * The outputs of a plane past its last whole vector are left to the caller's scalar rule ({@code Pool}).
  */
 public final class PoolKernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -49,30 +49,16 @@ public final class PoolKernels {
     }
 
     /**
-     * Planes [p0, p1) of 2 × 2 / stride 2 max pooling: x planes of h × w at {@code xo} (h·w apart), y and arg planes of
-     * ho × wo at {@code yo} and {@code ao} (ho·wo apart); arg gets the in-plane index of the first maximum in row
-     * order (NaN counting as the maximum) as a float.
+     * Planes [p0, p1) of 2 × 2 / stride 2 max pooling, the whole vectors of each plane: x planes of h × w at {@code xo}
+     * (h·w apart), y and arg planes of ho × wo at {@code yo} and {@code ao} (ho·wo apart); arg gets the in-plane index
+     * of the first maximum in row order (NaN counting as the maximum) as a float. Returns how many outputs of each
+     * plane it wrote (a multiple of {@link #VL}); the caller computes the rest with the scalar rule.
      */
-    public static void max2x2(float[] x, int xo, int h, int w, int ho, int wo, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
+    public static int max2x2(float[] x, int xo, int h, int w, int ho, int wo, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
         Maps m = maps(w, ho, wo);
         int l = ho * wo, full = l - l % VL;
-        for (int p = p0; p < p1; p++) {
-            int xb = xo + p * h * w;
-            planeVec(x, xb, w, full, m.map, m.at, y, yo + p * l, arg, ao + p * l);
-            for (int o = full; o < l; o++) {
-                int at = m.map[o], c = xb + at;
-                float best = x[c], v;
-                int idx = at;
-                v = x[c + 1];
-                if (v > best || (v != v && best == best)) { best = v; idx = at + 1; }
-                v = x[c + w];
-                if (v > best || (v != v && best == best)) { best = v; idx = at + w; }
-                v = x[c + w + 1];
-                if (v > best || (v != v && best == best)) { best = v; idx = at + w + 1; }
-                y[yo + p * l + o] = best;
-                arg[ao + p * l + o] = idx;
-            }
-        }
+        for (int p = p0; p < p1; p++) planeVec(x, xo + p * h * w, w, full, m.map, m.at, y, yo + p * l, arg, ao + p * l);
+        return full;
     }
 
     /** The first {@code full} outputs (a multiple of VL) of one plane. */
