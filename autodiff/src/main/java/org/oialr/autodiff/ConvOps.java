@@ -40,6 +40,32 @@ final class ConvOps {
         }, parents);
     }
 
+    /**
+     * maxPool2d(conv2d(x, w, bias, stride, padding, groups), 2, 2) as one op ({@link Conv#forwardMaxPool2x2}): the same
+     * values and gradients, bit for bit, without the convolution's output or its gradient as tensors. Keeps x, w
+     * and the pooled argmax for the backward.
+     */
+    static Var conv2dMaxPool2x2(Var x, Var w, Var bias, int stride, int padding, int groups) {
+        Tensor xv = x.value().contiguous(), wv = w.value().contiguous();
+        int[] ps = Conv.pooledShape(xv.shape(), wv.shape(), stride, padding, groups);
+        Tensor y = Workspace.allocUninitialized(ps);
+        Tensor arg = Workspace.allocUninitialized(ps);
+        Conv.forwardMaxPool2x2(xv, wv, bias == null ? null : bias.value().contiguous(), stride, padding, groups, y, arg);
+        Var[] parents = bias == null ? new Var[] {x, w} : new Var[] {x, w, bias};
+        return Var.result("conv2dMaxPool2x2", y, g -> {
+            Tensor gc = g.contiguous();
+            boolean wantW = w.requiresGrad(), wantB = bias != null && bias.requiresGrad();
+            if (wantW || wantB) {
+                Tensor gw = wantW ? w.gradBuffer() : Workspace.alloc(wv.shape());
+                Conv.backwardWeightMaxPool2x2(gc, arg, xv, stride, padding, groups, gw, wantB ? bias.gradBuffer() : null);
+            }
+            if (x.requiresGrad()) {
+                boolean fresh = NnOps.claimFresh(x);
+                Conv.backwardInputMaxPool2x2(gc, arg, wv, stride, padding, groups, x.gradBuffer(), !fresh);
+            }
+        }, parents);
+    }
+
     // ---------------------------------------------------------------- pooling
 
     /**

@@ -207,6 +207,15 @@ public final class F {
         return NnOps.conv2d(x, w, bias, stride, padding, groups);
     }
 
+    /**
+     * {@code maxPool2d(conv2d(x, w, bias, stride, padding, groups), 2, 2)} as one op: the same values and gradients,
+     * bit for bit, without the convolution's full-size output and its gradient in memory. {@link org.oialr.nn.Sequential}
+     * uses it for a {@code Conv2d} followed by a {@code MaxPool2d(2)}; call it in a model's own forward for the same.
+     */
+    public static Var conv2dMaxPool2x2(Var x, Var w, Var bias, int stride, int padding, int groups) {
+        return NnOps.conv2dMaxPool2x2(x, w, bias, stride, padding, groups);
+    }
+
     /** Max pooling over k x k windows with the given stride (no padding), x [N, C, H, W]. */
     public static Var maxPool2d(Var x, int k, int stride) {
         return NnOps.maxPool2d(x, k, stride);

@@ -299,6 +299,10 @@ final class NnOps {
         return ConvOps.conv2d(x, w, bias, stride, padding, groups);
     }
 
+    static Var conv2dMaxPool2x2(Var x, Var w, Var bias, int stride, int padding, int groups) {
+        return ConvOps.conv2dMaxPool2x2(x, w, bias, stride, padding, groups);
+    }
+
     static Var maxPool2d(Var x, int k, int stride) {
         return ConvOps.maxPool2d(x, k, stride);
     }

@@ -92,6 +92,15 @@ public class Conv2d extends Module implements WeightLayer {
         return slot.apply(x, bias());
     }
 
+    /**
+     * {@code F.maxPool2d(forward(x), 2, 2)} computed as one op by the dense and factored forms (the same bits, without the
+     * full-size output in memory); {@link Sequential} calls it for this layer followed by a {@code MaxPool2d(2)}.
+     */
+    public Var forwardMaxPool2x2(Var x) {
+        slot.geometry().checkInput(x, describe());
+        return slot.applyMaxPool2x2(x, bias());
+    }
+
     @Override
     protected String extraRepr() {
         return "in=" + in + ", out=" + out + ", kernel=" + kernel + ", stride=" + stride + ", padding=" + padding

@@ -51,6 +51,11 @@ public final class DenseForm extends WeightForm {
         return geometry().apply(x, weight, bias);
     }
 
+    @Override
+    public Var applyMaxPool2x2(Var x, Var bias) {
+        return geometry().applyMaxPool2x2(x, weight, bias);
+    }
+
     /** W [out, fanIn]: a view of the weight (not a copy). */
     @Override
     public Tensor matrix() {

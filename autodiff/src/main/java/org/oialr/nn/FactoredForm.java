@@ -111,6 +111,13 @@ public class FactoredForm extends WeightForm {
         return apply(geometry(), factors, x, bias);
     }
 
+    /** As {@link #apply}, the last convolution fused with the pooling ({@link F#conv2dMaxPool2x2}): the same bits. */
+    @Override
+    public Var applyMaxPool2x2(Var x, Var bias) {
+        if (!geometry().conv()) return super.applyMaxPool2x2(x, bias);
+        return apply(geometry(), factors, x, bias, true);
+    }
+
     @Override
     public Tensor matrix() {
         return product(factors, 0, factors.size());
@@ -207,10 +214,15 @@ public class FactoredForm extends WeightForm {
 
     /** The layer's output with W = the product of {@code fs} (written order), by the cheapest {@link #plan}. */
     public static Var apply(LayerGeometry g, List<Factor> fs, Var x, Var bias) {
+        return apply(g, fs, x, bias, false);
+    }
+
+    /** {@link #apply(LayerGeometry, List, Var, Var)}, for a convolution followed by a 2 × 2 max pooling when {@code pool}. */
+    private static Var apply(LayerGeometry g, List<Factor> fs, Var x, Var bias, boolean pool) {
         g.checkInput(x, g.toString());
         Plan plan = plan(g, fs, g.rows(x));
         int k = fs.size();
-        if (plan == Plan.REBUILD) return g.apply(x, productVar(fs, 0, k), bias);
+        if (plan == Plan.REBUILD) return pool ? g.applyMaxPool2x2(x, productVar(fs, 0, k), bias) : g.apply(x, productVar(fs, 0, k), bias);
         Factor last = fs.get(k - 1);
         if (g.conv()) {
             // r filters of the fan-in side's factor, then a 1x1 convolution with the rest of the product
@@ -225,7 +237,8 @@ public class FactoredForm extends WeightForm {
                 filters = F.reshape(F.permute(last.var(), 1, 0), r, g.in(), g.kernel(), g.kernel());
             }
             Var mid = F.conv2d(x, filters, null, g.stride(), g.padding(), 1);
-            return F.conv2d(mid, F.reshape(productVar(fs, 0, k - 1), g.out(), r, 1, 1), bias, 1, 0, 1);
+            Var pointwise = F.reshape(productVar(fs, 0, k - 1), g.out(), r, 1, 1);
+            return pool ? F.conv2dMaxPool2x2(mid, pointwise, bias, 1, 0, 1) : F.conv2d(mid, pointwise, bias, 1, 0, 1);
         }
         long rows = g.rows(x);
         Var h = x.rank() == 2 ? x : F.reshape(x, (int) rows, g.in());

@@ -99,6 +99,13 @@ public record LayerGeometry(boolean conv, int in, int out, int kernel, int strid
         return F.conv2d(x, k, bias, stride, padding, groups);
     }
 
+    /** {@code F.maxPool2d(apply(x, w, bias), 2, 2)}, as one op for a convolution ({@link F#conv2dMaxPool2x2}). */
+    public Var applyMaxPool2x2(Var x, Var w, Var bias) {
+        if (!conv) return F.maxPool2d(apply(x, w, bias), 2, 2);
+        Var k = w.rank() == 4 ? w : F.reshape(w, weightShape());
+        return F.conv2dMaxPool2x2(x, k, bias, stride, padding, groups);
+    }
+
     @Override
     public String toString() {
         if (!conv) return "linear " + in + "->" + out;

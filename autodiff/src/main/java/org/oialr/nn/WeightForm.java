@@ -2,6 +2,7 @@ package org.oialr.nn;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
 import org.oialr.engine.Tensor;
 
@@ -41,6 +42,16 @@ public abstract class WeightForm {
 
     /** The layer's output for input {@code x} (shapes as the geometry says) with the layer's {@code bias} (or null). */
     public abstract Var apply(Var x, Var bias);
+
+    /**
+     * {@code F.maxPool2d(apply(x, bias), 2, 2)}: a convolution followed by a 2 × 2 / stride 2 max pooling
+     * ({@link Sequential} calls it for a {@link Conv2d} followed by a {@code MaxPool2d(2)}). The dense and factored
+     * forms compute it as one op ({@link org.oialr.autodiff.F#conv2dMaxPool2x2}), the same bits; a form of its own may
+     * do likewise.
+     */
+    public Var applyMaxPool2x2(Var x, Var bias) {
+        return F.maxPool2d(apply(x, bias), 2, 2);
+    }
 
     /** W [out, fanIn] as a new tensor. */
     public abstract Tensor matrix();

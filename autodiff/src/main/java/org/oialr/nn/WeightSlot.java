@@ -74,6 +74,11 @@ public final class WeightSlot {
         return form.apply(x, bias);
     }
 
+    /** {@link WeightForm#applyMaxPool2x2} of the current form. */
+    public Var applyMaxPool2x2(Var x, Var bias) {
+        return form.applyMaxPool2x2(x, bias);
+    }
+
     /** W [out, fanIn] (a new tensor, or a view of a dense weight). */
     public Tensor matrix() {
         return form.matrix();

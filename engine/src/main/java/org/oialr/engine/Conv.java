@@ -191,6 +191,102 @@ public final class Conv {
         }
     }
 
+    // ---------------------------------------------------------------- a convolution followed by a 2x2 max pooling
+
+    /**
+     * The output shape of {@link #forward} followed by a 2 × 2 / stride 2 max pooling, [N, Cout, ⌊Ho/2⌋, ⌊Wo/2⌋], after
+     * checking the geometry (Ho and Wo at least 2).
+     */
+    public static int[] pooledShape(int[] xs, int[] ws, int stride, int padding, int groups) {
+        String op = "conv2d + maxPool2d";
+        Geo g = geo(op, xs, ws, stride, padding, groups);
+        if (g.ho < 2 || g.wo < 2) throw ShapeException.of(op, "the convolution's output is smaller than the 2x2 window", xs, ws);
+        return new int[] {g.n, g.cout, g.ho / 2, g.wo / 2};
+    }
+
+    /**
+     * pooled = the 2 × 2 / stride 2 max pooling ({@link Pool#maxForward}) of {@link #forward}(x, w, bias), with the
+     * pooling's argmax in {@code arg}; both [N, Cout, ⌊Ho/2⌋, ⌊Wo/2⌋] ({@link #pooledShape}). The same bits as the two
+     * ops in turn. On the direct kernels each image is convolved into a per-thread buffer and pooled from there, so
+     * the [N, Cout, Ho, Wo] output is never stored (for the CNN's first layer, 12.8 MB written and read back per
+     * step at batch 128).
+     */
+    public static void forwardMaxPool2x2(Tensor x, Tensor w, Tensor bias, int stride, int padding, int groups, Tensor pooled, Tensor arg) {
+        String op = "conv2d + maxPool2d";
+        int[] ps = pooledShape(x.shape(), w.shape(), stride, padding, groups);
+        Geo g = geo(op, x.shape(), w.shape(), stride, padding, groups);
+        contiguous(op, "x", x);
+        contiguous(op, "w", w);
+        bias(op, bias, g.cout);
+        same(op, "pooled output", pooled, ps);
+        same(op, "argmax", arg, ps);
+        if (g.direct()) {
+            ConvKernels.forwardMaxPool2x2(x.data(), x.offset(), g.n, g.cin, g.rows(), g.cols(), w.data(), w.offset(), g.cout, g.kh, g.kw, g.p,
+                    g.groups, bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), g.ho, g.wo, pooled.data(), pooled.offset(),
+                    arg.data(), arg.offset());
+        } else {
+            try (Workspace ws = Workspace.open()) {
+                Pool.maxForward(forward(x, w, bias, stride, padding, groups, null), 2, 2, pooled, arg);
+            }
+        }
+    }
+
+    /**
+     * dx (+)= the input gradient of {@link #forwardMaxPool2x2} for the pooled output's gradient gp and the argmax it
+     * saved (as {@link Pool#maxBackward} then {@link #backwardInput}, the same bits): on the direct kernels the
+     * convolution's output gradient is rebuilt one image at a time in cache.
+     */
+    public static void backwardInputMaxPool2x2(Tensor gp, Tensor arg, Tensor w, int stride, int padding, int groups, Tensor dx, boolean accumulate) {
+        String op = "conv2d + maxPool2d backward (input)";
+        Geo geo = geo(op, dx.shape(), w.shape(), stride, padding, groups);
+        int[] ps = pooledShape(dx.shape(), w.shape(), stride, padding, groups);
+        same(op, "pooled gradient", gp, ps);
+        same(op, "argmax", arg, ps);
+        contiguous(op, "w", w);
+        contiguous(op, "dx", dx);
+        if (geo.direct() && padding < geo.kh && padding < geo.kw) {
+            ConvKernels.backwardInput(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
+                    geo.n, geo.cout, geo.pointwise() ? 1 : geo.ho, geo.pointwise() ? geo.ho * geo.wo : geo.wo, w.data(), w.offset(), geo.cin,
+                    geo.kh, geo.kw, geo.p, geo.groups, dx.data(), dx.offset(), accumulate);
+        } else {
+            try (Workspace ws = Workspace.open()) {
+                backwardInput(unpool(gp, arg, geo), w, stride, padding, groups, dx, accumulate);
+            }
+        }
+    }
+
+    /**
+     * dw += the weight gradient and db += the bias gradient (db may be null) of {@link #forwardMaxPool2x2} for the
+     * pooled output's gradient gp and its argmax (as {@link Pool#maxBackward} then {@link #backwardWeight}, the same
+     * bits).
+     */
+    public static void backwardWeightMaxPool2x2(Tensor gp, Tensor arg, Tensor x, int stride, int padding, int groups, Tensor dw, Tensor db) {
+        String op = "conv2d + maxPool2d backward (weight)";
+        Geo geo = geo(op, x.shape(), dw.shape(), stride, padding, groups);
+        int[] ps = pooledShape(x.shape(), dw.shape(), stride, padding, groups);
+        same(op, "pooled gradient", gp, ps);
+        same(op, "argmax", arg, ps);
+        contiguous(op, "x", x);
+        contiguous(op, "dw", dw);
+        bias(op, db, geo.cout);
+        if (geo.direct()) {
+            ConvKernels.backwardWeight(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
+                    x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh, geo.kw, geo.p, geo.groups, dw.data(), dw.offset(),
+                    db == null ? null : db.data(), db == null ? 0 : db.offset());
+        } else {
+            try (Workspace ws = Workspace.open()) {
+                backwardWeight(unpool(gp, arg, geo), x, stride, padding, groups, dw, db);
+            }
+        }
+    }
+
+    /** The convolution's output gradient [N, Cout, Ho, Wo] from the pooled one (a workspace tensor). */
+    private static Tensor unpool(Tensor gp, Tensor arg, Geo geo) {
+        Tensor g = Workspace.allocUninitialized(geo.outShape());
+        Pool.maxBackward(gp, arg, g, false);
+        return g;
+    }
+
     // ---------------------------------------------------------------- the im2col reference
 
     /** The reference forward: im2col, then per group one GEMM batched over the images (x itself for 1×1). */

@@ -43,24 +43,13 @@ public final class Pool {
         int h = x.dim(2), w = x.dim(3), ho = ys[2], wo = ys[3], planes = ys[0] * ys[1], hw = h * w, l = ho * wo;
         float[] xd = x.data(), yd = y.data(), ad = arg.data();
         int xo = x.offset(), yo = y.offset(), ao = arg.offset();
-        boolean vector = k == 2 && stride == 2 && Elementwise.vectorKernels();
         Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
-            if (vector) {
-                // whole vectors of each plane on the Vector API, the rest of the plane by the scalar rule
-                int full = PoolKernels.max2x2(xd, xo, h, w, ho, wo, st, e, yd, yo, ad, ao);
-                for (int plane = st; plane < e; plane++) {
-                    for (int o = full; o < l; o++) {
-                        maxWindow2x2(xd, xo + plane * hw, 2 * w * (o / wo) + 2 * (o % wo), w, yd, yo + plane * l + o, ad, ao + plane * l + o);
-                    }
-                }
+            if (k == 2 && stride == 2) {
+                max2x2Planes(xd, xo, h, w, st, e, yd, yo, ad, ao);
                 return;
             }
             for (int plane = st; plane < e; plane++) {
                 int xb = xo + plane * hw, yb = plane * l;
-                if (k == 2 && stride == 2) {
-                    max2x2(xd, xb, w, ho, wo, yd, yo + yb, ad, ao + yb);
-                    continue;
-                }
                 for (int i = 0; i < ho; i++) {
                     for (int j = 0; j < wo; j++) {
                         int first = i * stride * w + j * stride;
@@ -82,6 +71,27 @@ public final class Pool {
                 }
             }
         });
+    }
+
+    /**
+     * Planes [p0, p1) of 2 × 2 / stride 2 max pooling (the rule of {@link #maxForward}, no checks): x planes of h × w
+     * from {@code xo}, y and arg planes of ⌊h/2⌋ × ⌊w/2⌋ from {@code yo} and {@code ao}. The whole vectors of each plane
+     * run on {@link PoolKernels} when {@link Elementwise#vectorKernels()}, the rest by the scalar rule; the two give
+     * the same bits. Also the pooling half of {@link Conv#forwardMaxPool2x2}.
+     */
+    public static void max2x2Planes(float[] x, int xo, int h, int w, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
+        int ho = h / 2, wo = w / 2, l = ho * wo, hw = h * w;
+        if (Elementwise.vectorKernels()) {
+            // whole vectors of each plane on the Vector API, the rest of the plane by the scalar rule
+            int full = PoolKernels.max2x2(x, xo, h, w, ho, wo, p0, p1, y, yo, arg, ao);
+            for (int plane = p0; plane < p1; plane++) {
+                for (int o = full; o < l; o++) {
+                    maxWindow2x2(x, xo + plane * hw, 2 * w * (o / wo) + 2 * (o % wo), w, y, yo + plane * l + o, arg, ao + plane * l + o);
+                }
+            }
+            return;
+        }
+        for (int plane = p0; plane < p1; plane++) max2x2(x, xo + plane * hw, w, ho, wo, y, yo + plane * l, arg, ao + plane * l);
     }
 
     /** One plane of 2 × 2 / stride 2 max pooling (same rule as the general loop, unrolled). */
@@ -125,13 +135,22 @@ public final class Pool {
         int planes = g.dim(0) * g.dim(1), l = g.dim(2) * g.dim(3), hw = gx.dim(2) * gx.dim(3);
         float[] gd = g.data(), ad = arg.data(), gxd = gx.data();
         int go = g.offset(), ao = arg.offset(), gxo = gx.offset();
-        Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
-            for (int plane = st; plane < e; plane++) {
-                int xb = gxo + plane * hw, yb = plane * l;
-                if (!accumulate) Arrays.fill(gxd, xb, xb + hw, 0f);
-                for (int o = 0; o < l; o++) gxd[xb + (int) ad[ao + yb + o]] += gd[go + yb + o];
-            }
-        });
+        Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)),
+                (st, e) -> maxScatterPlanes(gd, go, ad, ao, l, st, e, gxd, gxo + st * hw, hw, accumulate));
+    }
+
+    /**
+     * Planes [p0, p1) of {@link #maxBackward} (no checks): g and arg planes of l outputs from {@code go} and {@code ao};
+     * plane p of gx starts at gxo + (p − p0)·hw. Without {@code accumulate} each plane is cleared right before its
+     * scatter. Also the pooling half of {@link Conv}'s gradients through a max pooling, one image at a time.
+     */
+    public static void maxScatterPlanes(float[] g, int go, float[] arg, int ao, int l, int p0, int p1, float[] gx, int gxo, int hw,
+                                        boolean accumulate) {
+        for (int plane = p0; plane < p1; plane++) {
+            int xb = gxo + (plane - p0) * hw, yb = plane * l;
+            if (!accumulate) Arrays.fill(gx, xb, xb + hw, 0f);
+            for (int o = 0; o < l; o++) gx[xb + (int) arg[ao + yb + o]] += g[go + yb + o];
+        }
     }
 
     /** y = the mean of each window of x; y must have {@link #outShape}. */

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.oialr.engine.Parallel;
+import org.oialr.engine.Pool;
 import org.oialr.engine.Workspace;
 
 /**
@@ -80,6 +81,10 @@ public final class ConvKernels {
     private static final class Scratch {
         float[] src = new float[0];
         float[] grad = new float[0];
+        /** One image of a convolution's output before its pooling ({@link #forwardMaxPool2x2}). */
+        float[] out = new float[0];
+        /** One image rebuilt by {@link Images#maxPooled}. */
+        float[] image = new float[0];
         int[] pix = new int[0];
         final float[] tile = new float[MR * NR];
         final float[] wtile = new float[Math.max(4 * 6, 2 * TN) * VL];
@@ -95,6 +100,16 @@ public final class ConvKernels {
             return grad;
         }
 
+        float[] out(int n) {
+            if (out.length < n) out = new float[n];
+            return out;
+        }
+
+        float[] image(int n) {
+            if (image.length < n) image = new float[n];
+            return image;
+        }
+
         int[] pix(int n) {
             if (pix.length < n) pix = new int[n];
             return pix;
@@ -102,6 +117,142 @@ public final class ConvKernels {
     }
 
     private ConvKernels() {
+    }
+
+    /**
+     * One image at a time of a kernel's [n, c, h, w] operand: read where it lies ({@link #dense}), or rebuilt in a
+     * per-thread buffer, as the output gradient of a convolution followed by a 2 × 2 / stride 2 max pooling is from the
+     * pooled gradient and its argmax ({@link #maxPooled}). The kernels copy each image of the output gradient once
+     * anyway (padding, row tails, transposition), so they then read the rebuilt image from cache instead of a
+     * [n, c, h, w] tensor written and read back through memory; the values, and so the results, are the same bits.
+     */
+    public abstract static class Images {
+        private Images() {
+        }
+
+        /** The array holding image img, whose floats start at {@link #at}; a rebuilt image stays valid on this thread until the next load. */
+        abstract float[] load(int img);
+
+        /** Where image img starts in the array {@link #load} returned for it. */
+        abstract int at(int img);
+
+        /** Whether the images lie in one array ({@link #dense}), so a kernel may read them in place. */
+        abstract boolean inPlace();
+
+        /**
+         * Planes [0, cn) of image img, seen as planes of sh × sw (its own shape, or one row of all its pixels), into
+         * buf at bo with a zero border as {@link ConvKernels#pad} writes it.
+         */
+        void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
+            pad(load(img), at(img), cn, sh, sw, pt, pl, pitch, buf, bo, slack);
+        }
+
+        /** Image img transposed as {@link ConvKernels#transpose} writes it (with its plane sums). */
+        void transposed(int img, int cout, int l, int cp, float[] gt, float[] sums, int so) {
+            transpose(load(img), at(img), cout, l, cp, gt, sums, so);
+        }
+
+        /** Images of {@code size} floats, one after another from {@code offset} of {@code a}. */
+        public static Images dense(float[] a, int offset, int size) {
+            return new Images() {
+                @Override
+                float[] load(int img) {
+                    return a;
+                }
+
+                @Override
+                int at(int img) {
+                    return offset + img * size;
+                }
+
+                @Override
+                boolean inPlace() {
+                    return true;
+                }
+            };
+        }
+
+        /**
+         * The gradient [n, c, h, w] of a 2 × 2 / stride 2 max pooling's input, rebuilt image by image from the pooled
+         * gradient g [n, c, ⌊h/2⌋, ⌊w/2⌋] at {@code go} and its in-plane argmax at {@code ao}, as
+         * {@link Pool#maxBackward} writes it (zeros except at each window's argmax).
+         */
+        public static Images maxPooled(float[] g, int go, float[] arg, int ao, int ch, int h, int w) {
+            int l = (h / 2) * (w / 2), hw = h * w;
+            return new Images() {
+                @Override
+                float[] load(int img) {
+                    float[] buf = SCRATCH.get().image(ch * hw);
+                    Pool.maxScatterPlanes(g, go, arg, ao, l, img * ch, (img + 1) * ch, buf, 0, hw, false);
+                    return buf;
+                }
+
+                @Override
+                int at(int img) {
+                    return 0;
+                }
+
+                @Override
+                boolean inPlace() {
+                    return false;
+                }
+
+                /** Straight into the kernel's layout: zeros, then each window's gradient at its argmax (0 + g, as the scatter adds). */
+                @Override
+                void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
+                    int plane = (sh + 2 * pt) * pitch;
+                    // a row of the image is a row of the buffer, or (a 1x1 layer's planes as one row) w pixels of it
+                    int[] at = rowMap(h, w, sh == h ? pitch : w);
+                    Arrays.fill(buf, bo, bo + cn * plane + slack, 0f);
+                    for (int c = 0; c < cn; c++) {
+                        int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l, base = bo + c * plane + pt * pitch + pl;
+                        for (int o = 0; o < l; o++) buf[base + at[(int) arg[ai + o]]] = 0f + g[gi + o];
+                    }
+                }
+
+                /** Straight into the transposed layout; the sums then run over it in transpose's order (the same bits). */
+                @Override
+                void transposed(int img, int cout, int lc, int cp, float[] gt, float[] sums, int so) {
+                    Arrays.fill(gt, 0, lc * cp, 0f);
+                    for (int c = 0; c < cout; c++) {
+                        int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l;
+                        for (int o = 0; o < l; o++) gt[(int) arg[ai + o] * cp + c] = 0f + g[gi + o];
+                    }
+                    if (sums == null) return;
+                    // each lane is one channel's sum in transpose's order (even pixels, odd pixels, then the two)
+                    float[] lanes = SCRATCH.get().lanes;
+                    for (int c0 = 0; c0 < cout; c0 += VL) {
+                        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+                        int q = 0;
+                        for (; q + 2 <= lc; q += 2) {
+                            s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
+                            s1 = s1.add(FloatVector.fromArray(S, gt, (q + 1) * cp + c0));
+                        }
+                        for (; q < lc; q++) s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
+                        s0.add(s1).intoArray(lanes, 0);
+                        for (int c = c0; c < Math.min(cout, c0 + VL); c++) sums[so + c] += lanes[c - c0];
+                    }
+                }
+            };
+        }
+    }
+
+    /** In-plane index i of planes h × w → (i / w)·step + i mod w: its offset in rows {@code step} apart. */
+    private record RowMap(int h, int w, int step, int[] at) {
+    }
+
+    /** The row maps in use (a handful of layer geometries). */
+    private static volatile RowMap[] rowMaps = new RowMap[0];
+
+    private static int[] rowMap(int h, int w, int step) {
+        RowMap[] cache = rowMaps;
+        for (RowMap m : cache) if (m.h == h && m.w == w && m.step == step) return m.at;
+        int[] at = new int[h * w];
+        for (int i = 0; i < h * w; i++) at[i] = (i / w) * step + i % w;
+        RowMap[] grown = Arrays.copyOf(cache, cache.length + 1);
+        grown[cache.length] = new RowMap(h, w, step, at);
+        rowMaps = grown;
+        return at;
     }
 
     /** Vectors per output row. */
@@ -214,7 +365,26 @@ public final class ConvKernels {
                                int p, int groups, float[] bias, int bo, float[] y, int yo) {
         int cg = cin / groups;
         float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, false);
-        run(x, xo, n, cin, h, w, p, p, pw, cout, groups, kh, kw, cg, bias, bo, y, yo, false);
+        run(Images.dense(x, xo, cin * h * w), n, cin, h, w, p, p, pw, cout, groups, kh, kw, cg, bias, bo, y, yo, false, null);
+    }
+
+    /**
+     * {@link #forward} followed by 2 × 2 / stride 2 max pooling ({@link Pool#max2x2Planes}), one image at a time: each
+     * image's convolution is written into a per-thread buffer and pooled from there into y [n, cout, ⌊oh/2⌋, ⌊ow/2⌋]
+     * at {@code yo} and its argmax at {@code ao}, so the [n, cout, oh, ow] output never goes through memory. The same
+     * bits as the two ops in turn. (h, w) are the rows and columns the kernel sees (a 1×1 convolution's plane as one
+     * row), (oh, ow) the output planes' true shape, which the pooling needs.
+     */
+    public static void forwardMaxPool2x2(float[] x, int xo, int n, int cin, int h, int w, float[] wt, int wOff, int cout, int kh, int kw,
+                                         int p, int groups, float[] bias, int bo, int oh, int ow, float[] y, int yo, float[] arg, int ao) {
+        int cg = cin / groups;
+        float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, false);
+        run(Images.dense(x, xo, cin * h * w), n, cin, h, w, p, p, pw, cout, groups, kh, kw, cg, bias, bo, null, 0, false,
+                new Pooling(oh, ow, y, yo, arg, ao));
+    }
+
+    /** Where {@link #run} pools each image's output: planes of oh × ow into y and arg (2 × 2, stride 2). */
+    private record Pooling(int oh, int ow, float[] y, int yo, float[] arg, int ao) {
     }
 
     /**
@@ -225,16 +395,24 @@ public final class ConvKernels {
     public static void backwardInput(float[] g, int go, int n, int cout, int ho, int wo, float[] wt, int wOff, int cin,
                                      int kh, int kw, int p, int groups, float[] dx, int dxo, boolean accumulate) {
         int cg = cin / groups;
+        backwardInput(Images.dense(g, go, cout * ho * wo), n, cout, ho, wo, wt, wOff, cin, kh, kw, p, groups, dx, dxo, accumulate);
+    }
+
+    /** {@link #backwardInput(float[], int, int, int, int, int, float[], int, int, int, int, int, int, float[], int, boolean)} with the output gradient read image by image from {@code g}. */
+    public static void backwardInput(Images g, int n, int cout, int ho, int wo, float[] wt, int wOff, int cin,
+                                     int kh, int kw, int p, int groups, float[] dx, int dxo, boolean accumulate) {
+        int cg = cin / groups;
         float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, true);
-        run(g, go, n, cout, ho, wo, kh - 1 - p, kw - 1 - p, pw, cin, groups, kh, kw, cout / groups, null, 0, dx, dxo, accumulate);
+        run(g, n, cout, ho, wo, kh - 1 - p, kw - 1 - p, pw, cin, groups, kh, kw, cout / groups, null, 0, dx, dxo, accumulate, null);
     }
 
     /**
      * The implicit GEMM: out[n, g·om + m, i, j] (+)= bias + Σ_{c < cs, a, b} pw(g, m; c, a, b) · src[n, g·cs + c,
-     * i − pt + a, j − pl + b], src [n, groups·cs, sh, sw], out [n, groups·om, sh + 2pt − kh + 1, sw + 2pl − kw + 1].
+     * i − pt + a, j − pl + b], src [n, groups·cs, sh, sw], out [n, groups·om, sh + 2pt − kh + 1, sw + 2pl − kw + 1];
+     * with {@code pool}, each image's out goes to a per-thread buffer and is pooled from there instead.
      */
-    private static void run(float[] src, int so, int n, int sc, int sh, int sw, int pt, int pl, float[] pw, int outC, int groups,
-                            int kh, int kw, int cs, float[] bias, int bo, float[] out, int oo, boolean accumulate) {
+    private static void run(Images src, int n, int sc, int sh, int sw, int pt, int pl, float[] pw, int outC, int groups,
+                            int kh, int kw, int cs, float[] bias, int bo, float[] out, int oo, boolean accumulate, Pooling pool) {
         int oh = sh + 2 * pt - kh + 1, ow = sw + 2 * pl - kw + 1;
         int pitch = sw + 2 * pl, plane = (sh + 2 * pt) * pitch, slack = slack(pitch, kw);
         int om = outC / groups, blocks = (om + MR - 1) / MR, k = cs * kh * kw;
@@ -246,23 +424,29 @@ public final class ConvKernels {
             Scratch scr = SCRATCH.get();
             float[] buf = scr.src(sc * plane + slack);
             float[] tile = scr.tile;
+            float[] dst = pool == null ? out : scr.out(outC * outPlane);
             for (int img = s; img < e; img++) {
-                pad(src, so + img * sc * sh * sw, sc, sh, sw, pt, pl, pitch, buf, 0, slack);
+                src.padded(img, sc, sh, sw, pt, pl, pitch, buf, 0, slack);
+                int imgBase = pool == null ? oo + img * outC * outPlane : 0;
                 for (int gi = 0; gi < groups; gi++) {
                     int sb = gi * cs * plane;
                     for (int m = 0; m < blocks; m++) {
                         int ai = (gi * blocks + m) * k * MR;
                         int mr = Math.min(MR, om - m * MR), o0 = gi * om + m * MR;
-                        int ob = oo + (img * outC + o0) * outPlane;
+                        int ob = imgBase + o0 * outPlane;
                         for (int t = 0; t < slots; t += 2) {
                             int i0 = t / nv, q0 = t % nv;
                             boolean two = t + 1 < slots;
                             int i1 = two ? (t + 1) / nv : i0, q1 = two ? (t + 1) % nv : q0;
                             kernel(buf, sb + i0 * pitch + q0 * VL, sb + i1 * pitch + q1 * VL, pw, ai, taps, k, tile);
-                            store(tile, mr, out, ob, outPlane, i0 * ow + q0 * VL, Math.min(VL, ow - q0 * VL),
+                            store(tile, mr, dst, ob, outPlane, i0 * ow + q0 * VL, Math.min(VL, ow - q0 * VL),
                                     two ? i1 * ow + q1 * VL : -1, Math.min(VL, ow - q1 * VL), bias, bo + o0, accumulate);
                         }
                     }
+                }
+                if (pool != null) {
+                    int pl2 = (pool.oh / 2) * (pool.ow / 2), at = img * outC * pl2;
+                    Pool.max2x2Planes(dst, 0, pool.oh, pool.ow, 0, outC, pool.y, pool.yo + at, pool.arg, pool.ao + at);
                 }
             }
         });
@@ -340,16 +524,27 @@ public final class ConvKernels {
      */
     public static void backwardWeight(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
                                       int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
+        backwardWeight(Images.dense(g, go, cout * (h + 2 * p - kh + 1) * (w + 2 * p - kw + 1)), x, xo, n, cin, h, w, cout, kh, kw, p, groups, dw, dwo, db, dbo);
+    }
+
+    /** {@link #backwardWeight(float[], int, float[], int, int, int, int, int, int, int, int, int, int, float[], int, float[], int)} with the output gradient read image by image from {@code g}. */
+    public static void backwardWeight(Images g, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
+                                      int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
         if (groups == 1 && BROADCAST_WEIGHT_GRAD && broadcastPays(cin * kh * kw, cout, w + 2 * p - kw + 1)) {
-            backwardWeightBroadcast(g, go, x, xo, n, cin, h, w, cout, kh, kw, p, dw, dwo, db, dbo);
+            backwardWeightBroadcast(g, x, xo, n, cin, h, w, cout, kh, kw, p, dw, dwo, db, dbo);
         } else {
-            backwardWeightLanes(g, go, x, xo, n, cin, h, w, cout, kh, kw, p, groups, dw, dwo, db, dbo);
+            backwardWeightLanes(g, x, xo, n, cin, h, w, cout, kh, kw, p, groups, dw, dwo, db, dbo);
         }
     }
 
     /** {@link #backwardWeight} by lane partials: vectors along each row's pixels, reduced across lanes at the end. */
     static void backwardWeightLanes(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
                                     int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
+        backwardWeightLanes(Images.dense(g, go, cout * (h + 2 * p - kh + 1) * (w + 2 * p - kw + 1)), x, xo, n, cin, h, w, cout, kh, kw, p, groups, dw, dwo, db, dbo);
+    }
+
+    private static void backwardWeightLanes(Images gs, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
+                                            int p, int groups, float[] dw, int dwo, float[] db, int dbo) {
         int ho = h + 2 * p - kh + 1, wo = w + 2 * p - kw + 1;
         int pitch = w + 2 * p, plane = (h + 2 * p) * pitch, slack = slack(pitch, kw);
         int nv = vecs(wo), gp = nv * VL, gPlane = ho * gp;
@@ -357,7 +552,7 @@ public final class ConvKernels {
         int[] taps = tapOffsets(cg, kh, kw, plane, pitch);
         int xImg = cin * plane, gImg = cout * gPlane;
         // rows of whole vectors (a 1x1 layer's 784-pixel planes): no tails to zero, the kernel reads g where it lies
-        boolean inPlace = wo % VL == 0;
+        boolean inPlace = wo % VL == 0 && gs.inPlace();
         // images per pass of a tile: its WM planes of g and two planes of x per image stay in L1 (32 KiB)
         int chunk = (int) Math.max(1, Math.min(WGROUP, L1_BYTES / (4L * (WM * gPlane + 2 * plane))));
         int nGroups = (n + WGROUP - 1) / WGROUP, wSize = cout * k, grpImgs = Math.min(n, WGROUP);
@@ -367,19 +562,23 @@ public final class ConvKernels {
         Parallel.forRange(nGroups, 1, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] xb = scr.src(grpImgs * xImg + slack);
-            float[] gb = inPlace ? g : scr.grad(grpImgs * gImg);
+            float[] gb = inPlace ? gs.load(0) : scr.grad(grpImgs * gImg);
             int[] gIdx = new int[chunk * ho * nv], xIdx = new int[chunk * ho * nv];
             float[] wtile = scr.wtile;
             for (int grp = s; grp < e; grp++) {
-                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? go + i0 * gImg : 0;
+                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? gs.at(i0) : 0;
                 // the group's images, padded (x) and with row tails zeroed (g), once
                 for (int t = 0; t < cn; t++) {
                     int img = i0 + t;
                     pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, t * xImg, t + 1 < cn ? 0 : slack);
-                    if (!inPlace) {
-                        zeroTails(g, go + img * cout * ho * wo, cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    if (!inPlace && gs.inPlace()) {
+                        zeroTails(gs.load(img), gs.at(img), cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    } else if (!inPlace) {
+                        // rebuilt straight into the rows of gp floats (zeros past each row), summed as zeroTails does
+                        gs.padded(img, cout, ho, wo, 0, 0, gp, gb, t * gImg, 0);
+                        if (db != null) planeSums(gb, t * gImg, cout, ho * gp, part, grp * cout, scr.lanes);
                     } else if (db != null) {
-                        planeSums(g, gBase + t * gImg, cout, gPlane, part, grp * cout, scr.lanes);
+                        planeSums(gb, gBase + t * gImg, cout, gPlane, part, grp * cout, scr.lanes);
                     }
                 }
                 // a block of output channels at a time, so that its slab of vp stays in L2 over the passes
@@ -536,6 +735,11 @@ public final class ConvKernels {
      */
     static void backwardWeightBroadcast(float[] g, int go, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
                                         int p, float[] dw, int dwo, float[] db, int dbo) {
+        backwardWeightBroadcast(Images.dense(g, go, cout * (h + 2 * p - kh + 1) * (w + 2 * p - kw + 1)), x, xo, n, cin, h, w, cout, kh, kw, p, dw, dwo, db, dbo);
+    }
+
+    private static void backwardWeightBroadcast(Images gs, float[] x, int xo, int n, int cin, int h, int w, int cout, int kh, int kw,
+                                                int p, float[] dw, int dwo, float[] db, int dbo) {
         int ho = h + 2 * p - kh + 1, wo = w + 2 * p - kw + 1, l = ho * wo;
         int pitch = w + 2 * p, plane = (h + 2 * p) * pitch, slack = slack(pitch, kw);
         int k = cin * kh * kw, cp = (cout + 2 * VL - 1) / (2 * VL) * (2 * VL), part = k * cp;
@@ -558,7 +762,7 @@ public final class ConvKernels {
                 Arrays.fill(acc, ab, ab + part, 0f);
                 for (int img = grp * WGROUP; img < Math.min(n, (grp + 1) * WGROUP); img++) {
                     pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, 0, slack);
-                    transpose(g, go + img * cout * l, cout, l, cp, gt, db == null ? null : sums, grp * cout);
+                    gs.transposed(img, cout, l, cp, gt, db == null ? null : sums, grp * cout);
                     for (int o0 = 0; o0 < cp; o0 += 2 * VL) {
                         for (int t0 = 0; t0 < k; t0 += TN) {
                             int nr = Math.min(TN, k - t0);
