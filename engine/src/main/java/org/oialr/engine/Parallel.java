@@ -101,6 +101,23 @@ public final class Parallel {
     }
 
     /**
+     * Runs {@code body} over [0, n) cut into contiguous chunks of at least {@code minChunk} elements, up to
+     * {@code perThread} chunks per thread, handed out dynamically ({@link #forEachTask}): for loops whose chunks are
+     * independent (each element's result does not depend on how [0, n) is cut), so that a thread that starts late or
+     * is preempted leaves its share to the others instead of the caller waiting for it ({@link #forRange} cuts one
+     * chunk per thread). Runs inline when one chunk suffices or when called from a worker thread.
+     */
+    public static void forRangeDynamic(int n, int minChunk, int perThread, RangeBody body) {
+        int chunks = chunks(n, minChunk);
+        if (chunks <= 1) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        int tasks = (int) Math.min((long) chunks * Math.max(1, perThread), n / Math.max(1, minChunk));
+        forEachTask(tasks, id -> body.run((int) ((long) n * id / tasks), (int) ((long) n * (id + 1) / tasks)));
+    }
+
+    /**
      * Runs {@code body} once for every task id in [0, tasks) on up to {@link #threads()} threads, the caller
      * included: each thread claims the next unclaimed id until none is left, so faster threads take more tasks.
      * Returns once every task has run, without waiting for a pool thread that had not started by the time all

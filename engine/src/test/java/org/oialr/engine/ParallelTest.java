@@ -43,6 +43,29 @@ class ParallelTest {
     }
 
     @Test
+    void dynamicRangesCoverEveryElementOnceInChunksOfAtLeastTheMinimum() {
+        for (int threads = 1; threads <= 3; threads++) {
+            Parallel.setThreads(threads);
+            for (int n : new int[]{0, 1, 5, 8, 128, 1000}) {
+                for (int minChunk : new int[]{1, 3, 16}) {
+                    AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(n, 1));
+                    java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+                    int nn = n, mc = minChunk;
+                    Parallel.forRangeDynamic(n, minChunk, 4, (s, e) -> {
+                        chunks.incrementAndGet();
+                        assertTrue(e > s, "empty chunk");
+                        assertTrue(e - s >= Math.min(mc, nn), "chunk [" + s + ", " + e + ") under " + mc);
+                        for (int i = s; i < e; i++) runs.incrementAndGet(i);
+                    });
+                    for (int i = 0; i < n; i++) assertEquals(1, runs.get(i), "element " + i + " of " + n + ", min " + minChunk + ", " + threads + " threads");
+                    // one chunk on one thread; at most 4 per thread otherwise
+                    assertTrue(chunks.get() <= (threads == 1 ? 1 : 4 * threads), chunks.get() + " chunks on " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
     void aTaskExceptionReachesTheCallerAfterTheOtherTasks() {
         Parallel.setThreads(2);
         IllegalStateException boom = new IllegalStateException("boom");
