@@ -17,7 +17,8 @@ import org.oialr.engine.Tensor;
 /**
  * {@link Sequential} runs a {@link Conv2d} followed by a {@code MaxPool2d(2)} as one op ({@link Conv2d#forwardMaxPool2x2});
  * the same model with its modules called one by one (as a model keeping its layers in fields would) must give the same
- * loss, input gradient and parameter gradients to the last bit, in the dense form and in the factored forms' plans.
+ * loss, input gradient and parameter gradients to the last bit, in the dense form and in the factored forms' plans
+ * (except the gradients of a fused 1x1 layer, which sum only the windows' maxima: to float32 rounding).
  * The fused op's own gradients are checked against float64 central differences.
  */
 class ConvPoolFusionTest {
@@ -56,6 +57,14 @@ class ConvPoolFusionTest {
     }
 
     private static void assertSameRuns(Sequential s, String what) {
+        assertSameRuns(s, what, List.of());
+    }
+
+    /**
+     * As the two ops, bit for bit, except the gradients named in {@code near} (a 1x1 layer's weight and bias, whose
+     * fused gradients sum only the windows' maxima): within 1e-5 of their largest magnitude.
+     */
+    private static void assertSameRuns(Sequential s, String what, List<String> near) {
         Rng rng = new Rng(9);
         Tensor x = Tensor.randn(rng, 5, 2, 13, 12);
         int[] labels = {0, 4, 2, 1, 3};
@@ -65,7 +74,17 @@ class ConvPoolFusionTest {
         List<String> names = new ArrayList<>(List.of("input"));
         names.addAll(s.namedParameters().keySet());
         for (int i = 0; i < plain.grads().size(); i++) {
-            assertTrue(java.util.Arrays.equals(plain.grads().get(i), fused.grads().get(i)), what + ": gradient of " + names.get(i));
+            int[] p = plain.grads().get(i), f = fused.grads().get(i);
+            if (!near.contains(names.get(i))) {
+                assertTrue(java.util.Arrays.equals(p, f), what + ": gradient of " + names.get(i));
+                continue;
+            }
+            float max = 0f;
+            for (int b : p) max = Math.max(max, Math.abs(Float.intBitsToFloat(b)));
+            for (int j = 0; j < p.length; j++) {
+                float pv = Float.intBitsToFloat(p[j]), fv = Float.intBitsToFloat(f[j]);
+                assertTrue(Math.abs(pv - fv) <= 1e-5f * max, what + ": gradient of " + names.get(i) + "[" + j + "] " + fv + ", the two ops give " + pv);
+            }
         }
     }
 
@@ -103,7 +122,9 @@ class ConvPoolFusionTest {
                 conv.weightSlot().setForm(new FactoredForm(g, "usv", fs));
                 plans.add(FactoredForm.plan(g, fs, g.rows(Var.constant(Tensor.zeros(5, g.in(), 13 >> (i == 1 ? 0 : 1), 12 >> (i == 1 ? 0 : 1))))).name());
             }
-            assertSameRuns(s, "usv rank " + (rank == 0 ? "full" : rank) + " " + plans);
+            // the two-convolution plan fuses the pooling with its 1x1 mix, whose weight (from S) and bias gradients sum
+            // only the windows' maxima; W rebuilt is a dense layer, the same bits
+            assertSameRuns(s, "usv rank " + (rank == 0 ? "full" : rank) + " " + plans, rank == 0 ? List.of() : List.of("1.s", "1.bias", "4.s", "4.bias"));
             if (rank == 2) assertEquals(List.of("FIRST_THEN_PRODUCT", "FIRST_THEN_PRODUCT"), plans);
         }
     }

@@ -257,8 +257,10 @@ public final class Conv {
 
     /**
      * dw += the weight gradient and db += the bias gradient (db may be null) of {@link #forwardMaxPool2x2} for the
-     * pooled output's gradient gp and its argmax (as {@link Pool#maxBackward} then {@link #backwardWeight}, the same
-     * bits).
+     * pooled output's gradient gp and its argmax: as {@link Pool#maxBackward} then {@link #backwardWeight}, the same
+     * bits; except for a 1×1 convolution (stride 1, no padding, one group) on the direct kernels, whose gradients sum
+     * only the windows' maxima ({@code ConvKernels.backwardWeightPointwiseMaxPooled}): the same values to float32
+     * rounding, a quarter of the products (the low-rank CNN's 1x1 layers).
      */
     public static void backwardWeightMaxPool2x2(Tensor gp, Tensor arg, Tensor x, int stride, int padding, int groups, Tensor dw, Tensor db) {
         String op = "conv2d + maxPool2d backward (weight)";
@@ -269,7 +271,10 @@ public final class Conv {
         contiguous(op, "x", x);
         contiguous(op, "dw", dw);
         bias(op, db, geo.cout);
-        if (geo.direct()) {
+        if (geo.direct() && geo.pointwise() && geo.groups == 1) {
+            ConvKernels.backwardWeightPointwiseMaxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), x.data(), x.offset(), geo.n, geo.cin,
+                    geo.h * geo.w, geo.cout, ps[2] * ps[3], dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
+        } else if (geo.direct()) {
             ConvKernels.backwardWeight(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
                     x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh, geo.kw, geo.p, geo.groups, dw.data(), dw.offset(),
                     db == null ? null : db.data(), db == null ? 0 : db.offset());

@@ -739,6 +739,76 @@ public final class ConvKernels {
         if (WM > 2) { a30.intoArray(tile, 18 * VL); a31.intoArray(tile, 19 * VL); a32.intoArray(tile, 20 * VL); a33.intoArray(tile, 21 * VL); a34.intoArray(tile, 22 * VL); a35.intoArray(tile, 23 * VL); }
     }
 
+    // ---------------------------------------------------------------- weight gradient of a 1x1 layer through a max pooling
+
+    /**
+     * dw[o, c] += Σ_{n, q} gp[n, o, q] · x[n, c, arg[n, o, q]] and, when db is not null, db[o] += Σ_{n, q} gp[n, o, q]:
+     * the weight and bias gradients of a 1×1 convolution (stride 1, no padding, one group) whose output is max-pooled
+     * 2 × 2, from the pooled gradient gp [n, cout, l] and its in-plane argmax, x [n, cin, hw]. Only a window's
+     * maximum has a gradient, so this sums the l pooled products per channel instead of the hw dense ones (a quarter,
+     * without rebuilding the dense gradient): each image of x is transposed once into pixel-major rows of cin, and
+     * each pooled gradient adds its value times the row at its argmax (whole vectors; lanes past cin read the next
+     * rows and are never summed) to the channel's accumulators. The result is the dense kernel's to float32 rounding, not bit for bit (the zero products
+     * are not added, so the order of the sums differs). Images are summed in groups of {@link #WGROUP} in order, then
+     * the groups in order: independent of the number of threads.
+     */
+    public static void backwardWeightPointwiseMaxPooled(float[] gp, int go, float[] arg, int ao, float[] x, int xo, int n, int cin, int hw,
+                                                        int cout, int l, float[] dw, int dwo, float[] db, int dbo) {
+        int cp = (cin + VL - 1) / VL * VL, part = cout * cp, nGroups = (n + WGROUP - 1) / WGROUP;
+        float[] acc = Workspace.allocUninitialized(nGroups * part).data();
+        float[] sums = Workspace.alloc(nGroups * cout).data();
+        Parallel.forRangeDynamic(nGroups, 1, CHUNKS_PER_THREAD, (s, e) -> {
+            Scratch scr = SCRATCH.get();
+            float[] xt = scr.image(hw * cin + VL);
+            for (int grp = s; grp < e; grp++) {
+                int ab = grp * part;
+                Arrays.fill(acc, ab, ab + part, 0f);
+                for (int img = grp * WGROUP; img < Math.min(n, (grp + 1) * WGROUP); img++) {
+                    // xt[pos·cin + c] = x[img, c, pos]; a vector at a row reads the next rows past cin: lanes never summed
+                    int xs = xo + img * cin * hw;
+                    for (int c = 0; c < cin; c++) {
+                        for (int pos = 0, src = xs + c * hw; pos < hw; pos++) xt[pos * cin + c] = x[src + pos];
+                    }
+                    for (int o = 0; o < cout; o++) {
+                        int gi = go + (img * cout + o) * l, ai = ao + (img * cout + o) * l, at = ab + o * cp;
+                        float bias = 0f;
+                        for (int c0 = 0; c0 < cp; c0 += VL) {
+                            // four chains over the windows (an FMA's latency, not its throughput, would bound one)
+                            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                            int q = 0;
+                            for (; q + 4 <= l; q += 4) {
+                                a0 = FloatVector.fromArray(S, xt, (int) arg[ai + q] * cin + c0).fma(FloatVector.broadcast(S, gp[gi + q]), a0);
+                                a1 = FloatVector.fromArray(S, xt, (int) arg[ai + q + 1] * cin + c0).fma(FloatVector.broadcast(S, gp[gi + q + 1]), a1);
+                                a2 = FloatVector.fromArray(S, xt, (int) arg[ai + q + 2] * cin + c0).fma(FloatVector.broadcast(S, gp[gi + q + 2]), a2);
+                                a3 = FloatVector.fromArray(S, xt, (int) arg[ai + q + 3] * cin + c0).fma(FloatVector.broadcast(S, gp[gi + q + 3]), a3);
+                            }
+                            for (; q < l; q++) {
+                                a0 = FloatVector.fromArray(S, xt, (int) arg[ai + q] * cin + c0).fma(FloatVector.broadcast(S, gp[gi + q]), a0);
+                            }
+                            FloatVector.fromArray(S, acc, at + c0).add(a0.add(a1).add(a2.add(a3))).intoArray(acc, at + c0);
+                        }
+                        if (db != null) {
+                            for (int q = 0; q < l; q++) bias += gp[gi + q];
+                            sums[grp * cout + o] += bias;
+                        }
+                    }
+                }
+            }
+        });
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                float v = acc[o * cp + c];
+                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * cp + c];
+                dw[dwo + o * cin + c] += v;
+            }
+            if (db != null) {
+                float v = sums[o];
+                for (int grp = 1; grp < nGroups; grp++) v += sums[grp * cout + o];
+                db[dbo + o] += v;
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- weight gradient, broadcast kernel
 
     /**
