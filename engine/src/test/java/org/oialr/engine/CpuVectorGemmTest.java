@@ -109,6 +109,34 @@ class CpuVectorGemmTest extends GemmContractTest {
         }
     }
 
+    /**
+     * The shared operand is packed by both threads at once, in parts: a part must not write into its neighbour's
+     * panels. (A transposed A's pack stored whole vectors of VL floats into slots of MR; the last one spilled into
+     * the next part's first slot, which the other thread had often written already: with k = 1000, 1770 of 2000
+     * products went wrong before the fix.) Many repeats, so that the threads overlap, each bitwise against 1 thread.
+     */
+    @Test
+    void packingTheSharedOperandInParallelPartsKeepsEveryPart() {
+        // m <= n: A is the shared operand (the transposed pack of A was the one that spilled)
+        int m = 9 * VectorGemm.MR + 1, n = 8 * VectorGemm.NR + 1, k = 1000;
+        for (boolean ta : new boolean[] {true, false}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                Rng rng = new Rng(5);
+                float[] a = Tensor.randn(rng, m * k).data(), b = Tensor.randn(rng, k * n).data();
+                float[] want = new float[m * n];
+                Parallel.setThreads(1);
+                backend().sgemm(ta, tb, m, n, k, 1f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, 0f, want, 0, n, 0, 1);
+                Parallel.setThreads(2);
+                for (int rep = 0; rep < 60; rep++) {
+                    float[] got = new float[m * n];
+                    java.util.Arrays.fill(got, Float.NaN);
+                    backend().sgemm(ta, tb, m, n, k, 1f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, 0f, got, 0, n, 0, 1);
+                    assertArrayEquals(want, got, "transA=" + ta + " transB=" + tb + ", repeat " + rep);
+                }
+            }
+        }
+    }
+
     @Test
     void sharedOperandSplitsGiveBitwiseTheSameResultAsOneThread() {
         // the strips split m or n only and every k block is the same, so each element sums in the same order

@@ -589,10 +589,13 @@ public final class VectorGemm {
     private static void packATrans(float[] a, int off, int lda, int kc, int mc, float[] pa, int o) {
         int ir = 0;
         int last = a.length - VL;
+        // a whole vector per k step writes VL - MR floats into the next step's slot, rewritten right after; never past
+        // this block's own panels, which another thread may be packing (gemmShared)
+        int end = o + (mc + MR - 1) / MR * MR * kc - VL;
         for (; ir + MR <= mc; ir += MR) {
             int src = off + ir;
             for (int p = 0; p < kc; p++, o += MR, src += lda) {
-                if (MR <= VL && src <= last) FloatVector.fromArray(S, a, src).intoArray(pa, o);
+                if (MR <= VL && src <= last && o <= end) FloatVector.fromArray(S, a, src).intoArray(pa, o);
                 else for (int r = 0; r < MR; r++) pa[o + r] = a[src + r];
             }
         }
