@@ -213,13 +213,10 @@ public final class Conv {
      */
     public static void forwardMaxPool2x2(Tensor x, Tensor w, Tensor bias, int stride, int padding, int groups, Tensor pooled, Tensor arg) {
         String op = "conv2d + maxPool2d";
-        int[] ps = pooledShape(x.shape(), w.shape(), stride, padding, groups);
-        Geo g = geo(op, x.shape(), w.shape(), stride, padding, groups);
+        Geo g = pooled(op, x.shape(), w.shape(), stride, padding, groups, "pooled output", pooled, arg);
         contiguous(op, "x", x);
         contiguous(op, "w", w);
         bias(op, bias, g.cout);
-        same(op, "pooled output", pooled, ps);
-        same(op, "argmax", arg, ps);
         if (g.direct()) {
             ConvKernels.forwardMaxPool2x2(x.data(), x.offset(), g.n, g.cin, g.rows(), g.cols(), w.data(), w.offset(), g.cout, g.kh, g.kw, g.p,
                     g.groups, bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), g.ho, g.wo, pooled.data(), pooled.offset(),
@@ -238,10 +235,7 @@ public final class Conv {
      */
     public static void backwardInputMaxPool2x2(Tensor gp, Tensor arg, Tensor w, int stride, int padding, int groups, Tensor dx, boolean accumulate) {
         String op = "conv2d + maxPool2d backward (input)";
-        Geo geo = geo(op, dx.shape(), w.shape(), stride, padding, groups);
-        int[] ps = pooledShape(dx.shape(), w.shape(), stride, padding, groups);
-        same(op, "pooled gradient", gp, ps);
-        same(op, "argmax", arg, ps);
+        Geo geo = pooled(op, dx.shape(), w.shape(), stride, padding, groups, "pooled gradient", gp, arg);
         contiguous(op, "w", w);
         contiguous(op, "dx", dx);
         if (geo.direct() && padding < geo.kh && padding < geo.kw) {
@@ -264,16 +258,13 @@ public final class Conv {
      */
     public static void backwardWeightMaxPool2x2(Tensor gp, Tensor arg, Tensor x, int stride, int padding, int groups, Tensor dw, Tensor db) {
         String op = "conv2d + maxPool2d backward (weight)";
-        Geo geo = geo(op, x.shape(), dw.shape(), stride, padding, groups);
-        int[] ps = pooledShape(x.shape(), dw.shape(), stride, padding, groups);
-        same(op, "pooled gradient", gp, ps);
-        same(op, "argmax", arg, ps);
+        Geo geo = pooled(op, x.shape(), dw.shape(), stride, padding, groups, "pooled gradient", gp, arg);
         contiguous(op, "x", x);
         contiguous(op, "dw", dw);
         bias(op, db, geo.cout);
         if (geo.direct() && geo.pointwise() && geo.groups == 1) {
             ConvKernels.backwardWeightPointwiseMaxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), x.data(), x.offset(), geo.n, geo.cin,
-                    geo.h * geo.w, geo.cout, ps[2] * ps[3], dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
+                    geo.h * geo.w, geo.cout, (geo.ho / 2) * (geo.wo / 2), dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else if (geo.direct()) {
             ConvKernels.backwardWeight(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
                     x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh, geo.kw, geo.p, geo.groups, dw.data(), dw.offset(),
@@ -283,6 +274,14 @@ public final class Conv {
                 backwardWeight(unpool(gp, arg, geo), x, stride, padding, groups, dw, db);
             }
         }
+    }
+
+    /** The checked geometry of a convolution and its 2x2 pooling, whose output or gradient and argmax must have {@link #pooledShape}. */
+    private static Geo pooled(String op, int[] xs, int[] ws, int stride, int padding, int groups, String name, Tensor pooled, Tensor arg) {
+        int[] ps = pooledShape(xs, ws, stride, padding, groups);
+        same(op, name, pooled, ps);
+        same(op, "argmax", arg, ps);
+        return geo(op, xs, ws, stride, padding, groups);
     }
 
     /** The convolution's output gradient [N, Cout, Ho, Wo] from the pooled one (a workspace tensor). */
