@@ -42,7 +42,8 @@ final class ConvOps {
 
     /**
      * maxPool2d(conv2d(x, w, bias, stride, padding, groups), 2, 2) as one op ({@link Conv#forwardMaxPool2x2}): the same
-     * values and gradients, bit for bit, without the convolution's output or its gradient as tensors. Keeps x, w
+     * values and gradients, bit for bit (a 1×1 layer's weight and bias gradients to float32 rounding, see
+     * {@link Conv#backwardWeightMaxPool2x2}), without the convolution's output or its gradient as tensors. Keeps x, w
      * and the pooled argmax for the backward.
      */
     static Var conv2dMaxPool2x2(Var x, Var w, Var bias, int stride, int padding, int groups) {

@@ -209,7 +209,8 @@ public final class F {
 
     /**
      * {@code maxPool2d(conv2d(x, w, bias, stride, padding, groups), 2, 2)} as one op: the same values and gradients,
-     * bit for bit, without the convolution's full-size output and its gradient in memory. {@link org.oialr.nn.Sequential}
+     * bit for bit (except a 1×1 layer's weight and bias gradients, which sum only the windows' maxima: to float32
+     * rounding), without the convolution's full-size output and its gradient in memory. {@link org.oialr.nn.Sequential}
      * uses it for a {@code Conv2d} followed by a {@code MaxPool2d(2)}; call it in a model's own forward for the same.
      */
     public static Var conv2dMaxPool2x2(Var x, Var w, Var bias, int stride, int padding, int groups) {

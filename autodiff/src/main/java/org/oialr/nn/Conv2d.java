@@ -93,8 +93,8 @@ public class Conv2d extends Module implements WeightLayer {
     }
 
     /**
-     * {@code F.maxPool2d(forward(x), 2, 2)} computed as one op by the dense and factored forms (the same bits, without the
-     * full-size output in memory); {@link Sequential} calls it for this layer followed by a {@code MaxPool2d(2)}.
+     * {@code F.maxPool2d(forward(x), 2, 2)} computed as one op by the dense and factored forms ({@link
+     * org.oialr.autodiff.F#conv2dMaxPool2x2}: the same values and gradients without the full-size output in memory); {@link Sequential} calls it for this layer followed by a {@code MaxPool2d(2)}.
      */
     public Var forwardMaxPool2x2(Var x) {
         slot.geometry().checkInput(x, describe());

@@ -111,7 +111,7 @@ public class FactoredForm extends WeightForm {
         return apply(geometry(), factors, x, bias);
     }
 
-    /** As {@link #apply}, the last convolution fused with the pooling ({@link F#conv2dMaxPool2x2}): the same bits. */
+    /** As {@link #apply}, the last convolution fused with the pooling ({@link F#conv2dMaxPool2x2}). */
     @Override
     public Var applyMaxPool2x2(Var x, Var bias) {
         if (!geometry().conv()) return super.applyMaxPool2x2(x, bias);

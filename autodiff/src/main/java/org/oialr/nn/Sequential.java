@@ -7,7 +7,8 @@ import org.oialr.autodiff.Var;
 /**
  * Applies its sub-modules in order; they are named "0", "1", ... A {@link Conv2d} directly followed by a
  * {@code MaxPool2d(2)} (both of exactly these classes, so a subclass's own forward is always called) runs as one op,
- * {@link Conv2d#forwardMaxPool2x2}: the same values and gradients, bit for bit, with less memory traffic.
+ * {@link Conv2d#forwardMaxPool2x2}: the same values and gradients with less memory traffic (bit for bit, except a 1×1
+ * layer's weight and bias gradients, to float32 rounding; see {@link org.oialr.autodiff.F#conv2dMaxPool2x2}).
  */
 public class Sequential extends Module {
     private final List<String> names = new ArrayList<>();

@@ -46,8 +46,7 @@ public abstract class WeightForm {
     /**
      * {@code F.maxPool2d(apply(x, bias), 2, 2)}: a convolution followed by a 2 × 2 / stride 2 max pooling
      * ({@link Sequential} calls it for a {@link Conv2d} followed by a {@code MaxPool2d(2)}). The dense and factored
-     * forms compute it as one op ({@link org.oialr.autodiff.F#conv2dMaxPool2x2}), the same bits; a form of its own may
-     * do likewise.
+     * forms compute it as one op ({@link org.oialr.autodiff.F#conv2dMaxPool2x2}); a form of its own may do likewise.
      */
     public Var applyMaxPool2x2(Var x, Var bias) {
         return F.maxPool2d(apply(x, bias), 2, 2);

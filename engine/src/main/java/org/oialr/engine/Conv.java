@@ -207,7 +207,7 @@ public final class Conv {
     /**
      * pooled = the 2 × 2 / stride 2 max pooling ({@link Pool#maxForward}) of {@link #forward}(x, w, bias), with the
      * pooling's argmax in {@code arg}; both [N, Cout, ⌊Ho/2⌋, ⌊Wo/2⌋] ({@link #pooledShape}). The same bits as the two
-     * ops in turn. On the direct kernels each image is convolved into a per-thread buffer and pooled from there, so
+     * ops in turn (so are the input gradient and, but for 1×1 layers, the weight gradient). On the direct kernels each image is convolved into a per-thread buffer and pooled from there, so
      * the [N, Cout, Ho, Wo] output is never stored (for the CNN's first layer, 12.8 MB written and read back per
      * step at batch 128).
      */
