@@ -95,15 +95,18 @@ public record LayerGeometry(boolean conv, int in, int out, int kernel, int strid
     /** The layer applied with weight {@code w} (its dense shape, or the matrix [out, fanIn]) and optional bias. */
     public Var apply(Var x, Var w, Var bias) {
         if (!conv) return F.linear(x, w, bias);
-        Var k = w.rank() == 4 ? w : F.reshape(w, weightShape());
-        return F.conv2d(x, k, bias, stride, padding, groups);
+        return F.conv2d(x, kernel(w), bias, stride, padding, groups);
+    }
+
+    /** A convolution's weight in its dense shape [out, in/groups, k, k]. */
+    private Var kernel(Var w) {
+        return w.rank() == 4 ? w : F.reshape(w, weightShape());
     }
 
     /** {@code F.maxPool2d(apply(x, w, bias), 2, 2)}, as one op for a convolution ({@link F#conv2dMaxPool2x2}). */
     public Var applyMaxPool2x2(Var x, Var w, Var bias) {
         if (!conv) return F.maxPool2d(apply(x, w, bias), 2, 2);
-        Var k = w.rank() == 4 ? w : F.reshape(w, weightShape());
-        return F.conv2dMaxPool2x2(x, k, bias, stride, padding, groups);
+        return F.conv2dMaxPool2x2(x, kernel(w), bias, stride, padding, groups);
     }
 
     @Override

@@ -199,7 +199,10 @@ public final class Conv {
      */
     public static int[] pooledShape(int[] xs, int[] ws, int stride, int padding, int groups) {
         String op = "conv2d + maxPool2d";
-        Geo g = geo(op, xs, ws, stride, padding, groups);
+        return pooledShape(op, geo(op, xs, ws, stride, padding, groups), xs, ws);
+    }
+
+    private static int[] pooledShape(String op, Geo g, int[] xs, int[] ws) {
         if (g.ho < 2 || g.wo < 2) throw ShapeException.of(op, "the convolution's output is smaller than the 2x2 window", xs, ws);
         return new int[] {g.n, g.cout, g.ho / 2, g.wo / 2};
     }
@@ -207,9 +210,9 @@ public final class Conv {
     /**
      * pooled = the 2 × 2 / stride 2 max pooling ({@link Pool#maxForward}) of {@link #forward}(x, w, bias), with the
      * pooling's argmax in {@code arg}; both [N, Cout, ⌊Ho/2⌋, ⌊Wo/2⌋] ({@link #pooledShape}). The same bits as the two
-     * ops in turn (so are the input gradient and, but for 1×1 layers, the weight gradient). On the direct kernels each image is convolved into a per-thread buffer and pooled from there, so
-     * the [N, Cout, Ho, Wo] output is never stored (for the CNN's first layer, 12.8 MB written and read back per
-     * step at batch 128).
+     * ops in turn (so are the input gradient and, but for 1×1 layers, the weight gradient). On the direct kernels each
+     * image is convolved into a per-thread buffer and pooled from there, so the [N, Cout, Ho, Wo] output is never stored
+     * (for the CNN's first layer, 12.8 MB written and read back per step at batch 128).
      */
     public static void forwardMaxPool2x2(Tensor x, Tensor w, Tensor bias, int stride, int padding, int groups, Tensor pooled, Tensor arg) {
         String op = "conv2d + maxPool2d";
@@ -239,7 +242,7 @@ public final class Conv {
         contiguous(op, "w", w);
         contiguous(op, "dx", dx);
         if (geo.direct() && padding < geo.kh && padding < geo.kw) {
-            ConvKernels.backwardInput(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
+            ConvKernels.backwardInput(unpooledImages(gp, arg, geo),
                     geo.n, geo.cout, geo.pointwise() ? 1 : geo.ho, geo.pointwise() ? geo.ho * geo.wo : geo.wo, w.data(), w.offset(), geo.cin,
                     geo.kh, geo.kw, geo.p, geo.groups, dx.data(), dx.offset(), accumulate);
         } else {
@@ -266,7 +269,7 @@ public final class Conv {
             ConvKernels.backwardWeightPointwiseMaxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), x.data(), x.offset(), geo.n, geo.cin,
                     geo.h * geo.w, geo.cout, (geo.ho / 2) * (geo.wo / 2), dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else if (geo.direct()) {
-            ConvKernels.backwardWeight(ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo),
+            ConvKernels.backwardWeight(unpooledImages(gp, arg, geo),
                     x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh, geo.kw, geo.p, geo.groups, dw.data(), dw.offset(),
                     db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else {
@@ -278,10 +281,16 @@ public final class Conv {
 
     /** The checked geometry of a convolution and its 2x2 pooling, whose output or gradient and argmax must have {@link #pooledShape}. */
     private static Geo pooled(String op, int[] xs, int[] ws, int stride, int padding, int groups, String name, Tensor pooled, Tensor arg) {
-        int[] ps = pooledShape(xs, ws, stride, padding, groups);
+        Geo g = geo(op, xs, ws, stride, padding, groups);
+        int[] ps = pooledShape(op, g, xs, ws);
         same(op, name, pooled, ps);
         same(op, "argmax", arg, ps);
-        return geo(op, xs, ws, stride, padding, groups);
+        return g;
+    }
+
+    /** The convolution's output gradient, image by image, from the pooled one and its argmax. */
+    private static ConvKernels.Images unpooledImages(Tensor gp, Tensor arg, Geo geo) {
+        return ConvKernels.Images.maxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), geo.cout, geo.ho, geo.wo);
     }
 
     /** The convolution's output gradient [N, Cout, Ho, Wo] from the pooled one (a workspace tensor). */

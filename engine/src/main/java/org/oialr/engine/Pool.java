@@ -135,22 +135,13 @@ public final class Pool {
         int planes = g.dim(0) * g.dim(1), l = g.dim(2) * g.dim(3), hw = gx.dim(2) * gx.dim(3);
         float[] gd = g.data(), ad = arg.data(), gxd = gx.data();
         int go = g.offset(), ao = arg.offset(), gxo = gx.offset();
-        Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)),
-                (st, e) -> maxScatterPlanes(gd, go, ad, ao, l, st, e, gxd, gxo + st * hw, hw, accumulate));
-    }
-
-    /**
-     * Planes [p0, p1) of {@link #maxBackward} (no checks): g and arg planes of l outputs from {@code go} and {@code ao};
-     * plane p of gx starts at gxo + (p − p0)·hw. Without {@code accumulate} each plane is cleared right before its
-     * scatter. Also the pooling half of {@link Conv}'s gradients through a max pooling, one image at a time.
-     */
-    public static void maxScatterPlanes(float[] g, int go, float[] arg, int ao, int l, int p0, int p1, float[] gx, int gxo, int hw,
-                                        boolean accumulate) {
-        for (int plane = p0; plane < p1; plane++) {
-            int xb = gxo + (plane - p0) * hw, yb = plane * l;
-            if (!accumulate) Arrays.fill(gx, xb, xb + hw, 0f);
-            for (int o = 0; o < l; o++) gx[xb + (int) arg[ao + yb + o]] += g[go + yb + o];
-        }
+        Parallel.forRange(planes, Math.max(1, Elementwise.GRAIN / Math.max(1, hw)), (st, e) -> {
+            for (int plane = st; plane < e; plane++) {
+                int xb = gxo + plane * hw, yb = plane * l;
+                if (!accumulate) Arrays.fill(gxd, xb, xb + hw, 0f);
+                for (int o = 0; o < l; o++) gxd[xb + (int) ad[ao + yb + o]] += gd[go + yb + o];
+            }
+        });
     }
 
     /** y = the mean of each window of x; y must have {@link #outShape}. */

@@ -89,8 +89,8 @@ public final class ConvKernels {
         float[] grad = new float[0];
         /** One image of a convolution's output before its pooling ({@link #forwardMaxPool2x2}). */
         float[] out = new float[0];
-        /** One image rebuilt by {@link Images#maxPooled}. */
-        float[] image = new float[0];
+        /** One image of x as pixel-major rows ({@link #backwardWeightPointwiseMaxPooled}). */
+        float[] rows = new float[0];
         int[] pix = new int[0];
         final float[] tile = new float[MR * NR];
         final float[] wtile = new float[Math.max(4 * 6, 2 * TN) * VL];
@@ -111,9 +111,9 @@ public final class ConvKernels {
             return out;
         }
 
-        float[] image(int n) {
-            if (image.length < n) image = new float[n];
-            return image;
+        float[] rows(int n) {
+            if (rows.length < n) rows = new float[n];
+            return rows;
         }
 
         int[] gIdx = new int[0];
@@ -139,56 +139,28 @@ public final class ConvKernels {
     }
 
     /**
-     * One image at a time of a kernel's [n, c, h, w] operand: read where it lies ({@link #dense}), or rebuilt in a
-     * per-thread buffer, as the output gradient of a convolution followed by a 2 × 2 / stride 2 max pooling is from the
-     * pooled gradient and its argmax ({@link #maxPooled}). The kernels copy each image of the output gradient once
-     * anyway (padding, row tails, transposition), so they then read the rebuilt image from cache instead of a
-     * [n, c, h, w] tensor written and read back through memory; the values, and so the results, are the same bits.
+     * One image at a time of a kernel's [n, c, h, w] output gradient, as the kernels copy it (padded, with zeroed row
+     * tails, or transposed): from where it lies ({@link #dense}), or rebuilt straight into the kernel's layout from the
+     * pooled gradient and its argmax when the convolution is followed by a 2 × 2 / stride 2 max pooling
+     * ({@link #maxPooled}), so that no [n, c, h, w] tensor is written and read back through memory. The copies hold
+     * the same values either way, so the results are the same bits.
      */
     public abstract static class Images {
         private Images() {
         }
 
-        /** The array holding image img, whose floats start at {@link #at}; a rebuilt image stays valid on this thread until the next load. */
-        abstract float[] load(int img);
-
-        /** Where image img starts in the array {@link #load} returned for it. */
-        abstract int at(int img);
-
-        /** Whether the images lie in one array ({@link #dense}), so a kernel may read them in place. */
-        abstract boolean inPlace();
-
         /**
          * Planes [0, cn) of image img, seen as planes of sh × sw (its own shape, or one row of all its pixels), into
          * buf at bo with a zero border as {@link ConvKernels#pad} writes it.
          */
-        void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
-            pad(load(img), at(img), cn, sh, sw, pt, pl, pitch, buf, bo, slack);
-        }
+        abstract void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack);
 
         /** Image img transposed as {@link ConvKernels#transpose} writes it (with its plane sums). */
-        void transposed(int img, int cout, int l, int cp, float[] gt, float[] sums, int so) {
-            transpose(load(img), at(img), cout, l, cp, gt, sums, so);
-        }
+        abstract void transposed(int img, int cout, int l, int cp, float[] gt, float[] sums, int so);
 
         /** Images of {@code size} floats, one after another from {@code offset} of {@code a}. */
         public static Images dense(float[] a, int offset, int size) {
-            return new Images() {
-                @Override
-                float[] load(int img) {
-                    return a;
-                }
-
-                @Override
-                int at(int img) {
-                    return offset + img * size;
-                }
-
-                @Override
-                boolean inPlace() {
-                    return true;
-                }
-            };
+            return new Dense(a, offset, size);
         }
 
         /**
@@ -197,62 +169,95 @@ public final class ConvKernels {
          * {@link Pool#maxBackward} writes it (zeros except at each window's argmax).
          */
         public static Images maxPooled(float[] g, int go, float[] arg, int ao, int ch, int h, int w) {
-            int l = (h / 2) * (w / 2), hw = h * w;
-            return new Images() {
-                @Override
-                float[] load(int img) {
-                    float[] buf = SCRATCH.get().image(ch * hw);
-                    Pool.maxScatterPlanes(g, go, arg, ao, l, img * ch, (img + 1) * ch, buf, 0, hw, false);
-                    return buf;
-                }
+            return new MaxPooled(g, go, arg, ao, ch, h, w);
+        }
+    }
 
-                @Override
-                int at(int img) {
-                    return 0;
-                }
+    /** Images lying one after another in an array: kernels may also read them in place. */
+    private static final class Dense extends Images {
+        final float[] a;
+        final int offset;
+        final int size;
 
-                @Override
-                boolean inPlace() {
-                    return false;
-                }
+        Dense(float[] a, int offset, int size) {
+            this.a = a;
+            this.offset = offset;
+            this.size = size;
+        }
 
-                /** Straight into the kernel's layout: zeros, then each window's gradient at its argmax (0 + g, as the scatter adds). */
-                @Override
-                void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
-                    int plane = (sh + 2 * pt) * pitch;
-                    // a row of the image is a row of the buffer, or (a 1x1 layer's planes as one row) w pixels of it
-                    int[] at = rowMap(h, w, sh == h ? pitch : w);
-                    Arrays.fill(buf, bo, bo + cn * plane + slack, 0f);
-                    for (int c = 0; c < cn; c++) {
-                        int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l, base = bo + c * plane + pt * pitch + pl;
-                        for (int o = 0; o < l; o++) buf[base + at[(int) arg[ai + o]]] = 0f + g[gi + o];
-                    }
-                }
+        /** Where image img starts in {@link #a}. */
+        int at(int img) {
+            return offset + img * size;
+        }
 
-                /** Straight into the transposed layout; the sums then run over it in transpose's order (the same bits). */
-                @Override
-                void transposed(int img, int cout, int lc, int cp, float[] gt, float[] sums, int so) {
-                    Arrays.fill(gt, 0, lc * cp, 0f);
-                    for (int c = 0; c < cout; c++) {
-                        int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l;
-                        for (int o = 0; o < l; o++) gt[(int) arg[ai + o] * cp + c] = 0f + g[gi + o];
-                    }
-                    if (sums == null) return;
-                    // each lane is one channel's sum in transpose's order (even pixels, odd pixels, then the two)
-                    float[] lanes = SCRATCH.get().lanes;
-                    for (int c0 = 0; c0 < cout; c0 += VL) {
-                        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-                        int q = 0;
-                        for (; q + 2 <= lc; q += 2) {
-                            s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
-                            s1 = s1.add(FloatVector.fromArray(S, gt, (q + 1) * cp + c0));
-                        }
-                        for (; q < lc; q++) s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
-                        s0.add(s1).intoArray(lanes, 0);
-                        for (int c = c0; c < Math.min(cout, c0 + VL); c++) sums[so + c] += lanes[c - c0];
-                    }
+        @Override
+        void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
+            pad(a, at(img), cn, sh, sw, pt, pl, pitch, buf, bo, slack);
+        }
+
+        @Override
+        void transposed(int img, int cout, int l, int cp, float[] gt, float[] sums, int so) {
+            transpose(a, at(img), cout, l, cp, gt, sums, so);
+        }
+    }
+
+    /** {@link Images#maxPooled}: each copy is zeros, then each window's gradient at its argmax (0 + g, as the scatter adds). */
+    private static final class MaxPooled extends Images {
+        final float[] g;
+        final int go;
+        final float[] arg;
+        final int ao;
+        final int ch;
+        final int h;
+        final int w;
+        /** Outputs per pooled plane. */
+        final int l;
+
+        MaxPooled(float[] g, int go, float[] arg, int ao, int ch, int h, int w) {
+            this.g = g;
+            this.go = go;
+            this.arg = arg;
+            this.ao = ao;
+            this.ch = ch;
+            this.h = h;
+            this.w = w;
+            this.l = (h / 2) * (w / 2);
+        }
+
+        @Override
+        void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
+            int plane = (sh + 2 * pt) * pitch;
+            // a row of the image is a row of the buffer, or (a 1x1 layer's planes as one row) w pixels of it
+            int[] at = rowMap(h, w, sh == h ? pitch : w);
+            Arrays.fill(buf, bo, bo + cn * plane + slack, 0f);
+            for (int c = 0; c < cn; c++) {
+                int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l, base = bo + c * plane + pt * pitch + pl;
+                for (int o = 0; o < l; o++) buf[base + at[(int) arg[ai + o]]] = 0f + g[gi + o];
+            }
+        }
+
+        /** The sums run over the transposed copy in transpose's order: the same bits. */
+        @Override
+        void transposed(int img, int cout, int lc, int cp, float[] gt, float[] sums, int so) {
+            Arrays.fill(gt, 0, lc * cp, 0f);
+            for (int c = 0; c < cout; c++) {
+                int gi = go + (img * ch + c) * l, ai = ao + (img * ch + c) * l;
+                for (int o = 0; o < l; o++) gt[(int) arg[ai + o] * cp + c] = 0f + g[gi + o];
+            }
+            if (sums == null) return;
+            // each lane is one channel's sum in transpose's order (even pixels, odd pixels, then the two)
+            float[] lanes = SCRATCH.get().lanes;
+            for (int c0 = 0; c0 < cout; c0 += VL) {
+                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+                int q = 0;
+                for (; q + 2 <= lc; q += 2) {
+                    s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
+                    s1 = s1.add(FloatVector.fromArray(S, gt, (q + 1) * cp + c0));
                 }
-            };
+                for (; q < lc; q++) s0 = s0.add(FloatVector.fromArray(S, gt, q * cp + c0));
+                s0.add(s1).intoArray(lanes, 0);
+                for (int c = c0; c < Math.min(cout, c0 + VL); c++) sums[so + c] += lanes[c - c0];
+            }
         }
     }
 
@@ -571,7 +576,8 @@ public final class ConvKernels {
         int[] taps = tapOffsets(cg, kh, kw, plane, pitch);
         int xImg = cin * plane, gImg = cout * gPlane;
         // rows of whole vectors (a 1x1 layer's 784-pixel planes): no tails to zero, the kernel reads g where it lies
-        boolean inPlace = wo % VL == 0 && gs.inPlace();
+        Dense dense = gs instanceof Dense d ? d : null;
+        boolean inPlace = wo % VL == 0 && dense != null;
         // images per pass of a tile: its WM planes of g and two planes of x per image stay in L1 (32 KiB)
         int chunk = (int) Math.max(1, Math.min(WGROUP, L1_BYTES / (4L * (WM * gPlane + 2 * plane))));
         int nGroups = (n + WGROUP - 1) / WGROUP, wSize = cout * k, grpImgs = Math.min(n, WGROUP);
@@ -581,17 +587,17 @@ public final class ConvKernels {
         Parallel.forRangeDynamic(nGroups, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] xb = scr.src(grpImgs * xImg + slack);
-            float[] gb = inPlace ? gs.load(0) : scr.grad(grpImgs * gImg);
+            float[] gb = inPlace ? dense.a : scr.grad(grpImgs * gImg);
             int[] gIdx = scr.gIdx(chunk * ho * nv), xIdx = scr.xIdx(chunk * ho * nv);
             float[] wtile = scr.wtile;
             for (int grp = s; grp < e; grp++) {
-                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? gs.at(i0) : 0;
+                int i0 = grp * WGROUP, cn = Math.min(n, i0 + WGROUP) - i0, gBase = inPlace ? dense.at(i0) : 0;
                 // the group's images, padded (x) and with row tails zeroed (g), once
                 for (int t = 0; t < cn; t++) {
                     int img = i0 + t;
                     pad(x, xo + img * cin * h * w, cin, h, w, p, p, pitch, xb, t * xImg, t + 1 < cn ? 0 : slack);
-                    if (!inPlace && gs.inPlace()) {
-                        zeroTails(gs.load(img), gs.at(img), cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
+                    if (!inPlace && dense != null) {
+                        zeroTails(dense.a, dense.at(img), cout, ho, wo, gp, gb, t * gImg, db == null ? null : part, grp * cout, scr.lanes);
                     } else if (!inPlace) {
                         // rebuilt straight into the rows of gp floats (zeros past each row), summed as zeroTails does
                         gs.padded(img, cout, ho, wo, 0, 0, gp, gb, t * gImg, 0);
@@ -759,7 +765,7 @@ public final class ConvKernels {
         float[] sums = Workspace.alloc(nGroups * cout).data();
         Parallel.forRangeDynamic(nGroups, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch scr = SCRATCH.get();
-            float[] xt = scr.image(hw * cin + VL);
+            float[] xt = scr.rows(hw * cin + VL);
             for (int grp = s; grp < e; grp++) {
                 int ab = grp * part;
                 Arrays.fill(acc, ab, ab + part, 0f);
@@ -771,7 +777,6 @@ public final class ConvKernels {
                     }
                     for (int o = 0; o < cout; o++) {
                         int gi = go + (img * cout + o) * l, ai = ao + (img * cout + o) * l, at = ab + o * cp;
-                        float bias = 0f;
                         for (int c0 = 0; c0 < cp; c0 += VL) {
                             // four chains over the windows (an FMA's latency, not its throughput, would bound one)
                             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -788,6 +793,7 @@ public final class ConvKernels {
                             FloatVector.fromArray(S, acc, at + c0).add(a0.add(a1).add(a2.add(a3))).intoArray(acc, at + c0);
                         }
                         if (db != null) {
+                            float bias = 0f;
                             for (int q = 0; q < l; q++) bias += gp[gi + q];
                             sums[grp * cout + o] += bias;
                         }
