@@ -26,7 +26,10 @@ import org.oialr.train.Trainer;
  * <pre>{@code ./oialr.sh example field-model     # or: java -cp ... org.oialr.examples.FieldModelExample}</pre>
  */
 public final class FieldModelExample {
-    /** Two 3×3 convolutions (1→16→32, each with ReLU and 2×2 max-pooling), then 1568→256→10 with ReLU. */
+    /**
+     * Two 3×3 convolutions (1→16→32, each with 2×2 max-pooling, as one op, and ReLU: the same function as ReLU then
+     * pooling), then 1568→256→10 with ReLU.
+     */
     public static final class SmallNet extends Module {
         final Conv2d conv1;
         final Conv2d conv2;
@@ -43,8 +46,8 @@ public final class FieldModelExample {
 
         @Override
         public Var forward(Var x) {
-            Var h = F.maxPool2d(F.relu(conv1.forward(F.reshape(x, x.dim(0), 1, 28, 28))), 2, 2);
-            h = F.maxPool2d(F.relu(conv2.forward(h)), 2, 2);
+            Var h = F.relu(conv1.forwardMaxPool2x2(F.reshape(x, x.dim(0), 1, 28, 28))); // conv, pool as one op
+            h = F.relu(conv2.forwardMaxPool2x2(h));
             return head.forward(F.relu(fc1.forward(F.reshape(h, h.dim(0), 32 * 7 * 7))));
         }
     }
