@@ -1,6 +1,7 @@
 package org.oialr.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,6 +157,50 @@ class CpuVectorGemmTest extends GemmContractTest {
                 backend().sgemm(ta, tb, m, n, k, 0.5f, a, 0, ta ? m : k, 0, b, 0, tb ? k : n, 0, -1f, c2, 0, n + 2, 0, 1);
                 assertArrayEquals(c1, c2, m + "x" + n + "x" + k + " transA=" + ta + " transB=" + tb);
             }
+        }
+    }
+
+    @Test
+    void readingAInPlaceGivesBitwiseThePackedResult() {
+        // A not transposed with k up to one L1-sized block is read in place (6-row tiles over two B panels); every
+        // element must sum the same products in the same order as through the packed A, at every row and column
+        // edge, with padded rows, both B layouts, beta 0 (NaN in C) / 1 / -0.5, on 1 and 2 threads
+        int nr = VectorGemm.NR;
+        int[] ms = {1, 5, 6, 7, 13, 2 * VectorGemm.MC + 11};
+        int[] ns = {1, nr - 1, nr, nr + 1, 2 * nr, 2 * nr + 5, 3 * nr, 6 * nr};
+        int[] ks = {1, 16, 63, 64};
+        float[] betas = {0f, 1f, -0.5f};
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                for (int m : ms) {
+                    for (int n : ns) {
+                        for (int k : ks) {
+                            for (int t = 0; t < 2; t++) {
+                                boolean tb = t == 1;
+                                float beta = betas[(m + n + k + t) % 3];
+                                Rng rng = new Rng(m * 1000 + n * 10 + k);
+                                int lda = k + 3, ldb = tb ? k + 1 : n + 2, ldc = n + 1;
+                                float[] a = Tensor.randn(rng, m * lda).data(), b = Tensor.randn(rng, (tb ? n : k) * ldb).data();
+                                float[] c0 = Tensor.randn(rng, m * ldc).data();
+                                if (beta == 0f) java.util.Arrays.fill(c0, Float.NaN);
+                                float[] packed = c0.clone(), direct = c0.clone();
+                                VectorGemm.setDirectA(false);
+                                backend().sgemm(false, tb, m, n, k, 0.75f, a, 0, lda, 0, b, 0, ldb, 0, beta, packed, 0, ldc, 0, 1);
+                                VectorGemm.setDirectA(true);
+                                backend().sgemm(false, tb, m, n, k, 0.75f, a, 0, lda, 0, b, 0, ldb, 0, beta, direct, 0, ldc, 0, 1);
+                                String what = m + "x" + n + "x" + k + " transB=" + tb + " beta=" + beta + " threads=" + threads;
+                                assertArrayEquals(packed, direct, what);
+                                for (int i = 0; i < m; i++) {
+                                    for (int j = n; j < ldc; j++) assertEquals(Float.floatToIntBits(c0[i * ldc + j]), Float.floatToIntBits(direct[i * ldc + j]), "padding of C written: " + what);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            VectorGemm.setDirectA(true);
         }
     }
 

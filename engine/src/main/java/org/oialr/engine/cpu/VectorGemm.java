@@ -61,6 +61,13 @@ public final class VectorGemm {
      * +34%, -4%. On Zen 5 with JDK 17, 10, 12 and 14 rows had measured no faster than 8.
      */
     public static final int MR = mr();
+    /**
+     * Rows of a micro-tile of the direct-A kernel ({@link #kernelDirect}), which spans two B micro-panels (4 vectors):
+     * 6, so 24 accumulators and 4 B vectors (7 rows need 33 of the 32 registers and ran at a third of the speed).
+     */
+    static final int DR = 6;
+    /** Whether row-major A may be read in place ({@code -Doialr.gemm.noDirect=true}: always packed, for comparing). */
+    private static volatile boolean directA = !Boolean.getBoolean("oialr.gemm.noDirect");
     /** Sizes of the L1 data and L2 caches of CPU 0 in bytes (sysfs; 48 KiB and 768 KiB where unreadable). */
     static final long L1D = cacheSize(1, 48 << 10), L2 = cacheSize(2, 768 << 10);
     /**
@@ -129,6 +136,14 @@ public final class VectorGemm {
         parallelMinFlops = flops;
     }
 
+    /**
+     * Lets {@link #direct} read A in place (the default) or makes every product pack A (for tests and benchmarks that
+     * compare the two paths; results are bitwise the same). Also settable with {@code -Doialr.gemm.noDirect=true}.
+     */
+    public static void setDirectA(boolean enabled) {
+        directA = enabled;
+    }
+
     private static int mr() {
         int dflt = VL >= 16 ? 14 : 6;
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
@@ -186,8 +201,8 @@ public final class VectorGemm {
     private static final class Buffers {
         float[] packA = new float[0];
         float[] packB = new float[0];
-        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel. */
-        final float[] tile = new float[(MR + 3) * NR];
+        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel (and room for the direct kernel's two panels of DR rows). */
+        final float[] tile = new float[Math.max(MR + 3, 2 * DR) * NR];
 
         float[] packA(int size) {
             if (packA.length < size) packA = new float[size];
@@ -297,8 +312,11 @@ public final class VectorGemm {
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
         int kcMax = kcMax(k);
+        boolean direct = direct(transA, k);
+        // rows per m block: MC, or with A read in place the multiple of DR below it (no edge tile inside a product)
+        int mcStep = direct ? Math.max(DR, MC / DR * DR) : MC;
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
-        float[] pa = buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
+        float[] pa = direct ? null : buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
         float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
@@ -308,8 +326,12 @@ public final class VectorGemm {
                 float betaBlock = pc == 0 ? beta : 1f;
                 if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, 0);
                 else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, 0);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
+                for (int ic = 0; ic < m; ic += mcStep) {
+                    int mc = Math.min(mcStep, m - ic);
+                    if (direct) {
+                        macroDirect(a, aOff + ic * lda, lda, pb, 0, kc, mc, nc, alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, tile);
+                        continue;
+                    }
                     if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
                     else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa, 0);
                     for (int jr = 0; jr < nc; jr += NR) {
@@ -318,7 +340,7 @@ public final class VectorGemm {
                             int mr = Math.min(MR, mc - ir);
                             if (mr == MR || MR <= 8) kernel(pa, ir * kc, pb, jr * kc, kc, tile);
                             else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ir * kc, r0, pb, jr * kc, kc, tile);
-                            storeTile(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
+                            storeTile(tile, 0, c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, betaBlock);
                         }
                     }
                 }
@@ -335,6 +357,41 @@ public final class VectorGemm {
     }
 
     /**
+     * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors, A not
+     * transposed, all of k in one block, and the two B panels of a micro-tile (k x 2·NR) in at most 2/3 of L1d
+     * (k <= 128 with a 48 KiB L1d). Then A's rows are read as they lie (a micro-tile's DR rows are DR sequential
+     * streams), so the packing pass over A, which for the tall products of a transformer (2176 x 64..192 x 64..128
+     * in the mini ViT) cost half as much as the multiply, is gone. On the Xeon below (one JVM, the two paths
+     * alternated, 30 rounds, 1 thread) those products ran 1.04-1.56x faster (2176x192x64 NT 1.56x, 2176x64x64
+     * 1.33x, 2176x64x128 1.39x, 2176x128x64 1.04x), 512² and the MLP's shapes unchanged (k > 128 there); with
+     * the 256-bit species (-XX:UseAVX=2, 6 x 16 tiles) 0.94-1.07x, so only 512-bit vectors read A in place.
+     * Depends on transA and k alone, and every C element sums the same products in the same order as the packed
+     * kernel, so results are bitwise the same either way and on any number of threads.
+     */
+    static boolean direct(boolean transA, int k) {
+        return directA && VL >= 16 && !transA && k <= KC && (long) k * 2 * NR * Float.BYTES <= L1D * 2 / 3;
+    }
+
+    /**
+     * C[mc x nc] = alpha · A[mc x kc] · (packed B block at pb[pbOff..]) + beta · C with A read in place (row i at
+     * a[aOff + i·lda], k from 0): pairs of B micro-panels outer (they stay in L1), A's DR-row strips inner.
+     */
+    private static void macroDirect(float[] a, int aOff, int lda, float[] pb, int pbOff, int kc, int mc, int nc,
+                                    float alpha, float beta, float[] c, int cOff, int ldc, float[] tile) {
+        for (int jr = 0; jr < nc; jr += 2 * NR) {
+            int nr = Math.min(2 * NR, nc - jr);
+            int bi = pbOff + jr * kc;
+            // the second panel of a pair past the block's edge: the first one again, its products discarded
+            int bi2 = nr > NR ? bi + kc * NR : bi;
+            for (int ir = 0; ir < mc; ir += DR) {
+                int mr = Math.min(DR, mc - ir);
+                kernelDirect(a, aOff + ir * lda, lda, mr, pb, bi, bi2, kc, tile, c, cOff + ir * ldc + jr, ldc, nr,
+                        alpha, beta);
+            }
+        }
+    }
+
+    /**
      * The macro-kernel: C[mc x nc] = alpha · (packed A block at pa[paOff..]) · (packed B block at pb[pbOff..]) +
      * beta · C, micro-tile by micro-tile (B's micro-panel outer, so it stays in L1 across A's).
      */
@@ -347,7 +404,7 @@ public final class VectorGemm {
                 int ai = paOff + ir * kc, bi = pbOff + jr * kc;
                 if (mr == MR || MR <= 8) kernel(pa, ai, pb, bi, kc, tile);
                 else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ai, r0, pb, bi, kc, tile);
-                storeTile(tile, c, cOff + ir * ldc + jr, ldc, mr, nr, alpha, beta);
+                storeTile(tile, 0, c, cOff + ir * ldc + jr, ldc, mr, nr, alpha, beta);
             }
         }
     }
@@ -369,14 +426,16 @@ public final class VectorGemm {
                                    float beta, float[] c, int cOff, int ldc) {
         int kcMax = kcMax(k), blocks = (k + kcMax - 1) / kcMax;
         Buffers own = BUFFERS.get();
+        boolean direct = direct(transA, k);
         boolean shareA = m <= n;
         int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
         // the shared operand, packed by every thread in parts (micro-panel boundaries, so the layout is the one a
         // single thread writes); the compute tasks wait until all parts are in
         int block = shareA ? roundUp(m, MR) * kcMax : roundUp(n, NR) * kcMax;
-        float[] shared = own.shared(blocks * block + (shareA ? VL : 0));
-        int parts = threads, packTasks = blocks * parts;
+        // A read in place (direct) needs no shared copy: then only strips of n, each packing its part of B
+        float[] shared = direct && shareA ? null : own.shared(blocks * block + (shareA ? VL : 0));
+        int parts = threads, packTasks = direct && shareA ? 0 : blocks * parts;
         AtomicInteger packed = new AtomicInteger();
         Task pack = (id) -> {
             int q = id / parts, part = id % parts, pc = q * kcMax, kc = Math.min(kcMax, k - pc);
@@ -409,7 +468,9 @@ public final class VectorGemm {
                     if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, 0);
                     else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, 0);
                     for (int ic = 0; ic < m; ic += MC) {
-                        macro(shared, q * bl + ic * kc, pb, 0, kc, Math.min(MC, m - ic), nc, alpha, betaBlock,
+                        if (direct) macroDirect(a, aOff + ic * lda, lda, pb, 0, kc, Math.min(MC, m - ic), nc, alpha,
+                                betaBlock, c, cOff + ic * ldc + jc, ldc, buf.tile);
+                        else macro(shared, q * bl + ic * kc, pb, 0, kc, Math.min(MC, m - ic), nc, alpha, betaBlock,
                                 c, cOff + ic * ldc + jc, ldc, buf.tile);
                     }
                 }
@@ -418,12 +479,19 @@ public final class VectorGemm {
             int i0 = split(m, MR, tasks, id), i1 = split(m, MR, tasks, id + 1);
             if (i1 <= i0) return;
             Buffers buf = BUFFERS.get();
-            float[] pa = buf.packA(roundUp(Math.min(MC, i1 - i0), MR) * kcMax + VL);
+            float[] pa = direct ? null : buf.packA(roundUp(Math.min(MC, i1 - i0), MR) * kcMax + VL);
             for (int ic = i0; ic < i1; ic += MC) {
                 int mc = Math.min(MC, i1 - ic);
                 for (int q = 0, pc = 0; pc < k; q++, pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
                     float betaBlock = pc == 0 ? beta : 1f;
+                    if (direct) {
+                        for (int jc = 0; jc < n; jc += NC) {
+                            macroDirect(a, aOff + ic * lda, lda, shared, q * bl + jc * kc, kc, mc, Math.min(NC, n - jc),
+                                    alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, buf.tile);
+                        }
+                        continue;
+                    }
                     if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
                     else packA(a, aOff + ic * lda + pc, lda, kc, mc, pa, 0);
                     for (int jc = 0; jc < n; jc += NC) {
@@ -529,13 +597,75 @@ public final class VectorGemm {
         c3a.intoArray(tile, t + 3 * NR); c3b.intoArray(tile, t + 3 * NR + VL);
     }
 
-    /** C[mr x nr] = alpha · tile + beta · C (C not read when beta == 0). */
-    private static void storeTile(float[] tile, float[] c, int ci, int ldc, int mr, int nr, float alpha, float beta) {
+    /**
+     * The direct-A micro-kernel: C[mr x nr] (mr <= DR, nr <= 2·NR) = alpha · A[mr x kc] · B + beta · C, with A's
+     * rows read in place (row r at a[ai + r·lda], k from 0) and B the micro-panels at pb[bi..] and pb[bi2..] (the
+     * second may repeat the first). Rows past mr read row mr - 1 again; their products, and those of a repeated
+     * second panel, are not stored. The sums are the packed kernel's, FMA by FMA from zero, and the store is
+     * {@link #storeTile}'s formula, so the results are bitwise the same. The tile goes to C through {@code tile}.
+     */
+    private static void kernelDirect(float[] a, int ai, int lda, int mr, float[] pb, int bi, int bi2, int kc,
+                                     float[] tile, float[] c, int ci, int ldc, int nr, float alpha, float beta) {
+        int a0 = ai, a1 = ai + Math.min(1, mr - 1) * lda, a2 = ai + Math.min(2, mr - 1) * lda;
+        int a3 = ai + Math.min(3, mr - 1) * lda, a4 = ai + Math.min(4, mr - 1) * lda;
+        int a5 = ai + Math.min(5, mr - 1) * lda;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+        FloatVector c40 = zero, c41 = zero, c42 = zero, c43 = zero;
+        FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bi2);
+            FloatVector b3 = FloatVector.fromArray(S, pb, bi2 + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + p]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[a1 + p]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[a2 + p]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[a3 + p]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[a4 + p]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, a[a5 + p]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+            bi += NR;
+            bi2 += NR;
+        }
+        // panel 0 into tile rows 0..DR-1, panel 1 into rows DR..2·DR-1, then stored where they lie inside C (stores
+        // straight from the accumulators made the method too large for C1, "out of virtual registers", and ran at 1
+        // GFLOP/s on JDK 17)
+        c00.intoArray(tile, 0); c01.intoArray(tile, VL);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + VL);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + VL);
+        storeTile(tile, 0, c, ci, ldc, mr, Math.min(NR, nr), alpha, beta);
+        if (nr > NR) {
+            int t = DR * NR;
+            c02.intoArray(tile, t); c03.intoArray(tile, t + VL);
+            c12.intoArray(tile, t + NR); c13.intoArray(tile, t + NR + VL);
+            c22.intoArray(tile, t + 2 * NR); c23.intoArray(tile, t + 2 * NR + VL);
+            c32.intoArray(tile, t + 3 * NR); c33.intoArray(tile, t + 3 * NR + VL);
+            c42.intoArray(tile, t + 4 * NR); c43.intoArray(tile, t + 4 * NR + VL);
+            c52.intoArray(tile, t + 5 * NR); c53.intoArray(tile, t + 5 * NR + VL);
+            storeTile(tile, t, c, ci + NR, ldc, mr, nr - NR, alpha, beta);
+        }
+    }
+
+    /** C[mr x nr] = alpha · tile + beta · C (tile rows of NR from tile[to..]; C not read when beta == 0). */
+    private static void storeTile(float[] tile, int to, float[] c, int ci, int ldc, int mr, int nr, float alpha, float beta) {
         FloatVector alphaV = FloatVector.broadcast(S, alpha), betaV = FloatVector.broadcast(S, beta);
         if (nr == NR) {
             for (int r = 0; r < mr; r++, ci += ldc) {
-                FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
-                FloatVector t1 = FloatVector.fromArray(S, tile, r * NR + VL).mul(alphaV);
+                FloatVector t0 = FloatVector.fromArray(S, tile, to + r * NR).mul(alphaV);
+                FloatVector t1 = FloatVector.fromArray(S, tile, to + r * NR + VL).mul(alphaV);
                 if (beta != 0f) {
                     t0 = FloatVector.fromArray(S, c, ci).fma(betaV, t0);
                     t1 = FloatVector.fromArray(S, c, ci + VL).fma(betaV, t1);
@@ -549,11 +679,11 @@ public final class VectorGemm {
             int v = nr >= VL ? VL : 0;
             for (int r = 0; r < mr; r++, ci += ldc) {
                 if (v > 0) {
-                    FloatVector t0 = FloatVector.fromArray(S, tile, r * NR).mul(alphaV);
+                    FloatVector t0 = FloatVector.fromArray(S, tile, to + r * NR).mul(alphaV);
                     if (beta != 0f) t0 = FloatVector.fromArray(S, c, ci).fma(betaV, t0);
                     t0.intoArray(c, ci);
                 }
-                for (int j = v, t = r * NR + v; j < nr; j++, t++) {
+                for (int j = v, t = to + r * NR + v; j < nr; j++, t++) {
                     c[ci + j] = beta == 0f ? alpha * tile[t] : Math.fma(beta, c[ci + j], alpha * tile[t]);
                 }
             }
