@@ -236,6 +236,17 @@ public final class F {
         return NnOps.scaledDotProductAttention(q, k, v, causal);
     }
 
+    /**
+     * Multi-head self-attention from a fused q/k/v projection: qkv [B, T, 3·heads·d] holds, per token, q, k and v of
+     * every head laid out as (3, heads, d), the output of one {@code Linear(dim, 3·dim)} as in timm's ViT; returns
+     * softmax(q·kᵀ/√d [+ causal mask])·v per head with the heads side by side, [B, T, heads·d]. The same numbers as
+     * reshaping qkv to [B, T, 3, heads, d], permuting it to [3, B, heads, T, d], calling
+     * {@link #scaledDotProductAttention} on the three slices and permuting the result back, without the copies.
+     */
+    public static Var selfAttention(Var qkv, int heads, boolean causal) {
+        return NnOps.selfAttention(qkv, heads, causal);
+    }
+
     // ---------------------------------------------------------------- losses
 
     /** Mean cross-entropy of logits [B, C] against class indices, label smoothing ε in [0, 1). */

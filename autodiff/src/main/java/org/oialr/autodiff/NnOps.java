@@ -314,6 +314,26 @@ final class NnOps {
     // ---------------------------------------------------------------- attention
 
     /**
+     * Multi-head self-attention from a fused projection qkv [B, T, 3·H·d] ((3, H, d) per token) to y [B, T, H·d];
+     * the kernels are {@link Nn#selfAttention} and {@link Nn#selfAttentionBackward}, which read q, k, v where they lie
+     * and write qkv's gradient straight into its buffer (overwriting a fresh one).
+     */
+    static Var selfAttention(Var qkv, int heads, boolean causal) {
+        Tensor x = qkv.value();
+        if (x.rank() != 3 || heads <= 0 || x.dim(2) == 0 || x.dim(2) % (3 * heads) != 0) {
+            throw ShapeException.of("selfAttention", "qkv must be [B, T, 3·heads·d] with heads=" + heads, x.shape());
+        }
+        int b = x.dim(0), t = x.dim(1), dim = x.dim(2) / 3;
+        Tensor p = Workspace.allocUninitialized(b, heads, t, t);
+        Tensor y = Nn.selfAttention(x, heads, causal, p, Workspace.allocUninitialized(b, t, dim));
+        return Var.result("selfAttention", y, g -> {
+            if (!qkv.requiresGrad()) return;
+            boolean add = !claimFresh(qkv);
+            Nn.selfAttentionBackward(x, heads, p, g, Workspace.allocUninitialized(b, heads, t, t), qkv.gradBuffer(), add);
+        }, qkv);
+    }
+
+    /**
      * Scaled dot-product attention for q [..., T, d], k [..., S, d], v [..., S, dv] (equal batch dims):
      * P = softmax(q·kᵀ/√d) over the last axis, with entries j > i hidden first when {@code causal} (a
      * top-left aligned lower-triangular mask, as PyTorch's is_causal); y = P·v [..., T, dv]. Forward and backward

@@ -9,7 +9,8 @@ import org.oialr.engine.ShapeException;
  * Multi-head self-attention over x [B, T, dim] (timm's ViT attention): a fused projection
  * "qkv" = Linear(dim, 3·dim) gives q, k, v, each split into {@code heads} heads of size dim/heads;
  * per head softmax(q·kᵀ/√(dim/heads))·v; heads concatenated and projected by "proj" = Linear(dim, dim).
- * Both projections are plain sub-modules, so a low-rank transition can replace them.
+ * Both projections are plain sub-modules whose weights a low-rank method can put into another form. The
+ * attention itself reads q, k and v straight out of qkv ({@link F#selfAttention}).
  */
 public class MultiHeadSelfAttention extends Module {
     private final int dim;
@@ -59,15 +60,8 @@ public class MultiHeadSelfAttention extends Module {
     @Override
     public Var forward(Var x) {
         if (x.rank() != 3 || x.dim(2) != dim) throw ShapeException.of(describe(), "input must be [batch, tokens, " + dim + "]", x.shape());
-        int b = x.dim(0), t = x.dim(1), hd = dim / heads;
-        Var qkv = qkv().forward(x);                                               // [B, T, 3·dim]
-        Var split = F.permute(F.reshape(qkv, b, t, 3, heads, hd), 2, 0, 3, 1, 4); // [3, B, H, T, hd]
-        Var q = F.reshape(F.slice(split, 0, 0, 1), b, heads, t, hd);
-        Var k = F.reshape(F.slice(split, 0, 1, 2), b, heads, t, hd);
-        Var v = F.reshape(F.slice(split, 0, 2, 3), b, heads, t, hd);
-        Var a = F.scaledDotProductAttention(q, k, v, causal);                   // [B, H, T, hd]
-        Var merged = F.reshape(F.permute(a, 0, 2, 1, 3), b, t, dim);             // [B, T, dim]
-        return proj().forward(merged);
+        Var qkv = qkv().forward(x);                                               // [B, T, 3·dim], (3, H, hd) per token
+        return proj().forward(F.selfAttention(qkv, heads, causal));              // heads side by side: [B, T, dim]
     }
 
     @Override

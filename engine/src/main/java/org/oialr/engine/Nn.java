@@ -359,6 +359,145 @@ public final class Nn {
         if (dk != null) Linalg.matmul(work.t(), q, dk, scale, addK ? 1f : 0f);
     }
 
+    /**
+     * Multi-head self-attention read straight from a fused projection: qkv [B, T, 3·H·d] holds, for every token, its
+     * q, k and v for the H heads laid out as (3, H, d) (the output of one Linear(dim, 3·dim), as in timm's ViT). For
+     * every b and head h: P = softmax(q·kᵀ/√d) (causal: as {@link #softmax}) into {@code probs} [B, H, T, T] (kept
+     * for the backward) and y = P·v into {@code out} [B, T, H·d] at the head's d columns. The numbers are those of
+     * permuting qkv to [3, B, H, T, d], calling {@link #scaledDotProductAttention} on its three parts and permuting y
+     * back to [B, T, H, d], operation for operation, without the three copies: the vector kernels read q, k and v
+     * where they lie (row stride 3·H·d) and write y in place. Returns out.
+     *
+     * @throws ShapeException when qkv is not [B, T, 3·H·d] with H·d a positive multiple of heads, or probs / out
+     *                        have other shapes
+     */
+    public static Tensor selfAttention(Tensor qkv, int heads, boolean causal, Tensor probs, Tensor out) {
+        int[] g = selfAttentionGeometry("selfAttention", qkv, heads);
+        int b = g[0], t = g[1], dim = g[2], hd = dim / heads;
+        probs = Elementwise.prepare("selfAttention", probs, new int[] {b, heads, t, t});
+        out = Elementwise.prepare("selfAttention", out, new int[] {b, t, dim});
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        if (!Elementwise.vectorKernels() || !qkv.isContiguous() || !out.isContiguous() || probs.offset() != 0) {
+            Tensor[] qkvh = splitHeads(qkv, heads);
+            Tensor y = scaledDotProductAttention(qkvh[0], qkvh[1], qkvh[2], causal, probs, null);
+            mergeHeads(y, heads, out, false);
+            return out;
+        }
+        float[] x = qkv.data(), pd = probs.data(), yd = out.data();
+        int xo = qkv.offset(), yo = out.offset(), row = 3 * dim, units = b * heads;
+        int chunks = Parallel.chunks(units, minRows(t * t * 2 * hd));
+        float[] scratch = Workspace.allocUninitialized(chunks, hd * t).data();
+        forChunks(units, chunks, (c, from, to) -> {
+            for (int u = from; u < to; u++) {
+                int bi = u / heads, h = u % heads, base = xo + bi * t * row + h * hd;
+                NnKernels.attentionHead(x, base, row, x, base + dim, row, x, base + 2 * dim, row, pd, u,
+                        yd, yo + bi * t * dim + h * hd, dim, t, t, hd, hd, scale, causal, scratch, c * hd * t);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The backward of {@link #selfAttention}: given its qkv, heads and P, and g = ∂loss/∂y [B, T, H·d], writes the
+     * gradient of qkv into {@code dqkv} [B, T, 3·H·d] (every element; added to what is there when {@code add}). The
+     * numbers are those of {@link #scaledDotProductAttentionBackward} on the permuted parts. {@code work}
+     * [B, H, T, T] holds dS (null allocates one).
+     */
+    public static void selfAttentionBackward(Tensor qkv, int heads, Tensor probs, Tensor g, Tensor work, Tensor dqkv, boolean add) {
+        int[] geo = selfAttentionGeometry("selfAttentionBackward", qkv, heads);
+        int b = geo[0], t = geo[1], dim = geo[2], hd = dim / heads;
+        int[] ps = {b, heads, t, t};
+        if (!probs.hasShape(ps)) throw ShapeException.of("selfAttentionBackward", "P must be " + Arrays.toString(ps), probs.shape());
+        if (!g.hasShape(b, t, dim)) throw ShapeException.of("selfAttentionBackward", "gradient must be y's shape [B, T, H·d]", qkv.shape(), g.shape());
+        if (!dqkv.hasShape(qkv.shape())) throw ShapeException.of("selfAttentionBackward", "dqkv must have qkv's shape", qkv.shape(), dqkv.shape());
+        work = Elementwise.prepare("selfAttentionBackward", work, ps);
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        if (!Elementwise.vectorKernels() || !qkv.isContiguous() || !g.isContiguous() || !dqkv.isContiguous()
+                || probs.offset() != 0 || work.offset() != 0) {
+            Tensor[] qkvh = splitHeads(qkv, heads);
+            Tensor dq = Tensor.zeros(qkvh[0].shape()), dk = Tensor.zeros(qkvh[1].shape()), dv = Tensor.zeros(qkvh[2].shape());
+            scaledDotProductAttentionBackward(qkvh[0], qkvh[1], qkvh[2], probs, splitHeads(g, heads, 1)[0], work, dq, false, dk, false, dv, false);
+            mergeQkv(dq, dk, dv, heads, dqkv, add);
+            return;
+        }
+        float[] x = qkv.data(), pd = probs.data(), gd = g.data(), wd = work.data(), dd = dqkv.data();
+        int xo = qkv.offset(), go = g.offset(), dOff = dqkv.offset(), row = 3 * dim, units = b * heads;
+        int chunks = Parallel.chunks(units, minRows(t * t * 4 * hd));
+        float[] scratch = Workspace.allocUninitialized(chunks, hd * t).data();
+        forChunks(units, chunks, (c, from, to) -> {
+            for (int u = from; u < to; u++) {
+                int bi = u / heads, h = u % heads, rel = bi * t * row + h * hd, base = xo + rel, db = dOff + rel;
+                NnKernels.attentionBackwardHead(x, base, row, x, base + dim, row, x, base + 2 * dim, row, pd, u,
+                        gd, go + bi * t * dim + h * hd, dim, wd, dd, db, row, add, dd, db + dim, row, add,
+                        dd, db + 2 * dim, row, add, t, t, hd, hd, scale, scratch, c * hd * t);
+            }
+        });
+    }
+
+    /** {B, T, H·d} of a [B, T, 3·H·d] qkv, after checking it. */
+    private static int[] selfAttentionGeometry(String op, Tensor qkv, int heads) {
+        if (heads <= 0) throw new IllegalArgumentException(op + ": heads must be positive, got " + heads);
+        if (qkv.rank() != 3 || qkv.dim(2) == 0 || qkv.dim(2) % (3 * heads) != 0) {
+            throw ShapeException.of(op, "qkv must be [B, T, 3·heads·d] with heads=" + heads + " (q, k, v of every head per token)", qkv.shape());
+        }
+        return new int[] {qkv.dim(0), qkv.dim(1), qkv.dim(2) / 3};
+    }
+
+    /** q, k, v [B, H, T, d] copied out of qkv [B, T, parts·H·d] laid out (parts, H, d) per token. */
+    private static Tensor[] splitHeads(Tensor qkv, int heads) {
+        return splitHeads(qkv, heads, 3);
+    }
+
+    private static Tensor[] splitHeads(Tensor x, int heads, int parts) {
+        Tensor c = x.contiguous();
+        int b = c.dim(0), t = c.dim(1), dim = c.dim(2) / parts, hd = dim / heads;
+        float[] src = c.data();
+        int so = c.offset();
+        Tensor[] out = new Tensor[parts];
+        for (int part = 0; part < parts; part++) {
+            Tensor o = Tensor.zeros(b, heads, t, hd);
+            float[] od = o.data();
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < t; i++) {
+                        System.arraycopy(src, so + (bi * t + i) * parts * dim + part * dim + h * hd, od, ((bi * heads + h) * t + i) * hd, hd);
+                    }
+                }
+            }
+            out[part] = o;
+        }
+        return out;
+    }
+
+    /** out [B, T, H·d] = y [B, H, T, d] with the heads side by side (added to out when {@code add}). */
+    private static void mergeHeads(Tensor y, int heads, Tensor out, boolean add) {
+        mergeParts(new Tensor[] {y}, heads, out, add);
+    }
+
+    /** dqkv [B, T, 3·H·d] = dq, dk, dv [B, H, T, d] laid out (3, H, d) per token (added when {@code add}). */
+    private static void mergeQkv(Tensor dq, Tensor dk, Tensor dv, int heads, Tensor dqkv, boolean add) {
+        mergeParts(new Tensor[] {dq, dk, dv}, heads, dqkv, add);
+    }
+
+    private static void mergeParts(Tensor[] parts, int heads, Tensor out, boolean add) {
+        int np = parts.length, b = parts[0].dim(0), t = parts[0].dim(2), hd = parts[0].dim(3), dim = heads * hd;
+        out.requireContiguous("selfAttention output or qkv gradient");
+        float[] od = out.data();
+        for (int part = 0; part < np; part++) {
+            Tensor src = parts[part].contiguous();
+            float[] sd = src.data();
+            int so = src.offset();
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < t; i++) {
+                        int o = out.offset() + (bi * t + i) * np * dim + part * dim + h * hd, si = so + ((bi * heads + h) * t + i) * hd;
+                        for (int j = 0; j < hd; j++) od[o + j] = add ? od[o + j] + sd[si + j] : sd[si + j];
+                    }
+                }
+            }
+        }
+    }
+
     /** The shape of P [..., T, S] (or of y [..., T, dv] when {@code y}), after checking q, k, v. */
     private static int[] attentionShape(Tensor q, Tensor k, Tensor v, boolean y) {
         String op = "scaledDotProductAttention";

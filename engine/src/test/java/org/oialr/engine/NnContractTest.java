@@ -237,4 +237,56 @@ public abstract class NnContractTest {
         }
         assertThrows(ShapeException.class, () -> Nn.scaledDotProductAttention(Tensor.zeros(2, 3, 4), Tensor.zeros(2, 3, 5), Tensor.zeros(2, 3, 4), false, null, null));
     }
+
+    @Test
+    public void selfAttentionOnPackedQkvIsAttentionOnThePermutedParts() {
+        // qkv [B, T, 3·H·d] with (3, H, d) per token: the same bits as copying q, k, v out to [B, H, T, d], calling
+        // scaledDotProductAttention (checked against float64 above) and putting y's heads side by side; the gradient
+        // likewise, written over NaN or added to ones
+        Rng rng = new Rng(8);
+        int[][] shapes = {{3, 17, 4, 16}, {2, 5, 3, 7}, {1, 9, 2, 20}, {4, 1, 1, 3}};
+        for (int[] sh : shapes) for (boolean causal : new boolean[] {false, true}) {
+            int b = sh[0], t = sh[1], heads = sh[2], d = sh[3], dim = heads * d;
+            String what = java.util.Arrays.toString(sh) + " causal=" + causal;
+            Tensor qkv = Tensor.of(random(rng, b * t * 3 * dim, 1f), b, t, 3 * dim), g = Tensor.of(random(rng, b * t * dim, 1f), b, t, dim);
+            Tensor[] parts = new Tensor[3];
+            for (int part = 0; part < 3; part++) {
+                parts[part] = Tensor.zeros(b, heads, t, d);
+                for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) for (int i = 0; i < t; i++) for (int c = 0; c < d; c++) {
+                    parts[part].data()[((bi * heads + h) * t + i) * d + c] = qkv.get(bi, i, part * dim + h * d + c);
+                }
+            }
+            Tensor gh = Tensor.zeros(b, heads, t, d);
+            for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) for (int i = 0; i < t; i++) for (int c = 0; c < d; c++) {
+                gh.data()[((bi * heads + h) * t + i) * d + c] = g.get(bi, i, h * d + c);
+            }
+            Tensor pRef = Tensor.zeros(b, heads, t, t);
+            Tensor yRef = Nn.scaledDotProductAttention(parts[0], parts[1], parts[2], causal, pRef, null);
+            Tensor dq = Tensor.zeros(b, heads, t, d), dk = Tensor.zeros(b, heads, t, d), dv = Tensor.zeros(b, heads, t, d);
+            Nn.scaledDotProductAttentionBackward(parts[0], parts[1], parts[2], pRef, gh, null, dq, false, dk, false, dv, false);
+
+            Tensor p = Tensor.zeros(b, heads, t, t);
+            Tensor y = Nn.selfAttention(qkv, heads, causal, p, null);
+            assertTrue(java.util.Arrays.equals(pRef.data(), p.data()), "P " + what);
+            Tensor dqkv = Tensor.zeros(b, t, 3 * dim), dqkvAdd = Tensor.ones(b, t, 3 * dim);
+            java.util.Arrays.fill(dqkv.data(), Float.NaN);
+            Nn.selfAttentionBackward(qkv, heads, p, g, null, dqkv, false);
+            Nn.selfAttentionBackward(qkv, heads, p, g, null, dqkvAdd, true);
+            Tensor[] grads = {dq, dk, dv};
+            for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) for (int i = 0; i < t; i++) for (int c = 0; c < d; c++) {
+                float want = yRef.data()[((bi * heads + h) * t + i) * d + c];
+                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(y.get(bi, i, h * d + c)), "y " + what);
+                for (int part = 0; part < 3; part++) {
+                    float gw = grads[part].data()[((bi * heads + h) * t + i) * d + c];
+                    assertEquals(Float.floatToIntBits(gw), Float.floatToIntBits(dqkv.get(bi, i, part * dim + h * d + c)), "dqkv part " + part + " " + what);
+                    assertEquals(Float.floatToIntBits(1f + gw), Float.floatToIntBits(dqkvAdd.get(bi, i, part * dim + h * d + c)), "dqkv added, part " + part + " " + what);
+                }
+            }
+        }
+        assertThrows(ShapeException.class, () -> Nn.selfAttention(Tensor.zeros(2, 3, 10), 2, false, null, null));
+        assertThrows(ShapeException.class, () -> Nn.selfAttention(Tensor.zeros(2, 12), 2, false, null, null));
+        assertThrows(IllegalArgumentException.class, () -> Nn.selfAttention(Tensor.zeros(2, 3, 12), 0, false, null, null));
+        assertThrows(ShapeException.class, () -> Nn.selfAttentionBackward(Tensor.zeros(2, 3, 12), 2, Tensor.zeros(2, 2, 3, 3),
+                Tensor.zeros(2, 3, 5), null, Tensor.zeros(2, 3, 12), false));
+    }
 }
