@@ -1,8 +1,5 @@
 package org.oialr.engine;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -28,7 +25,14 @@ public final class Parallel {
 
     private static volatile int threads = Math.max(1,
             Integer.getInteger("oialr.threads", Runtime.getRuntime().availableProcessors()));
-    private static volatile ForkJoinPool pool;
+    /**
+     * How long a helper thread keeps polling for the next job after its last one before it parks, in microseconds
+     * ({@code oialr.spinMicros}, default 100; 0 parks at once). A training step is a chain of small parallel ops
+     * with short serial gaps between them; a parked thread takes tens of microseconds to wake, which the MLP's and
+     * the low-rank layers' products (tens to hundreds of microseconds each) cannot amortize. See {@link Team}.
+     */
+    private static final long SPIN_NANOS = 1000L * Math.max(0, Integer.getInteger("oialr.spinMicros", 100));
+    private static volatile Team team;
 
     private Parallel() {
     }
@@ -42,35 +46,29 @@ public final class Parallel {
         if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
         if (n != threads) {
             threads = n;
-            ForkJoinPool old = pool;
-            pool = null;
-            if (old != null) old.shutdown();
+            Team old = team;
+            team = null;
+            if (old != null) old.stop();
         }
     }
 
-    private static ForkJoinPool pool() {
-        ForkJoinPool p = pool;
-        if (p == null) {
+    private static Team team() {
+        Team t = team;
+        if (t == null) {
             synchronized (Parallel.class) {
-                p = pool;
-                if (p == null) {
-                    int n = threads;
-                    p = new ForkJoinPool(n, pl -> {
-                        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pl);
-                        t.setName("oialr-worker-" + t.getPoolIndex());
-                        t.setDaemon(true);
-                        return t;
-                    }, null, false);
-                    pool = p;
+                t = team;
+                if (t == null) {
+                    t = new Team(threads - 1);
+                    team = t;
                 }
             }
         }
-        return p;
+        return t;
     }
 
     /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous chunks of at least
-     * {@code minChunk} elements. Runs inline when one chunk suffices or when called from a worker thread.
+     * {@code minChunk} elements. Runs inline when one chunk suffices or when called from a helper thread.
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
         int chunks = chunks(n, minChunk);
@@ -78,26 +76,7 @@ public final class Parallel {
             if (n > 0) body.run(0, n);
             return;
         }
-        ForkJoinPool p = pool();
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int s = (int) ((long) n * c / chunks), e = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = p.submit(() -> body.run(s, e));
-        }
-        RuntimeException first = null;
-        try {
-            body.run(0, (int) ((long) n / chunks));
-        } catch (RuntimeException ex) {
-            first = ex;
-        }
-        for (ForkJoinTask<?> t : tasks) {
-            try {
-                t.join();
-            } catch (RuntimeException ex) {
-                if (first == null) first = ex;
-            }
-        }
-        if (first != null) throw first;
+        forEachTask(chunks, c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
     }
 
     /**
@@ -121,20 +100,49 @@ public final class Parallel {
      * Runs {@code body} once for every task id in [0, tasks) on up to {@link #threads()} threads, the caller
      * included: each thread claims the next unclaimed id until none is left, so faster threads take more tasks.
      * Returns once every task has run, without waiting for a pool thread that had not started by the time all
-     * tasks were claimed (on a loaded machine a worker can wake milliseconds late; it then finds nothing left
-     * and returns). Runs inline when called from a worker thread or with one thread. The first exception of a
-     * task is rethrown after all claimed tasks have finished.
+     * tasks were claimed (on a loaded machine a helper can wake milliseconds late; it then finds nothing left
+     * and returns). Runs inline when called from a helper thread, with one thread, or while another thread's call
+     * holds the helpers. The first exception of a task is rethrown after all claimed tasks have finished.
      */
     public static void forEachTask(int tasks, TaskBody body) {
         int helpers = Math.min(chunks(Integer.MAX_VALUE, 1), tasks) - 1;
-        if (helpers <= 0) {
+        Team t = helpers > 0 ? team() : null;
+        if (t == null || !t.acquire()) {
+            // one thread, a nested call, or another thread's job is running on the helpers: all tasks here
             for (int id = 0; id < tasks; id++) body.run(id);
             return;
         }
-        AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
-        AtomicReference<Throwable> error = new AtomicReference<>();
-        Thread caller = Thread.currentThread();
-        Runnable claim = () -> {
+        Job job;
+        try {
+            job = new Job(tasks, body, Thread.currentThread());
+            t.publish(job);
+            job.claim();
+            job.awaitDone();
+        } finally {
+            t.release();
+        }
+        Throwable e = job.error.get();
+        if (e instanceof RuntimeException) throw (RuntimeException) e;
+        if (e instanceof Error) throw (Error) e;
+        if (e != null) throw new RuntimeException(e);
+    }
+
+    /** One {@link #forEachTask} call: its tasks, claimed one by one by the caller and the helpers. */
+    private static final class Job {
+        final int tasks;
+        final TaskBody body;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+
+        Job(int tasks, TaskBody body, Thread caller) {
+            this.tasks = tasks;
+            this.body = body;
+            this.caller = caller;
+        }
+
+        /** Runs unclaimed tasks until none is left (the first exception is kept; the other tasks still run). */
+        void claim() {
             for (int id; (id = next.getAndIncrement()) < tasks; ) {
                 try {
                     body.run(id);
@@ -144,22 +152,96 @@ public final class Parallel {
                     if (done.incrementAndGet() == tasks) LockSupport.unpark(caller);
                 }
             }
-        };
-        ForkJoinPool p = pool();
-        for (int h = 0; h < helpers; h++) p.execute(claim);
-        claim.run();
-        // the last tasks may still run on a helper: spin briefly (they are usually about to finish), then park
-        for (int spin = 0; done.get() < tasks && spin < 1 << 12; spin++) Thread.onSpinWait();
-        while (done.get() < tasks) LockSupport.park(Parallel.class);
-        Throwable t = error.get();
-        if (t instanceof RuntimeException) throw (RuntimeException) t;
-        if (t instanceof Error) throw (Error) t;
-        if (t != null) throw new RuntimeException(t);
+        }
+
+        /** Returns once every task has run; the last ones may still be on a helper: spin briefly, then park. */
+        void awaitDone() {
+            for (int spin = 0; done.get() < tasks && spin < 1 << 12; spin++) Thread.onSpinWait();
+            while (done.get() < tasks) LockSupport.park(Parallel.class);
+        }
+    }
+
+    /**
+     * The helper threads (threads() - 1 daemons, "oialr-worker-N") and the one job they work on. A caller takes the
+     * team ({@link #acquire}; another caller meanwhile runs its tasks itself), publishes its job, claims tasks
+     * itself and waits for the rest; a helper claims tasks of each new job, then polls for the next one for
+     * {@link #SPIN_NANOS} before it parks, so that a step's chain of small parallel ops finds it awake. A helper
+     * that wakes after all tasks were claimed finds none and is not waited for. (Before, the helpers were a
+     * ForkJoinPool's, which parks idle workers at once: on the Xeon below the MLP's low-rank step ran as fast on
+     * 2 threads as on 1.)
+     */
+    private static final class Team {
+        private final Worker[] workers;
+        private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile Job current;
+        private volatile boolean stopped;
+
+        Team(int helpers) {
+            workers = new Worker[helpers];
+            for (int i = 0; i < helpers; i++) {
+                workers[i] = new Worker(this, i);
+                workers[i].start();
+            }
+        }
+
+        boolean acquire() {
+            return !stopped && busy.compareAndSet(false, true);
+        }
+
+        void release() {
+            current = null;
+            busy.set(false);
+        }
+
+        void publish(Job job) {
+            current = job;
+            for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
+        }
+
+        void stop() {
+            stopped = true;
+            for (Worker w : workers) LockSupport.unpark(w);
+        }
+    }
+
+    /** A helper thread of a {@link Team}. */
+    private static final class Worker extends Thread {
+        private final Team team;
+        volatile boolean parked;
+
+        Worker(Team team, int index) {
+            super("oialr-worker-" + index);
+            this.team = team;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            Job last = null;
+            long idleSince = System.nanoTime();
+            while (!team.stopped) {
+                Job j = team.current;
+                if (j != null && j != last) {
+                    last = j;
+                    j.claim();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked = true;
+                    // a job published before the flag was seen set is picked up here, not slept through
+                    j = team.current;
+                    if (j == null || j == last) LockSupport.park(this);
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
     }
 
     /** How many chunks {@link #forRange} would use for {@code n} elements. */
     public static int chunks(int n, int minChunk) {
-        if (Thread.currentThread() instanceof ForkJoinWorkerThread) return 1;
+        if (Thread.currentThread() instanceof Worker) return 1;
         int t = threads;
         if (t <= 1 || n < 2L * Math.max(1, minChunk)) return 1;
         return (int) Math.min(t, n / Math.max(1, minChunk));
