@@ -403,12 +403,71 @@ public final class ConvKernels {
                                          int p, int groups, float[] bias, int bo, int oh, int ow, float[] y, int yo, float[] arg, int ao) {
         int cg = cin / groups;
         float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, false);
+        if (kh == 1 && kw == 1 && p == 0) {
+            // pointwise: each output pixel depends on its own input pixel only, so the input is copied in the pooling's
+            // four phases (Phases) and the output comes out in them, where the windows' corners are contiguous
+            int l4 = 4 * (oh / 2) * (ow / 2);
+            run(new Phases(x, xo, cin, oh, ow), n, cin, 1, l4, 0, 0, pw, cout, groups, 1, 1, cg, bias, bo, null, 0, false,
+                    new Pooling(oh, ow, y, yo, arg, ao, true));
+            return;
+        }
         run(Images.dense(x, xo, cin * h * w), n, cin, h, w, p, p, pw, cout, groups, kh, kw, cg, bias, bo, null, 0, false,
-                new Pooling(oh, ow, y, yo, arg, ao));
+                new Pooling(oh, ow, y, yo, arg, ao, false));
     }
 
-    /** Where {@link #run} pools each image's output: planes of oh × ow into y and arg (2 × 2, stride 2). */
-    private record Pooling(int oh, int ow, float[] y, int yo, float[] arg, int ao) {
+    /**
+     * Where {@link #run} pools each image's output: planes of oh × ow into y and arg (2 × 2, stride 2); with
+     * {@code phases}, the output planes are in {@link Phases}' layout.
+     */
+    private record Pooling(int oh, int ow, float[] y, int yo, float[] arg, int ao, boolean phases) {
+    }
+
+    /**
+     * The input of a pointwise convolution followed by 2 × 2 / stride 2 max pooling, image by image in the pooling's
+     * phases: each plane of h × w as four runs of ⌊h/2⌋·⌊w/2⌋ pixels, the windows' top-left corners (2i, 2j) in row
+     * order, then their (2i, 2j + 1), (2i + 1, 2j) and (2i + 1, 2j + 1) corners (a last odd row or column, in no
+     * window, left out). The convolution sees each plane as one row of those pixels; its output planes come out in
+     * the same phases, which {@link PoolKernels#max2x2Phases} pools with contiguous loads. The output pixels are the
+     * same sums, so the pooled values and argmax are the same bits as pooling the plain output.
+     */
+    private static final class Phases extends Images {
+        final float[] x;
+        final int xo;
+        final int c;
+        final int h;
+        final int w;
+
+        Phases(float[] x, int xo, int c, int h, int w) {
+            this.x = x;
+            this.xo = xo;
+            this.c = c;
+            this.h = h;
+            this.w = w;
+        }
+
+        @Override
+        void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
+            int ph = h / 2, pw = w / 2, l = ph * pw, plane = (sh + 2 * pt) * pitch;
+            for (int ch = 0; ch < cn; ch++) {
+                int src = xo + (img * c + ch) * h * w, dst = bo + ch * plane;
+                for (int r = 0; r < ph; r++) {
+                    int s0 = src + 2 * r * w, s1 = s0 + w, d = dst + r * pw;
+                    for (int q = 0; q < pw; q++) {
+                        buf[d + q] = x[s0 + 2 * q];
+                        buf[d + l + q] = x[s0 + 2 * q + 1];
+                        buf[d + 2 * l + q] = x[s1 + 2 * q];
+                        buf[d + 3 * l + q] = x[s1 + 2 * q + 1];
+                    }
+                }
+                Arrays.fill(buf, dst + 4 * l, dst + plane, 0f);
+            }
+            Arrays.fill(buf, bo + cn * plane, bo + cn * plane + slack, 0f);
+        }
+
+        @Override
+        void transposed(int img, int cout, int l, int cp, float[] gt, float[] sums, int so) {
+            throw new UnsupportedOperationException("Phases feeds the forward kernel only");
+        }
     }
 
     /**
@@ -470,7 +529,11 @@ public final class ConvKernels {
                 }
                 if (pool != null) {
                     int pl2 = (pool.oh / 2) * (pool.ow / 2), at = img * outC * pl2;
-                    Pool.max2x2Planes(dst, 0, pool.oh, pool.ow, 0, outC, pool.y, pool.yo + at, pool.arg, pool.ao + at);
+                    if (pool.phases) {
+                        PoolKernels.max2x2Phases(dst, 0, pool.oh / 2, pool.ow / 2, pool.ow, 0, outC, pool.y, pool.yo + at, pool.arg, pool.ao + at);
+                    } else {
+                        Pool.max2x2Planes(dst, 0, pool.oh, pool.ow, 0, outC, pool.y, pool.yo + at, pool.arg, pool.ao + at);
+                    }
                 }
             }
         });

@@ -80,4 +80,50 @@ public final class PoolKernels {
             FloatVector.fromArray(S, at, o).add(i0.blend(i1, t)).intoArray(arg, ab + o);
         }
     }
+
+    /**
+     * 2 × 2 / stride 2 max pooling of planes [p0, p1) stored in phases: plane p at {@code xo + p·4·ho·wo} holds four
+     * sub-planes of ho × wo, the window corners (2i, 2j), (2i, 2j + 1), (2i + 1, 2j), (2i + 1, 2j + 1) of the
+     * original plane of width w, in that order (see {@code ConvKernels.forwardMaxPool2x2} for 1x1 convolutions).
+     * So the four corners of consecutive windows lie in four contiguous runs and are loaded as plain vectors, not
+     * gathered. y, arg and the choice (first maximum in row order, NaN counting as the maximum; arg the in-plane
+     * index in the original plane) are those of {@link #max2x2} and {@code Pool}'s scalar rule, bit for bit.
+     */
+    public static void max2x2Phases(float[] x, int xo, int ho, int wo, int w, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
+        Maps m = maps(w, ho, wo);
+        int l = ho * wo, full = l - l % VL;
+        float[] at = m.at;
+        FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
+        FloatVector zero = FloatVector.zero(S);
+        for (int p = p0; p < p1; p++) {
+            int xb = xo + p * 4 * l, yb = yo + p * l, ab = ao + p * l;
+            for (int o = 0; o < full; o += VL) {
+                FloatVector a = FloatVector.fromArray(S, x, xb + o);
+                FloatVector b = FloatVector.fromArray(S, x, xb + l + o);
+                FloatVector c = FloatVector.fromArray(S, x, xb + 2 * l + o);
+                FloatVector d = FloatVector.fromArray(S, x, xb + 3 * l + o);
+                VectorMask<Float> tb = a.compare(VectorOperators.EQ, a).andNot(b.compare(VectorOperators.LE, a));
+                VectorMask<Float> td = c.compare(VectorOperators.EQ, c).andNot(d.compare(VectorOperators.LE, c));
+                FloatVector m0 = a.blend(b, tb), m1 = c.blend(d, td);
+                FloatVector i0 = zero.blend(one, tb), i1 = fw.blend(fw1, td);
+                VectorMask<Float> t = m0.compare(VectorOperators.EQ, m0).andNot(m1.compare(VectorOperators.LE, m0));
+                m0.blend(m1, t).intoArray(y, yb + o);
+                FloatVector.fromArray(S, at, o).add(i0.blend(i1, t)).intoArray(arg, ab + o);
+            }
+            for (int o = full; o < l; o++) {
+                // Pool's scalar rule: the corners in row order, each replacing the maximum when greater (or NaN)
+                int base = (int) at[o];
+                float mx = x[xb + o], v;
+                int idx = base;
+                v = x[xb + l + o];
+                if (v > mx || (v != v && mx == mx)) { mx = v; idx = base + 1; }
+                v = x[xb + 2 * l + o];
+                if (v > mx || (v != v && mx == mx)) { mx = v; idx = base + w; }
+                v = x[xb + 3 * l + o];
+                if (v > mx || (v != v && mx == mx)) { mx = v; idx = base + w + 1; }
+                y[yb + o] = mx;
+                arg[ab + o] = idx;
+            }
+        }
+    }
 }
