@@ -267,7 +267,7 @@ public final class Conv {
         bias(op, db, geo.cout);
         if (geo.direct() && geo.pointwise() && geo.groups == 1) {
             ConvKernels.backwardWeightPointwiseMaxPooled(gp.data(), gp.offset(), arg.data(), arg.offset(), x.data(), x.offset(), geo.n, geo.cin,
-                    geo.h * geo.w, geo.cout, (geo.ho / 2) * (geo.wo / 2), dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
+                    geo.h, geo.w, geo.cout, dw.data(), dw.offset(), db == null ? null : db.data(), db == null ? 0 : db.offset());
         } else if (geo.direct()) {
             ConvKernels.backwardWeight(unpooledImages(gp, arg, geo),
                     x.data(), x.offset(), geo.n, geo.cin, geo.rows(), geo.cols(), geo.cout, geo.kh, geo.kw, geo.p, geo.groups, dw.data(), dw.offset(),

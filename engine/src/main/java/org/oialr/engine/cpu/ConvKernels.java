@@ -415,6 +415,23 @@ public final class ConvKernels {
                 new Pooling(oh, ow, y, yo, arg, ao, false));
     }
 
+    /** Planes [0, cn) of one image (at xo, planes of h × w) into buf from 0 in {@link Phases}' layout (4·⌊h/2⌋·⌊w/2⌋ each). */
+    private static void phases(float[] x, int xo, int cn, int h, int w, float[] buf) {
+        int ph = h / 2, pw = w / 2, l = ph * pw;
+        for (int ch = 0; ch < cn; ch++) {
+            int src = xo + ch * h * w, dst = ch * 4 * l;
+            for (int r = 0; r < ph; r++) {
+                int s0 = src + 2 * r * w, s1 = s0 + w, d = dst + r * pw;
+                for (int q = 0; q < pw; q++) {
+                    buf[d + q] = x[s0 + 2 * q];
+                    buf[d + l + q] = x[s0 + 2 * q + 1];
+                    buf[d + 2 * l + q] = x[s1 + 2 * q];
+                    buf[d + 3 * l + q] = x[s1 + 2 * q + 1];
+                }
+            }
+        }
+    }
+
     /**
      * Where {@link #run} pools each image's output: planes of oh × ow into y and arg (2 × 2, stride 2); with
      * {@code phases}, the output planes are in {@link Phases}' layout.
@@ -447,21 +464,10 @@ public final class ConvKernels {
 
         @Override
         void padded(int img, int cn, int sh, int sw, int pt, int pl, int pitch, float[] buf, int bo, int slack) {
-            int ph = h / 2, pw = w / 2, l = ph * pw, plane = (sh + 2 * pt) * pitch;
-            for (int ch = 0; ch < cn; ch++) {
-                int src = xo + (img * c + ch) * h * w, dst = bo + ch * plane;
-                for (int r = 0; r < ph; r++) {
-                    int s0 = src + 2 * r * w, s1 = s0 + w, d = dst + r * pw;
-                    for (int q = 0; q < pw; q++) {
-                        buf[d + q] = x[s0 + 2 * q];
-                        buf[d + l + q] = x[s0 + 2 * q + 1];
-                        buf[d + 2 * l + q] = x[s1 + 2 * q];
-                        buf[d + 3 * l + q] = x[s1 + 2 * q + 1];
-                    }
-                }
-                Arrays.fill(buf, dst + 4 * l, dst + plane, 0f);
-            }
-            Arrays.fill(buf, bo + cn * plane, bo + cn * plane + slack, 0f);
+            int l4 = 4 * (h / 2) * (w / 2), plane = (sh + 2 * pt) * pitch;
+            if (bo != 0 || plane != l4) throw new IllegalStateException("Phases: the kernel's buffer must hold the phases from 0, one plane per " + l4);
+            phases(x, xo + img * c * h * w, cn, h, w, buf);
+            Arrays.fill(buf, cn * plane, cn * plane + slack, 0f);
         }
 
         @Override
@@ -821,8 +827,13 @@ public final class ConvKernels {
      * are not added, so the order of the sums differs). Images are summed in groups of {@link #WGROUP} in order, then
      * the groups in order: independent of the number of threads.
      */
-    public static void backwardWeightPointwiseMaxPooled(float[] gp, int go, float[] arg, int ao, float[] x, int xo, int n, int cin, int hw,
-                                                        int cout, int l, float[] dw, int dwo, float[] db, int dbo) {
+    public static void backwardWeightPointwiseMaxPooled(float[] gp, int go, float[] arg, int ao, float[] x, int xo, int n, int cin, int h,
+                                                        int w, int cout, float[] dw, int dwo, float[] db, int dbo) {
+        int hw = h * w, l = (h / 2) * (w / 2);
+        if (cin <= SMALL_CIN && l >= VL) {
+            backwardWeightPointwiseMaxPooledByWindows(gp, go, arg, ao, x, xo, n, cin, h, w, cout, dw, dwo, db, dbo);
+            return;
+        }
         int cp = (cin + VL - 1) / VL * VL, part = cout * cp, nGroups = (n + WGROUP - 1) / WGROUP;
         float[] acc = Workspace.allocUninitialized(nGroups * part).data();
         float[] sums = Workspace.alloc(nGroups * cout).data();
@@ -856,9 +867,7 @@ public final class ConvKernels {
                             FloatVector.fromArray(S, acc, at + c0).add(a0.add(a1).add(a2.add(a3))).intoArray(acc, at + c0);
                         }
                         if (db != null) {
-                            float bias = 0f;
-                            for (int q = 0; q < l; q++) bias += gp[gi + q];
-                            sums[grp * cout + o] += bias;
+                            sums[grp * cout + o] += sum(gp, gi, l);
                         }
                     }
                 }
@@ -868,6 +877,91 @@ public final class ConvKernels {
             for (int c = 0; c < cin; c++) {
                 float v = acc[o * cp + c];
                 for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * cp + c];
+                dw[dwo + o * cin + c] += v;
+            }
+            if (db != null) {
+                float v = sums[o];
+                for (int grp = 1; grp < nGroups; grp++) v += sums[grp * cout + o];
+                db[dbo + o] += v;
+            }
+        }
+    }
+
+    /**
+     * Σ a[off, off + n): lane sums over whole vectors, then across the lanes, then the rest (one add chain's latency
+     * per element bound the scalar loop this replaces: 0.6-1.1 ms of the low-rank CNN's pooled 1x1 gradients).
+     */
+    private static float sum(float[] a, int off, int n) {
+        int full = n - n % VL;
+        FloatVector acc = FloatVector.zero(S);
+        for (int q = 0; q < full; q += VL) acc = acc.add(FloatVector.fromArray(S, a, off + q));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int q = full; q < n; q++) s += a[off + q];
+        return s;
+    }
+
+    /** Inputs of at most this many channels take {@link #backwardWeightPointwiseMaxPooledByWindows}. */
+    static final int SMALL_CIN = 8;
+
+    /**
+     * {@link #backwardWeightPointwiseMaxPooled} for few input channels (cin <= {@link #SMALL_CIN}, the low-rank CNN's
+     * first 1x1 layer has 3), where a vector per window would carry cin useful lanes of VL: vectors run over
+     * windows instead. Each image of x is copied in the pooling's four phases ({@link Phases}' layout), so the four
+     * corners of VL consecutive windows are four plain loads, and the corner each window's argmax names is picked
+     * with three blends; dw[o, c] gets gp times that, summed lane by lane over the windows and the images of a group,
+     * then across the lanes (the windows past the last whole vector by the scalar loop). Images in groups of
+     * {@link #WGROUP} in order, then the groups in order: independent of the number of threads; the same values as
+     * the dense sums to float32 rounding.
+     */
+    private static void backwardWeightPointwiseMaxPooledByWindows(float[] gp, int go, float[] arg, int ao, float[] x, int xo, int n,
+                                                                  int cin, int h, int w, int cout, float[] dw, int dwo, float[] db, int dbo) {
+        int hw = h * w, pw = w / 2, l = (h / 2) * pw, full = l - l % VL, nGroups = (n + WGROUP - 1) / WGROUP;
+        int part = cout * cin;
+        float[] acc = Workspace.allocUninitialized(nGroups * part).data();
+        float[] sums = Workspace.alloc(nGroups * cout).data();
+        float[] at = PoolKernels.windowCorners(w, h / 2, pw);
+        Parallel.forRangeDynamic(nGroups, 1, CHUNKS_PER_THREAD, (s, e) -> {
+            Scratch scr = SCRATCH.get();
+            float[] xph = scr.rows(cin * 4 * l);
+            // per (o, c): VL lane sums, then the scalar tail's sum
+            float[] la = scr.grad(part * (VL + 1));
+            int tails = part * VL;
+            FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
+            for (int grp = s; grp < e; grp++) {
+                Arrays.fill(la, 0, part * (VL + 1), 0f);
+                for (int img = grp * WGROUP; img < Math.min(n, (grp + 1) * WGROUP); img++) {
+                    phases(x, xo + img * cin * hw, cin, h, w, xph);
+                    for (int o = 0; o < cout; o++) {
+                        int gi = go + (img * cout + o) * l, ai = ao + (img * cout + o) * l;
+                        for (int c = 0; c < cin; c++) {
+                            int xb = c * 4 * l, li = (o * cin + c) * VL;
+                            FloatVector a0 = FloatVector.fromArray(S, la, li);
+                            for (int q = 0; q < full; q += VL) {
+                                FloatVector d = FloatVector.fromArray(S, arg, ai + q).sub(FloatVector.fromArray(S, at, q));
+                                FloatVector sel = FloatVector.fromArray(S, xph, xb + q)
+                                        .blend(FloatVector.fromArray(S, xph, xb + l + q), d.compare(VectorOperators.EQ, one))
+                                        .blend(FloatVector.fromArray(S, xph, xb + 2 * l + q), d.compare(VectorOperators.EQ, fw))
+                                        .blend(FloatVector.fromArray(S, xph, xb + 3 * l + q), d.compare(VectorOperators.EQ, fw1));
+                                a0 = sel.fma(FloatVector.fromArray(S, gp, gi + q), a0);
+                            }
+                            a0.intoArray(la, li);
+                            int xi = xo + (img * cin + c) * hw, ti = tails + o * cin + c;
+                            for (int q = full; q < l; q++) la[ti] = Math.fma(gp[gi + q], x[xi + (int) arg[ai + q]], la[ti]);
+                        }
+                        if (db != null) {
+                            sums[grp * cout + o] += sum(gp, gi, l);
+                        }
+                    }
+                }
+                for (int oc = 0; oc < part; oc++) {
+                    acc[grp * part + oc] = FloatVector.fromArray(S, la, oc * VL).reduceLanes(VectorOperators.ADD) + la[tails + oc];
+                }
+            }
+        });
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                float v = acc[o * cin + c];
+                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * cin + c];
                 dw[dwo + o * cin + c] += v;
             }
             if (db != null) {

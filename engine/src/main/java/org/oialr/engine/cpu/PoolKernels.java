@@ -48,6 +48,11 @@ public final class PoolKernels {
         return m;
     }
 
+    /** The in-plane index of each window's top-left corner, as floats: output o of ho × wo windows on planes w wide. */
+    public static float[] windowCorners(int w, int ho, int wo) {
+        return maps(w, ho, wo).at;
+    }
+
     /**
      * Planes [p0, p1) of 2 × 2 / stride 2 max pooling, the whole vectors of each plane: x planes of h × w at {@code xo}
      * (h·w apart), y and arg planes of ho × wo at {@code yo} and {@code ao} (ho·wo apart); arg gets the in-plane index
