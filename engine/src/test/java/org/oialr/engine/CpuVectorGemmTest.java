@@ -166,7 +166,8 @@ class CpuVectorGemmTest extends GemmContractTest {
         // element must sum the same products in the same order as through the packed A, at every row and column
         // edge, with padded rows, both B layouts, beta 0 (NaN in C) / 1 / -0.5, on 1 and 2 threads
         int nr = VectorGemm.NR;
-        int[] ms = {1, 5, 6, 7, 13, 2 * VectorGemm.MC + 11};
+        // products of fewer than DIRECT_MIN_M (256) rows are packed; 256..261 end on every row remainder of the 6-row tiles
+        int[] ms = {1, 7, 256, 257, 258, 259, 260, 261, 2 * VectorGemm.MC + 11};
         int[] ns = {1, nr - 1, nr, nr + 1, 2 * nr, 2 * nr + 5, 3 * nr, 6 * nr};
         int[] ks = {1, 16, 63, 64};
         float[] betas = {0f, 1f, -0.5f};

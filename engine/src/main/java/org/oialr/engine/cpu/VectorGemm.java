@@ -62,6 +62,13 @@ public final class VectorGemm {
      */
     public static final int MR = mr();
     /**
+     * Fewest rows of a product that reads A in place ({@link #direct}): the tall products it is for (a transformer's
+     * batch x tokens rows) call the direct kernel often enough to have it compiled by C2 early, while a few small ones
+     * (the SVD's 31 x 63 x 31 merges) left it in C1's code, where its vectors are boxed: the 1024 x 256 SVD ran 0.63x
+     * as fast with them on it.
+     */
+    static final int DIRECT_MIN_M = 256;
+    /**
      * Rows of a micro-tile of the direct-A kernel ({@link #kernelDirect}), which spans two B micro-panels (4 vectors):
      * 6, so 24 accumulators and 4 B vectors (7 rows need 33 of the 32 registers and ran at a third of the speed).
      */
@@ -312,7 +319,7 @@ public final class VectorGemm {
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
         int kcMax = kcMax(k);
-        boolean direct = direct(transA, k, n);
+        boolean direct = direct(transA, m, k, n);
         // rows per m block: MC, or with A read in place the multiple of DR below it (no edge tile inside a product)
         int mcStep = direct ? Math.max(DR, MC / DR * DR) : MC;
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
@@ -358,20 +365,22 @@ public final class VectorGemm {
 
     /**
      * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors, A not
-     * transposed, all of k in one block, the two B panels of a micro-tile (k x 2·NR) in at most 2/3 of L1d (k <= 128
-     * with a 48 KiB L1d), and n at most 4·NR (128). Packing A costs about a cycle per element, the multiply n/32
+     * transposed, at least {@link #DIRECT_MIN_M} rows, all of k in one block, the two B panels of a micro-tile
+     * (k x 2·NR) in at most 2/3 of L1d (k <= 128 with a 48 KiB L1d), and n over one panel and at most 4·NR (33..128;
+     * with one panel the kernel's second would repeat the first). Packing A costs about a cycle per element, the multiply n/32
      * cycles per element of A, so the pass over A is dear only where n is small, as in a transformer's tall products
      * (2176 x 64..128 x 64..128 in the mini ViT); there, reading A's rows as they lie (a micro-tile's DR rows are DR
      * sequential streams) pays, although the 6 x 64 kernel runs 10-20% slower than the packed 14 x 32 one. On the
      * Xeon below (one JVM, the two paths alternated, 30 rounds, 1 thread, after warm-up): 2176x64x64 NT 1.42x,
-     * 2176x64x128 NN 1.44x, 2176x128x64 NN 1.11x, 128x128x128 1.12x; where n is larger the packed path won
+     * 2176x64x128 NN 1.44x, 2176x128x64 NN 1.11x (128x128x128 1.12x, but see DIRECT_MIN_M); where n is larger the packed path won
      * (2176x192x64 0.93-1.04x, 128x512x128 0.93x, 128x3136x32 0.80x); with the 256-bit species (-XX:UseAVX=2,
      * 6 x 16 tiles) 0.94-1.07x, so only 512-bit vectors read A in place. Every C element sums the same products in the
      * same order as the packed kernel, so results are bitwise the same either way, however a product is split over
      * threads (a strip of a split product decides for its own width).
      */
-    static boolean direct(boolean transA, int k, int n) {
-        return directA && VL >= 16 && !transA && k <= KC && n <= 4 * NR && (long) k * 2 * NR * Float.BYTES <= L1D * 2 / 3;
+    static boolean direct(boolean transA, int m, int k, int n) {
+        return directA && VL >= 16 && !transA && m >= DIRECT_MIN_M && k <= KC && n > NR && n <= 4 * NR
+                && (long) k * 2 * NR * Float.BYTES <= L1D * 2 / 3;
     }
 
     /**
@@ -428,7 +437,7 @@ public final class VectorGemm {
                                    float beta, float[] c, int cOff, int ldc) {
         int kcMax = kcMax(k), blocks = (k + kcMax - 1) / kcMax;
         Buffers own = BUFFERS.get();
-        boolean direct = direct(transA, k, n);
+        boolean direct = direct(transA, m, k, n);
         boolean shareA = m <= n;
         int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
