@@ -366,20 +366,23 @@ public final class VectorGemm {
     /**
      * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors, A not
      * transposed, at least {@link #DIRECT_MIN_M} rows, all of k in one block, the two B panels of a micro-tile
-     * (k x 2·NR) in at most 2/3 of L1d (k <= 128 with a 48 KiB L1d), and n over one panel and at most 4·NR (33..128;
-     * with one panel the kernel's second would repeat the first). Packing A costs about a cycle per element, the multiply n/32
-     * cycles per element of A, so the pass over A is dear only where n is small, as in a transformer's tall products
-     * (2176 x 64..128 x 64..128 in the mini ViT); there, reading A's rows as they lie (a micro-tile's DR rows are DR
-     * sequential streams) pays, although the 6 x 64 kernel runs 10-20% slower than the packed 14 x 32 one. On the
-     * Xeon below (one JVM, the two paths alternated, 30 rounds, 1 thread, after warm-up): 2176x64x64 NT 1.42x,
-     * 2176x64x128 NN 1.44x, 2176x128x64 NN 1.11x (128x128x128 1.12x, but see DIRECT_MIN_M); where n is larger the packed path won
-     * (2176x192x64 0.93-1.04x, 128x512x128 0.93x, 128x3136x32 0.80x); with the 256-bit species (-XX:UseAVX=2,
-     * 6 x 16 tiles) 0.94-1.07x, so only 512-bit vectors read A in place. Every C element sums the same products in the
-     * same order as the packed kernel, so results are bitwise the same either way, however a product is split over
-     * threads (a strip of a split product decides for its own width).
+     * (k x 2·NR) in at most 2/3 of L1d (k <= 128 with a 48 KiB L1d), and n of one micro-tile's two panels (33..64;
+     * with one panel the kernel's second would repeat the first). Packing A costs about a cycle per element, the
+     * multiply n/32 cycles per element of A, so the pass over A is dearest where n is small, as in a transformer's
+     * tall products (the mini ViT's 2176 x 64 x 64..128 projections and their input gradients); there, reading A's
+     * rows as they lie (a micro-tile's DR rows are DR sequential streams) pays, although the 6 x 64 kernel runs
+     * slower than the packed 14 x 32 one. On the Xeon below: one JVM with the two paths alternated (30 rounds,
+     * 1 thread, after warm-up) gave 2176x64x64 NT 1.42x, 2176x64x128 NN 1.44x, 2176x128x64 NN 1.11x, 2176x192x64
+     * 0.93-1.04x, 128x512x128 0.93x, 128x3136x32 0.80x; JMH GemmBench forks (two rounds, -Doialr.gemm.noDirect
+     * against the default) gave NT-2176x64x64 0.273 / 0.310 ms packed against 0.196 / 0.271 in place and
+     * NN-2176x64x128 0.49 / 0.51 against 0.48 / 0.48, but NN-2176x128x64 0.44 / 0.47 against 0.63 / 0.59, so only
+     * products 64 wide read A in place. With the 256-bit species (-XX:UseAVX=2, 6 x 16 tiles) 0.94-1.07x, so only
+     * 512-bit vectors do. Every C element sums the same products in the same order as the packed kernel, so results
+     * are bitwise the same either way, however a product is split over threads (a strip of a split product decides
+     * for its own shape).
      */
     static boolean direct(boolean transA, int m, int k, int n) {
-        return directA && VL >= 16 && !transA && m >= DIRECT_MIN_M && k <= KC && n > NR && n <= 4 * NR
+        return directA && VL >= 16 && !transA && m >= DIRECT_MIN_M && k <= KC && n > NR && n <= 2 * NR
                 && (long) k * 2 * NR * Float.BYTES <= L1D * 2 / 3;
     }
 
