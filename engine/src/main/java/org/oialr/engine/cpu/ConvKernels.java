@@ -873,18 +873,7 @@ public final class ConvKernels {
                 }
             }
         });
-        for (int o = 0; o < cout; o++) {
-            for (int c = 0; c < cin; c++) {
-                float v = acc[o * cp + c];
-                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * cp + c];
-                dw[dwo + o * cin + c] += v;
-            }
-            if (db != null) {
-                float v = sums[o];
-                for (int grp = 1; grp < nGroups; grp++) v += sums[grp * cout + o];
-                db[dbo + o] += v;
-            }
-        }
+        addGroups(acc, cp, part, sums, nGroups, cout, cin, dw, dwo, db, dbo);
     }
 
     /**
@@ -898,6 +887,26 @@ public final class ConvKernels {
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (int q = full; q < n; q++) s += a[off + q];
         return s;
+    }
+
+    /**
+     * dw[o, c] += Σ_grp acc[grp·part + o·stride + c] and db[o] += Σ_grp sums[grp·cout + o] (db may be null): the image
+     * groups' partial gradients of the pooled 1x1 kernels, summed in group order.
+     */
+    private static void addGroups(float[] acc, int stride, int part, float[] sums, int nGroups, int cout, int cin,
+                                  float[] dw, int dwo, float[] db, int dbo) {
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                float v = acc[o * stride + c];
+                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * stride + c];
+                dw[dwo + o * cin + c] += v;
+            }
+            if (db != null) {
+                float v = sums[o];
+                for (int grp = 1; grp < nGroups; grp++) v += sums[grp * cout + o];
+                db[dbo + o] += v;
+            }
+        }
     }
 
     /** Inputs of at most this many channels take {@link #backwardWeightPointwiseMaxPooledByWindows}. */
@@ -958,18 +967,7 @@ public final class ConvKernels {
                 }
             }
         });
-        for (int o = 0; o < cout; o++) {
-            for (int c = 0; c < cin; c++) {
-                float v = acc[o * cin + c];
-                for (int grp = 1; grp < nGroups; grp++) v += acc[grp * part + o * cin + c];
-                dw[dwo + o * cin + c] += v;
-            }
-            if (db != null) {
-                float v = sums[o];
-                for (int grp = 1; grp < nGroups; grp++) v += sums[grp * cout + o];
-                db[dbo + o] += v;
-            }
-        }
+        addGroups(acc, cin, part, sums, nGroups, cout, cin, dw, dwo, db, dbo);
     }
 
     // ---------------------------------------------------------------- weight gradient, broadcast kernel
