@@ -320,7 +320,9 @@ final class NnOps {
      */
     static Var selfAttention(Var qkv, int heads, boolean causal) {
         Tensor x = qkv.value();
-        if (x.rank() != 3 || heads <= 0 || x.dim(2) == 0 || x.dim(2) % (3 * heads) != 0) {
+        // the engine's checks, before the buffers are sized from the shape
+        if (heads <= 0) throw new IllegalArgumentException("selfAttention: heads must be positive, got " + heads);
+        if (x.rank() != 3 || x.dim(2) == 0 || x.dim(2) % (3 * heads) != 0) {
             throw ShapeException.of("selfAttention", "qkv must be [B, T, 3·heads·d] with heads=" + heads, x.shape());
         }
         int b = x.dim(0), t = x.dim(1), dim = x.dim(2) / 3;

@@ -378,9 +378,9 @@ public final class Nn {
         out = Elementwise.prepare("selfAttention", out, new int[] {b, t, dim});
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (!Elementwise.vectorKernels() || !qkv.isContiguous() || !out.isContiguous() || probs.offset() != 0) {
-            Tensor[] qkvh = splitHeads(qkv, heads);
+            Tensor[] qkvh = splitHeads(qkv, heads, 3);
             Tensor y = scaledDotProductAttention(qkvh[0], qkvh[1], qkvh[2], causal, probs, null);
-            mergeHeads(y, heads, out, false);
+            mergeHeads(new Tensor[] {y}, heads, out, false);
             return out;
         }
         float[] x = qkv.data(), pd = probs.data(), yd = out.data();
@@ -414,10 +414,10 @@ public final class Nn {
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (!Elementwise.vectorKernels() || !qkv.isContiguous() || !g.isContiguous() || !dqkv.isContiguous()
                 || probs.offset() != 0 || work.offset() != 0) {
-            Tensor[] qkvh = splitHeads(qkv, heads);
+            Tensor[] qkvh = splitHeads(qkv, heads, 3);
             Tensor dq = Tensor.zeros(qkvh[0].shape()), dk = Tensor.zeros(qkvh[1].shape()), dv = Tensor.zeros(qkvh[2].shape());
             scaledDotProductAttentionBackward(qkvh[0], qkvh[1], qkvh[2], probs, splitHeads(g, heads, 1)[0], work, dq, false, dk, false, dv, false);
-            mergeQkv(dq, dk, dv, heads, dqkv, add);
+            mergeHeads(new Tensor[] {dq, dk, dv}, heads, dqkv, add);
             return;
         }
         float[] x = qkv.data(), pd = probs.data(), gd = g.data(), wd = work.data(), dd = dqkv.data();
@@ -443,11 +443,10 @@ public final class Nn {
         return new int[] {qkv.dim(0), qkv.dim(1), qkv.dim(2) / 3};
     }
 
-    /** q, k, v [B, H, T, d] copied out of qkv [B, T, parts·H·d] laid out (parts, H, d) per token. */
-    private static Tensor[] splitHeads(Tensor qkv, int heads) {
-        return splitHeads(qkv, heads, 3);
-    }
-
+    /**
+     * The parts [B, H, T, d] of x [B, T, parts·H·d] laid out (parts, H, d) per token, copied out (q, k, v of a qkv with
+     * parts = 3; y's gradient with parts = 1): the fallback of {@link #selfAttention} and its backward.
+     */
     private static Tensor[] splitHeads(Tensor x, int heads, int parts) {
         Tensor c = x.contiguous();
         int b = c.dim(0), t = c.dim(1), dim = c.dim(2) / parts, hd = dim / heads;
@@ -469,17 +468,11 @@ public final class Nn {
         return out;
     }
 
-    /** out [B, T, H·d] = y [B, H, T, d] with the heads side by side (added to out when {@code add}). */
-    private static void mergeHeads(Tensor y, int heads, Tensor out, boolean add) {
-        mergeParts(new Tensor[] {y}, heads, out, add);
-    }
-
-    /** dqkv [B, T, 3·H·d] = dq, dk, dv [B, H, T, d] laid out (3, H, d) per token (added when {@code add}). */
-    private static void mergeQkv(Tensor dq, Tensor dk, Tensor dv, int heads, Tensor dqkv, boolean add) {
-        mergeParts(new Tensor[] {dq, dk, dv}, heads, dqkv, add);
-    }
-
-    private static void mergeParts(Tensor[] parts, int heads, Tensor out, boolean add) {
+    /**
+     * out [B, T, parts·H·d] laid out (parts, H, d) per token from the parts [B, H, T, d] (y with one part, dq, dk, dv
+     * with three), written or added when {@code add}: the inverse of {@link #splitHeads}.
+     */
+    private static void mergeHeads(Tensor[] parts, int heads, Tensor out, boolean add) {
         int np = parts.length, b = parts[0].dim(0), t = parts[0].dim(2), hd = parts[0].dim(3), dim = heads * hd;
         out.requireContiguous("selfAttention output or qkv gradient");
         float[] od = out.data();

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The engine's one thread pool. Kernels split work with {@link #forRange}; the caller runs the first chunk
- * itself, so {@code threads() == 1} means no pool traffic at all. The thread count comes from the system
+ * The engine's one thread pool. Kernels split work with {@link #forRange} or {@link #forEachTask}; the caller works on
+ * the chunks beside the helper threads, and {@code threads() == 1} means no pool traffic at all. The thread count comes from the system
  * property {@code oialr.threads} (default: available processors) and can be changed with
  * {@link #setThreads(int)} (benchmarks compare 1 and 2 threads in one JVM).
  */

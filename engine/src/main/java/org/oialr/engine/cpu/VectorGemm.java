@@ -440,16 +440,16 @@ public final class VectorGemm {
                                    float beta, float[] c, int cOff, int ldc) {
         int kcMax = kcMax(k), blocks = (k + kcMax - 1) / kcMax;
         Buffers own = BUFFERS.get();
-        boolean direct = direct(transA, m, k, n);
         boolean shareA = m <= n;
+        // A read in place only where B is the shared operand (direct needs 256 rows or more and at most 64 columns)
+        boolean direct = !shareA && direct(transA, m, k, n);
         int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
         // the shared operand, packed by every thread in parts (micro-panel boundaries, so the layout is the one a
         // single thread writes); the compute tasks wait until all parts are in
         int block = shareA ? roundUp(m, MR) * kcMax : roundUp(n, NR) * kcMax;
-        // A read in place (direct) needs no shared copy: then only strips of n, each packing its part of B
-        float[] shared = direct && shareA ? null : own.shared(blocks * block + (shareA ? VL : 0));
-        int parts = threads, packTasks = direct && shareA ? 0 : blocks * parts;
+        float[] shared = own.shared(blocks * block + (shareA ? VL : 0));
+        int parts = threads, packTasks = blocks * parts;
         AtomicInteger packed = new AtomicInteger();
         Task pack = (id) -> {
             int q = id / parts, part = id % parts, pc = q * kcMax, kc = Math.min(kcMax, k - pc);
@@ -482,9 +482,7 @@ public final class VectorGemm {
                     if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, 0);
                     else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, 0);
                     for (int ic = 0; ic < m; ic += MC) {
-                        if (direct) macroDirect(a, aOff + ic * lda, lda, pb, 0, kc, Math.min(MC, m - ic), nc, alpha,
-                                betaBlock, c, cOff + ic * ldc + jc, ldc, buf.tile);
-                        else macro(shared, q * bl + ic * kc, pb, 0, kc, Math.min(MC, m - ic), nc, alpha, betaBlock,
+                        macro(shared, q * bl + ic * kc, pb, 0, kc, Math.min(MC, m - ic), nc, alpha, betaBlock,
                                 c, cOff + ic * ldc + jc, ldc, buf.tile);
                     }
                 }
