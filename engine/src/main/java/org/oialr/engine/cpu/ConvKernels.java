@@ -579,6 +579,11 @@ public final class ConvKernels {
      * Writes rows r &lt; mr of the tile into out (planes {@code plane} apart from {@code ob}): its first vector at
      * {@code d0} ({@code v0} valid lanes), its second at {@code d1} ({@code v1} lanes; none when d1 &lt; 0), plus
      * bias[bo + r], added to out when {@code accumulate}.
+     * Without {@code accumulate} a vector with fewer valid lanes is stored whole where it fits in its plane: the
+     * lanes past its valid ones land on positions that a later call of the same pass writes (the caller stores a
+     * plane's positions in increasing order and all of them), so no lane of out is read. (Blending them into what
+     * out held cost a load of fresh memory per partial vector: the 28-wide rows of Fashion-MNIST's first layers are
+     * one whole and one partial vector.)
      */
     private static void store(float[] tile, int mr, float[] out, int ob, int plane, int d0, int v0, int d1, int v1,
                               float[] bias, int bo, boolean accumulate) {
@@ -594,11 +599,13 @@ public final class ConvKernels {
                 if (d + VL <= plane) {
                     FloatVector t = FloatVector.fromArray(S, tile, ti);
                     if (bias != null) t = t.add(bv);
-                    if (v == VL && !accumulate) {
+                    if (!accumulate) {
+                        // lanes past v fall on later positions of the same plane, which later tiles write over (the
+                        // slots run in increasing position): a whole store, without reading memory written nowhere yet
                         t.intoArray(out, at);
                     } else {
                         FloatVector old = FloatVector.fromArray(S, out, at);
-                        if (accumulate) t = old.add(t);
+                        t = old.add(t);
                         if (v == VL) t.intoArray(out, at);
                         else old.blend(t, half == 0 ? m0 : m1).intoArray(out, at);
                     }
