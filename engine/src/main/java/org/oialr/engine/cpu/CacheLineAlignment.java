@@ -11,7 +11,7 @@ import java.lang.reflect.Field;
  * (the panels are then as aligned as the array happens to be).
  *
  * <p>On the Xeon of {@link VectorGemm} (AVX-512, one JVM, aligned and unaligned B panels alternated, 1 thread) the
- * 14 x 32 micro-kernel on L1-resident panels ran 160 GFLOP/s aligned against 123-143 at the other offsets, and a
+ * 14 x 32 micro-kernel on L1-resident panels ran 160 GFLOP/s aligned against 127-142 at the other offsets, and a
  * whole 1024² product about 10% faster.
  *
  * <p>Used on JDK 17-23 only: from JDK 24 on, the first memory access through {@code sun.misc.Unsafe} prints a

@@ -35,7 +35,9 @@ import org.oialr.engine.Parallel;
  * (1024²), 0.94x (NN-128x512x784), 1.05x (TN-784x512x128) and 0.70x (NT-128x784x512, which pays the transposing
  * pack of B) on AVX-512, where the previous 8 x 32 / NC 512 version ran 0.70x, 0.72x, 0.72x, 0.61x; with the
  * 256-bit species against OpenBLAS's Haswell kernels 0.61x, 0.62x, 0.59x, 0.69x (before: 0.62x, 0.52x, 0.47x,
- * 0.56x). Two-thread ratios varied too much on that shared machine to quote.
+ * 0.56x). Two-thread ratios varied too much on that shared machine to quote. Later, with B's panels on cache lines,
+ * A packed k by k and the rows-outer order ({@code ./bench report}, benchmarks/results/2026-12-07-g.md, 1 thread):
+ * 0.96x, 0.90x, 1.07x and 0.88x.
  *
  * <p>Threads: products of at least {@link #parallelMinFlops()} flops are cut into independent tasks that run on
  * {@link Parallel#forEachTask} and are handed out dynamically; smaller products run on the calling thread. A
@@ -382,8 +384,8 @@ public final class VectorGemm {
      * walks every row of the C tile forward panel after panel, a stream the hardware prefetcher follows, where
      * columns outer jumps to new rows on every tile. That matters where C is read back from beyond L2 on every k
      * block: several k blocks, and the m x nc part of C they revisit larger than L2. On the Xeon below (one JVM, the
-     * two orders alternated, 1 thread) 1024² ran 4-6% faster rows outer, while 512² (C in L2) and the MLP's shapes
-     * ran 4-7% slower.
+     * two orders alternated, 1 thread) 1024² ran 3-6% faster rows outer, while 512² (C in L2) and the MLP's shapes
+     * ran 3-7% slower.
      */
     static boolean rowsOuter(int m, int nc, int k, int kcMax) {
         Boolean forced = forceRowsOuter;
