@@ -452,27 +452,27 @@ public final class VectorGemm {
                               float beta, float[] c, int cOff, int ldc, float[] tile, boolean rowsOuter) {
         if (rowsOuter) {
             for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir);
                 for (int jr = 0; jr < nc; jr += NR) {
-                    int nr = Math.min(NR, nc - jr);
-                    int ai = paOff + ir * kc, bi = pbOff + jr * kc;
-                    if (mr == MR || MR <= 8) kernel(pa, ai, pb, bi, kc, tile);
-                    else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ai, r0, pb, bi, kc, tile);
-                    storeTile(tile, 0, c, cOff + ir * ldc + jr, ldc, mr, nr, alpha, beta);
+                    microTile(pa, paOff + ir * kc, pb, pbOff + jr * kc, kc, Math.min(MR, mc - ir), Math.min(NR, nc - jr),
+                            alpha, beta, c, cOff + ir * ldc + jr, ldc, tile);
                 }
             }
             return;
         }
         for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir);
-                int ai = paOff + ir * kc, bi = pbOff + jr * kc;
-                if (mr == MR || MR <= 8) kernel(pa, ai, pb, bi, kc, tile);
-                else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ai, r0, pb, bi, kc, tile);
-                storeTile(tile, 0, c, cOff + ir * ldc + jr, ldc, mr, nr, alpha, beta);
+                microTile(pa, paOff + ir * kc, pb, pbOff + jr * kc, kc, Math.min(MR, mc - ir), Math.min(NR, nc - jr),
+                        alpha, beta, c, cOff + ir * ldc + jr, ldc, tile);
             }
         }
+    }
+
+    /** One micro-tile, C[mr x nr] at c[ci..] = alpha · (A panel at pa[ai..]) · (B panel at pb[bi..]) + beta · C. */
+    private static void microTile(float[] pa, int ai, float[] pb, int bi, int kc, int mr, int nr, float alpha, float beta,
+                                  float[] c, int ci, int ldc, float[] tile) {
+        if (mr == MR || MR <= 8) kernel(pa, ai, pb, bi, kc, tile);
+        else for (int r0 = 0; r0 < mr; r0 += 4) kernel4(pa, ai, r0, pb, bi, kc, tile);
+        storeTile(tile, 0, c, ci, ldc, mr, nr, alpha, beta);
     }
 
     /**
