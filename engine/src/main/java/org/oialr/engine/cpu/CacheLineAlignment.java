@@ -68,20 +68,22 @@ final class CacheLineAlignment {
 
     /**
      * The number of elements (0..15) to skip from {@code a[0]} to reach the first element that starts a 64-byte line,
-     * or 0 where the address is not known. Valid until the garbage collector next moves {@code a}.
+     * or 0 where the address is not known. Valid until the garbage collector next moves {@code a}. {@code slot} is a
+     * one-element array of the caller's, reused so that asking allocates nothing; it is left empty.
      */
-    static int floatsToLine(float[] a) {
+    static int floatsToLine(float[] a, Object[] slot) {
         if (U == null) return 0;
-        long mis = (address(a) + FLOAT_BASE) & (LINE - 1);
+        long mis = (address(a, slot) + FLOAT_BASE) & (LINE - 1);
         // arrays are 8-byte aligned, so mis is a multiple of 4 and the answer exact
         return (int) ((LINE - mis) & (LINE - 1)) / Float.BYTES;
     }
 
-    /** The address of the object {@code o} (its header), from its reference in a one-element array. */
-    static long address(Object o) {
-        Object[] holder = {o};
-        if (REF_SCALE == 8) return U.getLong(holder, REF_BASE);
-        return (U.getInt(holder, REF_BASE) & 0xffffffffL) << SHIFT;
+    /** The address of the object {@code o} (its header), from its reference stored in {@code slot[0]} for the read. */
+    static long address(Object o, Object[] slot) {
+        slot[0] = o;
+        long address = REF_SCALE == 8 ? U.getLong(slot, REF_BASE) : (U.getInt(slot, REF_BASE) & 0xffffffffL) << SHIFT;
+        slot[0] = null;
+        return address;
     }
 
     /**

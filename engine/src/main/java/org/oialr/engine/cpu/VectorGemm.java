@@ -234,6 +234,9 @@ public final class VectorGemm {
             return packB;
         }
 
+        /** Where {@link #lineOffset} puts a buffer's reference to read its address (so asking allocates nothing). */
+        final Object[] slot = new Object[1];
+
         /** The operand that {@link #gemmShared} packs once for all threads. */
         float[] shared = new float[0];
 
@@ -338,7 +341,7 @@ public final class VectorGemm {
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
         float[] pa = direct ? null : buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
-        int pbo = lineOffset(pb);
+        int pbo = lineOffset(pb, buf);
         float[] tile = buf.tile;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
@@ -366,8 +369,8 @@ public final class VectorGemm {
      * Where B's packed panels start in {@code buf} (from a packing buffer with {@link #LINE_FLOATS} of slack): on a
      * cache line where the array's address is known ({@link CacheLineAlignment}), else at 0.
      */
-    private static int lineOffset(float[] buf) {
-        return alignPanels ? CacheLineAlignment.floatsToLine(buf) : 0;
+    private static int lineOffset(float[] buf, Buffers own) {
+        return alignPanels ? CacheLineAlignment.floatsToLine(buf, own.slot) : 0;
     }
 
     /** Whether B's panels start on cache lines where possible (tests compare both; results are bitwise the same). */
@@ -509,7 +512,7 @@ public final class VectorGemm {
         int block = shareA ? roundUp(m, MR) * kcMax : roundUp(n, NR) * kcMax;
         float[] shared = own.shared(blocks * block + (shareA ? VL : 0));
         // B's panels on cache lines (block is a whole number of them); A's, read element by element, need not be
-        int so = shareA ? 0 : lineOffset(shared);
+        int so = shareA ? 0 : lineOffset(shared, own);
         int parts = PACK_PARTS_PER_THREAD * threads, packTasks = blocks * parts;
         AtomicInteger packed = new AtomicInteger();
         Task pack = (id) -> {
@@ -535,7 +538,7 @@ public final class VectorGemm {
             if (j1 <= j0) return;
             Buffers buf = BUFFERS.get();
             float[] pb = buf.packB(roundUp(Math.min(NC, j1 - j0), NR) * kcMax);
-            int pbo = lineOffset(pb);
+            int pbo = lineOffset(pb, buf);
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
                 boolean rowsOuter = rowsOuter(m, nc, k, kcMax);

@@ -93,12 +93,13 @@ class VectorGemmLayoutTest {
         sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);
         long base = u.arrayBaseOffset(float[].class);
         int seen = 0;
+        Object[] slot = new Object[1];
         for (int len = 17; len < 17 + 40; len++) {
             float[] x = new float[len];
             for (int i = 0; i < len; i++) x[i] = i + 0.25f;
-            int off = CacheLineAlignment.floatsToLine(x);
+            int off = CacheLineAlignment.floatsToLine(x, slot);
             assertTrue(off >= 0 && off < 16, "offset " + off);
-            long at = CacheLineAlignment.address(x) + base + (long) Float.BYTES * off;
+            long at = CacheLineAlignment.address(x, slot) + base + (long) Float.BYTES * off;
             assertEquals(0, at % CacheLineAlignment.LINE, "element " + off + " at " + Long.toHexString(at));
             // the decoded address is the array's: reading it raw gives the element (a collection between the two
             // reads, which would move x, is retried by the next length)
