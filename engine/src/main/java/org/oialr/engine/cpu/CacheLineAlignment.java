@@ -35,8 +35,7 @@ final class CacheLineAlignment {
         sun.misc.Unsafe u = null;
         long refBase = 0, floatBase = 0;
         int refScale = 0, shift = 0;
-        String prop = System.getProperty("oialr.gemm.align");
-        boolean wanted = prop != null ? Boolean.parseBoolean(prop) : Runtime.version().feature() < 24;
+        boolean wanted = wanted(System.getProperty("oialr.gemm.align"), Runtime.version().feature());
         if (wanted) {
             try {
                 Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
@@ -59,6 +58,20 @@ final class CacheLineAlignment {
     }
 
     private CacheLineAlignment() {
+    }
+
+    /**
+     * Whether to decode addresses: the property {@code oialr.gemm.align} when set ("true" or "false", any case), else
+     * on JDK 17-23 only.
+     *
+     * @throws IllegalArgumentException when the property is set to anything else
+     */
+    static boolean wanted(String property, int jdkFeature) {
+        if (property == null) return jdkFeature < 24;
+        if (property.equalsIgnoreCase("true")) return true;
+        if (property.equalsIgnoreCase("false")) return false;
+        throw new IllegalArgumentException("-Doialr.gemm.align must be true or false, got \"" + property
+                + "\"; leave it unset to align GEMM's panels on JDK 17-23 only");
     }
 
     /** Whether addresses are known here (false: {@link #floatsToLine} always answers 0). */

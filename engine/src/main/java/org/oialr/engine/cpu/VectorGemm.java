@@ -137,6 +137,11 @@ public final class VectorGemm {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
     /** Floats in a cache line: the slack of the packing buffers whose panels start on a line. */
     static final int LINE_FLOATS = CacheLineAlignment.LINE / Float.BYTES;
+    /**
+     * Whether B's panels can be put on cache lines here; read while this class initializes, so that a bad
+     * {@code -Doialr.gemm.align} fails the first GEMM on the calling thread with its message, not a pool thread.
+     */
+    static final boolean ALIGNMENT_KNOWN = CacheLineAlignment.available();
 
     private VectorGemm() {
     }
@@ -370,7 +375,7 @@ public final class VectorGemm {
      * cache line where the array's address is known ({@link CacheLineAlignment}), else at 0.
      */
     private static int lineOffset(float[] buf, Buffers own) {
-        return alignPanels ? CacheLineAlignment.floatsToLine(buf, own.slot) : 0;
+        return alignPanels && ALIGNMENT_KNOWN ? CacheLineAlignment.floatsToLine(buf, own.slot) : 0;
     }
 
     /** Whether B's panels start on cache lines where possible (tests compare both; results are bitwise the same). */

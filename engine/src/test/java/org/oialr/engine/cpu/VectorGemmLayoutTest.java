@@ -109,6 +109,18 @@ class VectorGemmLayoutTest {
         assertTrue(seen >= 35, "the decoded address held the element for only " + seen + " of 40 arrays");
     }
 
+    @Test
+    void theAlignmentSwitchTakesTrueOrFalseAndNothingElse() {
+        assertTrue(CacheLineAlignment.wanted(null, 17));
+        assertTrue(CacheLineAlignment.wanted(null, 23));
+        assertEquals(false, CacheLineAlignment.wanted(null, 24));
+        assertTrue(CacheLineAlignment.wanted("TRUE", 25));
+        assertEquals(false, CacheLineAlignment.wanted("false", 17));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> CacheLineAlignment.wanted("yes", 17));
+        assertTrue(e.getMessage().contains("oialr.gemm.align") && e.getMessage().contains("\"yes\""), e.getMessage());
+    }
+
     private static float[] randn(Random rng, int size) {
         float[] x = new float[size];
         for (int i = 0; i < size; i++) x[i] = (float) rng.nextGaussian();
