@@ -65,29 +65,10 @@ public final class Backends {
                     s = select(System.getProperty("oialr.backend", "auto"));
                     selection = s;
                     LOG.info(s.describe().replace("\n  ", "; "));
-                    if (s.backend().name().equals("cpu-vector")) {
-                        String advice = jitAdvice(Runtime.version().feature(), org.oialr.engine.cpu.NnKernels.lanes() * Float.SIZE);
-                        if (advice != null) LOG.warn(advice);
-                    }
                 }
             }
         }
         return s;
-    }
-
-    /**
-     * What to tell a user whose JDK's C2 is known to leave some Vector API kernels uncompiled, or null. On JDK 17 with
-     * 256-bit vectors (AVX2) C2 compiled the layer kernels (softmax, GELU) with the Vector API's allocating Java fallback
-     * in place of the intrinsics in 3 of 4 JVMs of a mini-ViT step benchmark (9-41 MB allocated per step, and slower);
-     * on JDK 25 in none (README, "Benchmarks"). With 512-bit vectors it was seen once in 10 JVMs on JDK 17.
-     *
-     * @param jdkFeature the JDK's feature release ({@code Runtime.version().feature()})
-     * @param vectorBits the width of the Vector API's preferred float species
-     */
-    static String jitAdvice(int jdkFeature, int vectorBits) {
-        if (jdkFeature >= 25 || vectorBits > 256) return null;
-        return "JDK " + jdkFeature + " with " + vectorBits + "-bit vectors: its C2 compiler sometimes leaves the layer kernels (softmax, GELU) "
-                + "on the Vector API's slow, allocating fallback; for full speed run on JDK 25 or newer (the jars run unchanged)";
     }
 
     /** Replaces the selected backend (tests, benchmarks, the command line's --backend). */

@@ -30,16 +30,6 @@ class BackendProviderTest {
     }
 
     @Test
-    void jdk17WithTheNarrowSpeciesIsToldToUseANewerJdk() {
-        String advice = Backends.jitAdvice(17, 256);
-        assertTrue(advice != null && advice.startsWith("JDK 17 with 256-bit vectors: ") && advice.contains("run on JDK 25 or newer"), advice);
-        assertTrue(Backends.jitAdvice(21, 128) != null, "not measured clean before 25");
-        assertNull(Backends.jitAdvice(17, 512), "the 512-bit species: once in 10 JVMs, no advice");
-        assertNull(Backends.jitAdvice(25, 256));
-        assertNull(Backends.jitAdvice(26, 256));
-    }
-
-    @Test
     void aProbeHoldsABackendOrAReason() {
         BackendProvider.Probe ok = BackendProvider.Probe.usable(Backends.cpuEjml());
         assertTrue(ok.usable());

@@ -20,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class BidiagonalDc {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     private static final int DL = D.length();
     /** Subproblems of at most this many rows are solved by {@link BidiagonalQr}. */
     static final int LEAF = Math.max(4, Integer.getInteger("oialr.svd.dcleaf", 16));

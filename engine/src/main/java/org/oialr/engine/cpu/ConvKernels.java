@@ -50,6 +50,11 @@ import org.oialr.engine.Workspace;
  */
 public final class ConvKernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     /** Lanes per vector. */
     public static final int VL = S.length();
     /** Output channels of a forward micro-tile: 8 with 512-bit vectors (16 accumulators), else 6. */

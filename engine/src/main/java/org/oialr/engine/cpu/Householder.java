@@ -18,6 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Householder {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     private static final int VL = S.length();
     /**
      * Adding and subtracting 2^-36 rounds a value to a multiple of 2^-60 (leaving values above 2^-36 exactly as

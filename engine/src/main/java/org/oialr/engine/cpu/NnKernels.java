@@ -23,7 +23,11 @@ import org.oialr.engine.Elementwise;
  * runs); no {@link FloatVector} is passed to or returned from a method; and the callers invoke the kernels on short
  * ranges ({@link org.oialr.engine.Nn#BLOCK} elements, a few rows, one attention head) from a
  * {@link org.oialr.engine.Parallel#forRange} lambda, so that the kernels reach C2's invocation threshold in the first
- * steps instead of running long loops in C1 or on-stack-replacement code.
+ * steps instead of running long loops in C1 or on-stack-replacement code. Why size mattered, found later: C2 sums the
+ * traps recorded in the Vector API's shared dispatch methods over every inlined copy of them, and past
+ * {@code -XX:PerMethodTrapLimit} a compilation loses the exact vector types its intrinsics need; a larger method inlines
+ * more copies. {@link VectorProfiles} removes the cause (no such traps are taken), and these rules stay as the layout
+ * the kernels were measured in.
  *
  * <p>The exp and GELU loops perform the same float32 operations as {@link Elementwise#expf},
  * {@link Elementwise#gelu(float)} and {@link Elementwise#geluGrad(float)} (the scalar tails call those), so the
@@ -31,6 +35,11 @@ import org.oialr.engine.Elementwise;
  */
 public final class NnKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     private static final int L = S.length();
 
     // exp, as Elementwise.expf
@@ -88,8 +97,8 @@ public final class NnKernels {
      * {@link #geluTailCdf} (Φ(−|x|) = t·e^s·(1 + d)/2), {@link #geluCombine} (erf's series for |x| ≤ 1, the blend, y).
      * One method doing all of it (about 80 operations) was compiled by C2 (JDK 17) without the Vector API intrinsics
      * in some JVM runs of a whole training step (189 MB allocated per mini-ViT step), and a two-pass split still in
-     * 2 of 3 forks (41 MB; JFR showed the allocations in the longer pass): large methods can run past C2's
-     * node-count cutoff for inlining before the intrinsics take hold.
+     * 2 of 3 forks (41 MB; JFR showed the allocations in the longer pass), and even the three passes in most JVMs with
+     * 256-bit vectors, until {@link VectorProfiles} (which says why).
      */
     public static void gelu(float[] x, int xo, float[] y, int yo, float[] cdf, int co, int n) {
         geluErfcArgs(x, xo, cdf, co, y, yo, n);

@@ -19,6 +19,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class PoolKernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     /** Lanes per vector. */
     public static final int VL = S.length();
 
@@ -62,19 +67,53 @@ public final class PoolKernels {
     public static int max2x2(float[] x, int xo, int h, int w, int ho, int wo, int p0, int p1, float[] y, int yo, float[] arg, int ao) {
         Maps m = maps(w, ho, wo);
         int l = ho * wo, full = l - l % VL;
-        for (int p = p0; p < p1; p++) planeVec(x, xo + p * h * w, w, full, m.map, m.at, y, yo + p * l, arg, ao + p * l);
+        float[] corners = gather ? null : new float[4 * VL];
+        for (int p = p0; p < p1; p++) planeVec(x, xo + p * h * w, w, full, m.map, m.at, y, yo + p * l, arg, ao + p * l, corners);
         return full;
     }
 
-    /** The first {@code full} outputs (a multiple of VL) of one plane. */
-    private static void planeVec(float[] x, int xb, int w, int full, int[] map, float[] at, float[] y, int yb, float[] arg, int ab) {
+    /**
+     * Whether {@link #max2x2} loads the window corners with the Vector API's gather (an index map) or copies them
+     * lane by lane into a small buffer and loads that. JDK 17's C2 compiles the gather only for 512-bit vectors: with
+     * 256-bit ones ({@code -XX:UseAVX=2}) it ran the Java fallback, which allocated 35-52 MB per step of the CNN
+     * (JMH {@code TrainStepBench -prof gc}, 1 thread; JFR put 73% of the allocation samples in this loop). The copy
+     * reads the same elements, so the results are the same either way.
+     */
+    private static volatile boolean gather = VL >= 16;
+
+    /** Chooses the gather (true) or the copy (false) for the window corners (tests compare both). */
+    static void setGather(boolean enabled) {
+        gather = enabled;
+    }
+
+    /**
+     * The first {@code full} outputs (a multiple of VL) of one plane; the corners gathered, or through {@code corners}
+     * (4 vectors) when it is not null.
+     */
+    private static void planeVec(float[] x, int xb, int w, int full, int[] map, float[] at, float[] y, int yb, float[] arg, int ab,
+                                 float[] corners) {
         FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
         FloatVector zero = FloatVector.zero(S);
         for (int o = 0; o < full; o += VL) {
-            FloatVector a = FloatVector.fromArray(S, x, xb, map, o);
-            FloatVector b = FloatVector.fromArray(S, x, xb + 1, map, o);
-            FloatVector c = FloatVector.fromArray(S, x, xb + w, map, o);
-            FloatVector d = FloatVector.fromArray(S, x, xb + w + 1, map, o);
+            FloatVector a, b, c, d;
+            if (corners == null) {
+                a = FloatVector.fromArray(S, x, xb, map, o);
+                b = FloatVector.fromArray(S, x, xb + 1, map, o);
+                c = FloatVector.fromArray(S, x, xb + w, map, o);
+                d = FloatVector.fromArray(S, x, xb + w + 1, map, o);
+            } else {
+                for (int q = 0; q < VL; q++) {
+                    int s = xb + map[o + q];
+                    corners[q] = x[s];
+                    corners[VL + q] = x[s + 1];
+                    corners[2 * VL + q] = x[s + w];
+                    corners[3 * VL + q] = x[s + w + 1];
+                }
+                a = FloatVector.fromArray(S, corners, 0);
+                b = FloatVector.fromArray(S, corners, VL);
+                c = FloatVector.fromArray(S, corners, 2 * VL);
+                d = FloatVector.fromArray(S, corners, 3 * VL);
+            }
             // v replaces m when m is not NaN and not (v <= m): v > m, or v is NaN
             VectorMask<Float> tb = a.compare(VectorOperators.EQ, a).andNot(b.compare(VectorOperators.LE, a));
             VectorMask<Float> td = c.compare(VectorOperators.EQ, c).andNot(d.compare(VectorOperators.LE, c));

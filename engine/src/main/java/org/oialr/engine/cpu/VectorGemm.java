@@ -54,6 +54,11 @@ import org.oialr.engine.Parallel;
  */
 public final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     /** Lanes per vector. */
     static final int VL = S.length();
     /** Columns of a micro-tile: two vectors. */

@@ -21,6 +21,11 @@ import org.oialr.engine.Elementwise;
  */
 public final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    static {
+        VectorProfiles.prime(); // the JIT's profiles of the Vector API see every kind of operation first (see there)
+    }
+
     private static final int L = S.length();
 
     private VectorKernels() {
