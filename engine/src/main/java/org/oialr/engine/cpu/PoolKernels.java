@@ -74,10 +74,11 @@ public final class PoolKernels {
 
     /**
      * Whether {@link #max2x2} loads the window corners with the Vector API's gather (an index map) or copies them
-     * lane by lane into a small buffer and loads that. JDK 17's C2 compiles the gather only for 512-bit vectors: with
-     * 256-bit ones ({@code -XX:UseAVX=2}) it ran the Java fallback, which allocated 35-52 MB per step of the CNN
-     * (JMH {@code TrainStepBench -prof gc}, 1 thread; JFR put 73% of the allocation samples in this loop). The copy
-     * reads the same elements, so the results are the same either way.
+     * lane by lane into a small buffer and loads that. With 256-bit vectors ({@code -XX:UseAVX=2}) JDK 17's C2 left
+     * the gather on the Java fallback in 3 of 4 JMH forks before {@link VectorProfiles} and in 2 of 2 after it,
+     * allocating 35-53 MB per CNN step (JMH {@code TrainStepBench -prof gc}, 1 thread; JFR put 73% of the allocation
+     * samples in this loop); with 512-bit vectors it stayed compiled. The copy reads the same elements, so the results
+     * are the same either way.
      */
     private static volatile boolean gather = VL >= 16;
 

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Runs every kind of Vector API operation the kernels use, a few dozen times, before any kernel runs, so that the
+ * Runs every kind of Vector API operation the kernels use, 64 times, before any kernel runs, so that the
  * JIT's profiles of the Vector API's shared methods have seen all of them from the start.
  *
  * <p>Why: the Vector API dispatches every operation through a few shared methods ({@code VectorOperators.opKind},
@@ -24,12 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
  * operation seen before the first compilation no trap is taken later, and the same runs allocated 68-76 KB per step
  * in every JVM ({@code -XX:PerMethodTrapLimit=100000} had the same effect). JDK 25's C2 did not show the problem.
  *
- * <p>{@link #prime()} runs once per JVM, from the static initialiser of each kernel class, in about 0.1 s;
- * {@code -Doialr.vector.prime=false} skips it (to compare).
+ * <p>{@link #prime()} runs once per JVM, from the static initialiser of each kernel class: 65-85 ms on the AMD EPYC of
+ * the README's figures (the first kernel class took 2-3 ms without it). {@code -Doialr.vector.prime=false} skips it
+ * (to compare).
  */
 final class VectorProfiles {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Rounds of the mix below: in the measurements above 30 were enough, 0 were not. */
     static final int ROUNDS = 64;
@@ -55,38 +55,36 @@ final class VectorProfiles {
     }
 
     /**
-     * Each round: float, int and double vectors through the unary, binary (vector and scalar), ternary, shift,
-     * comparison, mask, blend, reduction, reinterpretation, load and store operations the kernels use.
+     * Each round: the operations the kernels use, on the classes they use them on and no others (a class that no
+     * kernel uses would only widen the profiles): float vectors through the unary, binary (vector and scalar),
+     * ternary, comparison, mask, blend, reduction, reinterpretation, load and store operations; int vectors as the
+     * exponentials build 2^k; double vectors as the bidiagonal solver's secular equation.
      */
     static float mix(int rounds) {
         float[] a = new float[S.length()], b = new float[S.length()];
         double[] d = new double[D.length()];
-        int[] n = new int[I.length()];
         for (int i = 0; i < a.length; i++) {
             a[i] = i - 3.5f;
             b[i] = 0.5f * i + 1;
         }
         for (int i = 0; i < d.length; i++) d[i] = i + 0.25;
-        for (int i = 0; i < n.length; i++) n[i] = i - 2;
         float acc = 0;
         for (int r = 0; r < rounds; r++) {
             FloatVector x = FloatVector.fromArray(S, a, 0), y = FloatVector.fromArray(S, b, 0);
             FloatVector z = x.abs().sqrt().neg().add(y).sub(x).mul(y).div(y).min(x).max(y).fma(x, y)
-                    .lanewise(VectorOperators.ADD, 1f).add(2f).sub(1f).mul(0.5f).div(2f).min(3f).max(-3f).fma(1f, 2f);
-            VectorMask<Float> m = x.compare(VectorOperators.LE, y).and(x.compare(VectorOperators.GE, 0f)).or(x.lt(y));
-            m = m.andNot(x.compare(VectorOperators.EQ, y)).or(x.compare(VectorOperators.GT, 1f)).and(x.lt(2f).not());
-            z = z.blend(x, m).blend(0f, x.compare(VectorOperators.EQ, 0f)).add(FloatVector.zero(S));
-            IntVector k = z.reinterpretAsInts().add(1).sub(1).max(-5).min(5).lanewise(VectorOperators.LSHL, 23)
-                    .add(IntVector.fromArray(I, n, 0)).sub(IntVector.broadcast(I, 1)).max(IntVector.zero(I)).and(0x7fffffff);
-            FloatVector w = k.reinterpretAsFloats().add(z).add(FloatVector.broadcast(S, 0.25f));
-            acc += w.reduceLanes(VectorOperators.ADD) + w.reduceLanes(VectorOperators.MAX) + k.reduceLanes(VectorOperators.ADD)
-                    + m.trueCount();
+                    .add(2f).sub(1f).mul(0.5f).div(2f).min(3f).max(-3f).fma(1f, 2f).add(FloatVector.zero(S));
+            VectorMask<Float> m = x.compare(VectorOperators.LE, y).and(x.compare(VectorOperators.GE, 0f))
+                    .andNot(x.compare(VectorOperators.EQ, y)).and(x.lt(2f)).andNot(x.compare(VectorOperators.GT, 1f));
+            z = z.blend(x, m).blend(FloatVector.broadcast(S, 0.25f), x.compare(VectorOperators.EQ, 0f));
+            IntVector k = z.reinterpretAsInts().sub(1).max(-5).min(5);
+            IntVector k2 = k.sub(k.max(-2));
+            FloatVector w = k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()
+                    .mul(k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()).add(z);
+            acc += w.reduceLanes(VectorOperators.ADD) + w.reduceLanes(VectorOperators.MAX);
             w.intoArray(b, 0);
-            k.intoArray(n, 0);
             DoubleVector p = DoubleVector.fromArray(D, d, 0), q = DoubleVector.broadcast(D, 1.5);
-            DoubleVector s = p.fma(q, p).mul(q).add(p).sub(q).div(q).abs().sqrt().neg().max(p).min(q).add(DoubleVector.zero(D));
-            acc += (float) (s.reduceLanes(VectorOperators.ADD) + s.reduceLanes(VectorOperators.MAX));
-            s.blend(p, p.compare(VectorOperators.LT, q)).intoArray(d, 0);
+            DoubleVector s = DoubleVector.broadcast(D, 1.0).div(p.sub(q)).mul(q).add(DoubleVector.zero(D)).fma(q, p);
+            acc += (float) s.reduceLanes(VectorOperators.ADD);
         }
         return acc;
     }
