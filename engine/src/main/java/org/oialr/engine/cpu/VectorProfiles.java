@@ -18,11 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * once the sum passes {@code -XX:PerMethodTrapLimit} (100) it stops using type speculation in that compilation: a
  * vector value loses its exact class, the intrinsic that needs it misses a constant, and the operation falls back to
  * the Java implementation, which allocates a vector object per operation. A kernel with some 60 vector operations
- * inlines {@code opKind} a few dozen times, so a handful of early traps was enough: in 5 of 6 JVMs on JDK 17 with
- * 256-bit vectors ({@code -XX:UseAVX=2}) the GELU and softmax kernels allocated 64 bytes per vector (a mini-ViT
- * training step 22-40 MB instead of 70 KB), depending on which kernels happened to run first. With every kind of
- * operation seen before the first compilation no trap is taken later, and the same runs allocated 68-76 KB per step
- * in every JVM ({@code -XX:PerMethodTrapLimit=100000} had the same effect). JDK 25's C2 did not show the problem.
+ * inlines {@code opKind} a few dozen times, so a handful of early traps was enough, and whether they came depended on
+ * which kernels happened to run first. On JDK 17 with 256-bit vectors ({@code -XX:UseAVX=2}) the GELU and softmax
+ * kernels then allocated 64 bytes per vector: the full-rank mini-ViT step 22-41 MB in 4 of 4 JMH forks
+ * ({@code TrainStepBench -prof gc}, 1 thread), against 92-154 KB in 8 of 8 forks (full and 25% ranks, 1 and 2
+ * threads) with every kind of operation seen before the first compilation, so that no such trap is taken later
+ * ({@code -XX:PerMethodTrapLimit=100000} had the same effect). JDK 25's C2 did not show the problem.
  *
  * <p>{@link #prime()} runs once per JVM, from the static initialiser of each kernel class: 65-85 ms on the AMD EPYC of
  * the README's figures (the first kernel class took 2-3 ms without it). {@code -Doialr.vector.prime=false} skips it
