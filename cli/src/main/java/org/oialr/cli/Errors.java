@@ -149,7 +149,8 @@ final class Errors {
             Throwable c = t.getCause();
             if (c == null || c == t) break;
             if (t instanceof CommandLine.ExecutionException || t instanceof UncheckedIOException
-                    || t instanceof java.util.concurrent.ExecutionException || t instanceof java.lang.reflect.InvocationTargetException) {
+                    || t instanceof java.util.concurrent.ExecutionException || t instanceof java.lang.reflect.InvocationTargetException
+                    || t instanceof ExceptionInInitializerError) { // a class that read a bad -D setting while it initialized
                 t = c;
             } else {
                 break;

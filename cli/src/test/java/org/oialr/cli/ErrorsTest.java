@@ -50,6 +50,9 @@ class ErrorsTest {
         is(new NumberFormatException("For input string: \"1,5\""), 2, "not a number", "\"1,5\"", "0.001");
         is(ShapeException.of("Linear(in=784, out=512)", "input must be [batch, 784]", new int[] {1, 100}), 2, "shapes do not fit", "in=784",
                 "[1, 100]", "--data");
+        // a bad -D setting read while a kernel class initializes (-Doialr.gemm.align, -Doialr.vector.prime)
+        is(new ExceptionInInitializerError(new IllegalArgumentException("-Doialr.vector.prime must be true or false, got \"flase\"")), 2,
+                "oialr: error: -Doialr.vector.prime must be true or false, got \"flase\"");
     }
 
     @Test

@@ -34,7 +34,7 @@ final class VectorProfiles {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Rounds of the mix below: in the measurements above 30 were enough, 0 were not. */
     static final int ROUNDS = 64;
-    private static final boolean ENABLED = !"false".equals(System.getProperty("oialr.vector.prime"));
+    private static final boolean ENABLED = enabled(System.getProperty("oialr.vector.prime"));
     /** The mix's result, kept so that nothing of it is dead code. */
     private static volatile float sink;
 
@@ -48,6 +48,19 @@ final class VectorProfiles {
     /** Ensures the mix has run in this JVM (the first call runs it; later calls return at once). */
     static void prime() {
         // the work is the class initialiser's, which the JVM runs once
+    }
+
+    /**
+     * Whether to run the mix: the property {@code oialr.vector.prime} when set ("true" or "false", any case), else yes.
+     *
+     * @throws IllegalArgumentException when the property is set to anything else (raised while the first kernel class
+     *         initializes, on the thread that called it)
+     */
+    static boolean enabled(String property) {
+        if (property == null || property.equalsIgnoreCase("true")) return true;
+        if (property.equalsIgnoreCase("false")) return false;
+        throw new IllegalArgumentException("-Doialr.vector.prime must be true or false, got \"" + property
+                + "\"; leave it unset to prime the Vector API's profiles (the default)");
     }
 
     /** Whether the mix ran (false when {@code oialr.vector.prime=false}). */
