@@ -448,7 +448,7 @@ public final class Main implements Runnable {
 
         @Option(names = "--tuned", paramLabel = "FRONT[:TRIAL]", order = 2,
                 description = "Also train a point of an 'oialr tune' front (its output directory or front.json, and the trial; the trial may be "
-                        + "left out when the front has one point) as OIALR with its tuned settings: sigma cutoff, delay and update interval "
+                        + "left out when the search recommends one (--revalidate) or the front has one point) as OIALR with its tuned settings: sigma cutoff, delay and update interval "
                         + "(as fractions of this run), layer fraction, switches, learning rate, weight decay and warm-up. Repeatable.")
         List<String> tuned = new ArrayList<>();
 

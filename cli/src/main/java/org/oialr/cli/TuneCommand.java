@@ -117,6 +117,15 @@ final class TuneCommand implements Callable<Integer> {
                     + "not part of the journal's settings, so a search stopped by it can be resumed with a longer one")
     Double timeLimitMinutes;
 
+    @Option(names = "--revalidate", paramLabel = "N", defaultValue = "0", converter = Values.NonNegativeInt.class, order = 16,
+            description = "After the search, train the N best trials within the budgets again on --revalidate-seeds new seeds (each its own validation "
+                    + "split, beside the full-rank baseline) and recommend the best mean; the time limit keeps room for it (0 = off). Default: ${DEFAULT-VALUE}")
+    int revalidate;
+
+    @Option(names = "--revalidate-seeds", paramLabel = "N", defaultValue = "2", converter = Values.AtLeastOne.class, order = 16,
+            description = "New seeds of --revalidate (the search's seed + 1, + 2, ...). Default: ${DEFAULT-VALUE}")
+    int revalidateSeeds;
+
     @Option(names = "--quiet", order = 17, description = "No progress lines")
     boolean quiet;
 
@@ -194,6 +203,7 @@ final class TuneCommand implements Callable<Integer> {
         if (space != null) b.space(space);
         if (timeLimitMinutes != null) b.timeLimit(java.time.Duration.ofMillis(Math.round(timeLimitMinutes * 60_000)));
         b.baseline(!noBaseline && baselineTop1 == null);
+        b.revalidate(revalidate, revalidateSeeds);
         if (maxTrainable != null || maxStored != null) {
             b.limits(new Limits(maxTrainable == null ? Double.NaN : maxTrainable, maxStored == null ? Double.NaN : maxStored));
         }

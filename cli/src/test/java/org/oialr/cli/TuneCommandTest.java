@@ -91,6 +91,19 @@ class TuneCommandTest {
                 "is a point of a search of the mlp model", "give --model mlp");
         oneLine(CliRun.of("compare", "--methods", "full", "--tuned", tmp.toString(), "--epochs", "1", "--out", tmp.resolve("c4").toString()),
                 "no front.json in this directory");
+        // resumed with a re-validation: the journal's trials are taken, the best trial is trained on seed 4, and a compare
+        // without a trial takes the recommended one
+        CliRun rv = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--rungs", "1,2", "--trials", "4",
+                "--population", "4", "--threads", "2", "--seed", "3", "--baseline-top1", "85", "--range", "sigma-cutoff=0.2:0.3", "--range", "inherit-step=1",
+                "--resume", out.toString(), "--revalidate", "1", "--revalidate-seeds", "1");
+        assertEquals(0, rv.code(), rv.err());
+        assertTrue(rv.err().contains("oialr tune: re-validation seed 4, trial "), rv.err());
+        java.util.regex.Matcher rec = java.util.regex.Pattern.compile("Recommended: trial (\\d+) ").matcher(rv.out());
+        assertTrue(rec.find(), rv.out());
+        CliRun recommended = CliRun.of("compare", "--methods", "full", "--tuned", out.toString(), "--epochs", "1", "--seed", "3", "--train-subset", "4000",
+                "--out", tmp.resolve("c5").toString());
+        assertEquals(0, recommended.code(), recommended.err());
+        assertTrue(recommended.out().contains("| OIALR tuned #" + rec.group(1) + " | mlp |"), recommended.out());
         // the same --out again: refused, pointing at --resume
         CliRun again = CliRun.of("tune", "--train-subset", "4000", "--validation-size", "1000", "--epochs", "2", "--out", out.toString());
         oneLine(again, "holds an earlier search", "--resume " + out);
@@ -135,6 +148,8 @@ class TuneCommandTest {
         oneLine(CliRun.of("tune", "--baseline-top1", "120"), "--baseline-top1 is a percentage");
         oneLine(CliRun.of("tune", "--resume", tmp.resolve("none").toString()), "no journal.jsonl there");
         oneLine(CliRun.of("tune", "--lr", "0.1"), "--lr");
+        oneLine(CliRun.of("tune", "--revalidate", "-1"), "'--revalidate'");
+        oneLine(CliRun.of("tune", "--revalidate-seeds", "0"), "'--revalidate-seeds'");
         oneLine(CliRun.of("tune", "--range", "sigma=0.1:0.2"), "--range sigma=0.1:0.2: unknown knob 'sigma'; knobs: sigma-cutoff, delay-fraction");
         oneLine(CliRun.of("tune", "--range", "lr=0.01:x"), "--range lr=0.01:x: give KNOB=MIN:MAX or KNOB=VALUE");
         oneLine(CliRun.of("tune", "--range", "delay-fraction=0.5:1.5"), "search range of delay-fraction: [0.5, 1.5] leaves the knob's domain");

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.oialr.io.Json;
@@ -15,7 +17,8 @@ import org.oialr.io.Json;
 /**
  * A search's journal: JSON lines, the first the search's settings ({@code {"journal": "oialr-tune/1", "settings": {...}}}),
  * then one line per finished, pruned or failed trial ({@link TrialRecord}) and, when the search trains one, one line for
- * its full-rank baseline ({@code {"baseline": {...}}}, {@link Baseline}). Each line is appended with one write and
+ * its full-rank baseline ({@code {"baseline": {...}}}, {@link Baseline}), and one line per re-validation run
+ * ({@code {"revalidation": {"trial": N, "seed": S, ...}}}, trial 0 the baseline; {@link Revalidation}). Each line is appended with one write and
  * forced to disk before the search goes on, so a crash loses at most the line being written; a torn last line (no
  * newline, or not JSON) is ignored on reading and overwritten by the next append.
  */
@@ -53,7 +56,7 @@ public final class Journal {
         List<Map<?, ?>> lines = lines();
         List<TrialRecord> out = new ArrayList<>();
         for (int i = 1; i < lines.size(); i++) {
-            if (lines.get(i).containsKey("baseline")) continue;
+            if (lines.get(i).containsKey("baseline") || lines.get(i).containsKey("revalidation")) continue;
             try {
                 out.add(TrialRecord.fromMap(lines.get(i)));
             } catch (RuntimeException e) {
@@ -81,6 +84,40 @@ public final class Journal {
             }
         }
         return null;
+    }
+
+    /**
+     * The re-validation runs the journal holds ({@link Revalidation}), by {@link #revalidationKey}: trial 0 is the
+     * full-rank baseline.
+     *
+     * @throws IllegalArgumentException naming the file when a re-validation line is damaged
+     */
+    Map<String, Revalidation.Run> revalidationRuns() throws IOException {
+        Map<String, Revalidation.Run> out = new HashMap<>();
+        for (Map<?, ?> line : lines()) {
+            if (line.get("revalidation") instanceof Map<?, ?> m) {
+                try {
+                    out.put(revalidationKey(((Number) m.get("trial")).intValue(), ((Number) m.get("seed")).longValue()), Revalidation.Run.fromMap(m));
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(file + ": a re-validation line is damaged (" + e.getMessage()
+                            + "); delete that line to train that run again, or start a new search in another directory", e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The key of trial {@code trial}'s (0: the baseline's) re-validation run on {@code seed}. */
+    static String revalidationKey(int trial, long seed) {
+        return trial + "@" + seed;
+    }
+
+    /** Appends the line of trial {@code trial}'s (0: the baseline's) re-validation run and forces it to disk. */
+    void appendRevalidation(int trial, Revalidation.Run run) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("trial", trial);
+        m.putAll(run.toMap());
+        append(Map.of("revalidation", m));
     }
 
     /** The complete lines as JSON objects; a torn last line is dropped (and cut off the file). */

@@ -37,16 +37,25 @@ public record Limits(double maxTrainablePercent, double maxStoredPercent) {
      * the trial's value, negative when it exceeds it (jMetal's sign for a violated constraint).
      */
     double[] slack(TrialRecord r, long denseBytes) {
+        return slack(r.trainablePercent(), r.storedBytes(), denseBytes);
+    }
+
+    private double[] slack(double trainablePercent, long storedBytes, long denseBytes) {
         double[] s = new double[count()];
         int i = 0;
-        if (!Double.isNaN(maxTrainablePercent)) s[i++] = maxTrainablePercent - r.trainablePercent();
-        if (!Double.isNaN(maxStoredPercent)) s[i] = maxStoredPercent - 100.0 * r.storedBytes() / denseBytes;
+        if (!Double.isNaN(maxTrainablePercent)) s[i++] = maxTrainablePercent - trainablePercent;
+        if (!Double.isNaN(maxStoredPercent)) s[i] = maxStoredPercent - 100.0 * storedBytes / denseBytes;
         return s;
     }
 
     /** True when {@code r} is within every budget. */
     public boolean admits(TrialRecord r, long denseBytes) {
-        for (double x : slack(r, denseBytes)) if (x < 0) return false;
+        return admits(r.trainablePercent(), r.storedBytes(), denseBytes);
+    }
+
+    /** True when a model with {@code trainablePercent} % trainable and {@code storedBytes} stored is within every budget. */
+    public boolean admits(double trainablePercent, long storedBytes, long denseBytes) {
+        for (double x : slack(trainablePercent, storedBytes, denseBytes)) if (x < 0) return false;
         return true;
     }
 

@@ -31,9 +31,12 @@ import org.oialr.io.Json;
  * @param baseline         the search's full-rank baseline, or null when it trained none ({@link Tuner.Builder#baseline})
  * @param limits           the search's size budgets: the front holds only trials within them
  * @param seconds          wall seconds of the search
+ * @param revalidation     the second look at the best trials within the budgets, or null when the search took none
+ *                         ({@link Tuner.Builder#revalidate})
  */
 public record TuneResult(String model, Objective objective, List<TrialRecord> trials, List<TrialRecord> front, int epochs, long seed,
-                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, Limits limits, double seconds) {
+                         int batchSize, int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, Limits limits, double seconds,
+                         Revalidation revalidation) {
     /** The files {@link #write} writes. */
     public static final String MARKDOWN = "front.md", CSV = "front.csv", JSON = "front.json";
 
@@ -42,6 +45,18 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
         trials = List.copyOf(trials);
         front = List.copyOf(front);
         commandArgs = List.copyOf(commandArgs);
+    }
+
+    /** A result without a re-validation. */
+    public TuneResult(String model, Objective objective, List<TrialRecord> trials, List<TrialRecord> front, int epochs, long seed, int batchSize,
+                      int commandExamples, List<String> commandArgs, long denseBytes, Baseline baseline, Limits limits, double seconds) {
+        this(model, objective, trials, front, epochs, seed, batchSize, commandExamples, commandArgs, denseBytes, baseline, limits, seconds, null);
+    }
+
+    /** The trial the re-validation recommends, or null when there was none or it recommends none. */
+    public TrialRecord recommended() {
+        Revalidation.Point p = revalidation == null ? null : revalidation.recommendedPoint();
+        return p == null ? null : p.trial();
     }
 
     /**
@@ -160,7 +175,64 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
                     plain(p.updateEveryEpochs()), plain(p.layerFraction()), plain(p.lr()), plain(p.weightDecay()), plain(p.warmupEpochs()),
                     switches(p), commandLine(r)));
         }
+        if (revalidation != null) revalidationMarkdown(sb);
         return sb.toString();
+    }
+
+    private void revalidationMarkdown(StringBuilder sb) {
+        Revalidation v = revalidation;
+        String seeds = String.join(", ", v.seeds().stream().map(String::valueOf).toList());
+        sb.append(String.format(Locale.ROOT, "%nRe-validation: the %d finished trial%s within the budgets with the highest validation top-1, trained again on seed%s %s "
+                + "(each its own validation split, model initialisation and data order)%s.%n%n", v.points().size(), v.points().size() == 1 ? "" : "s",
+                v.seeds().size() == 1 ? "" : "s", seeds, v.baselines().isEmpty() ? "" : ", beside the full-rank baseline trained on the same examples"));
+        if (v.points().isEmpty()) {
+            sb.append("No finished trial was within the budgets: nothing to re-validate.\n");
+            return;
+        }
+        boolean gap = !v.baselines().isEmpty();
+        sb.append("| trial | search: validation top-1 (%) |");
+        for (long s : v.seeds()) sb.append(" seed ").append(s).append(gap ? ": top-1 (vs full-rank) |" : ": top-1 (%) |");
+        sb.append(" mean on the new seeds (%) |").append(gap ? " mean vs full-rank (points) |" : "").append(" trainable (%) | stored (% of dense) | within budgets on every seed |\n|---:|---:|");
+        for (int i = 0; i < v.seeds().size(); i++) sb.append("---:|");
+        sb.append("---:|").append(gap ? "---:|" : "").append("---:|---:|---|\n");
+        if (gap) {
+            sb.append("| full-rank | ").append(baseline == null || Double.isNaN(baseline.top1()) ? "-" : String.format(Locale.ROOT, "%.2f", baseline.top1())).append(" |");
+            for (Revalidation.Run r : v.baselines()) sb.append(r.diverged() ? " diverged |" : String.format(Locale.ROOT, " %.2f |", r.top1()));
+            sb.append(String.format(Locale.ROOT, " %.2f | 0 | 100.0 | 100.0 | - |%n", v.meanBaselineTop1()));
+        }
+        for (Revalidation.Point p : v.points()) {
+            sb.append(String.format(Locale.ROOT, "| %s%d%s | %.2f |", p.trial().id() == v.recommended() ? "**" : "", p.trial().id(), p.trial().id() == v.recommended() ? "**" : "",
+                    p.trial().top1()));
+            double tMin = Double.MAX_VALUE, tMax = 0, sMin = Double.MAX_VALUE, sMax = 0;
+            for (int i = 0; i < p.runs().size(); i++) {
+                Revalidation.Run r = p.runs().get(i);
+                if (r.diverged()) {
+                    sb.append(" diverged |");
+                    continue;
+                }
+                sb.append(String.format(Locale.ROOT, " %.2f", r.top1()));
+                if (gap) sb.append(String.format(Locale.ROOT, " (%+.2f)", r.top1() - v.baselines().get(i).top1()));
+                sb.append(" |");
+                tMin = Math.min(tMin, r.trainablePercent());
+                tMax = Math.max(tMax, r.trainablePercent());
+                double st = 100.0 * r.storedBytes() / denseBytes;
+                sMin = Math.min(sMin, st);
+                sMax = Math.max(sMax, st);
+            }
+            sb.append(String.format(Locale.ROOT, " %.2f |", p.meanTop1()));
+            if (gap) sb.append(String.format(Locale.ROOT, " %+.2f |", p.meanTop1() - v.meanBaselineTop1()));
+            sb.append(String.format(Locale.ROOT, " %s | %s | %s |%n", range(tMin, tMax), range(sMin, sMax), p.withinLimits() ? "yes" : "no"));
+        }
+        TrialRecord rec = recommended();
+        sb.append('\n').append(rec == null ? "No re-validated trial stayed within the budgets on every seed: none is recommended.\n"
+                : String.format(Locale.ROOT, "Recommended: trial %d (the highest mean validation top-1 on the new seeds within the budgets on every seed): `%s`%n", rec.id(),
+                commandLine(rec)));
+    }
+
+    private static String range(double lo, double hi) {
+        if (lo > hi) return "-";
+        String a = String.format(Locale.ROOT, "%.1f", lo), b = String.format(Locale.ROOT, "%.1f", hi);
+        return a.equals(b) ? a : a + "-" + b;
     }
 
     private static String switches(TrialParams p) {
@@ -198,7 +270,8 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
 
     /**
      * Reads trial {@code trialId} of the front in {@code path} (a {@value #JSON}, or a search's output directory holding
-     * one); with {@code trialId} null, the front's only point.
+     * one) or of its re-validated trials; with {@code trialId} null, the trial the re-validation recommends, or else the
+     * front's only point.
      *
      * @throws IllegalArgumentException when there is no front there, the trial is not on it, or no trial is named and
      *     the front has several points (the message lists them)
@@ -210,7 +283,8 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
             throw new IllegalArgumentException(path + ": no " + JSON + (Files.isDirectory(path) ? " in this directory" : "")
                     + "; give the output directory of an 'oialr tune' or its " + JSON);
         }
-        List<TrialRecord> points = new ArrayList<>();
+        List<TrialRecord> points = new ArrayList<>(), revalidated = new ArrayList<>();
+        Integer recommended = null;
         String model;
         int epochs;
         try {
@@ -218,19 +292,26 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
             model = (String) m.get("model");
             epochs = ((Number) m.get("epochs")).intValue();
             for (Object o : (List<?>) m.get("front")) points.add(TrialRecord.fromMap((Map<?, ?>) o));
+            if (m.get("revalidation") instanceof Map<?, ?> rv) {
+                for (Object o : (List<?>) rv.get("points")) revalidated.add(TrialRecord.fromMap((Map<?, ?>) o));
+                if (rv.get("recommended") instanceof Number n) recommended = n.intValue();
+            }
             if (model == null) throw new IllegalArgumentException("no model");
         } catch (RuntimeException e) {
             throw new CorruptFileException(file, "not a front written by 'oialr tune' (" + e.getMessage() + "); run the search again or give its front.json");
         }
         List<Integer> ids = points.stream().map(TrialRecord::id).toList();
         if (points.isEmpty()) throw new IllegalArgumentException(file + ": the front is empty (no trial finished); there is no configuration to take");
+        if (trialId == null && recommended != null) trialId = recommended;
         if (trialId == null) {
             if (points.size() == 1) return new FrontPoint(model, epochs, points.get(0));
             throw new IllegalArgumentException(file + ": the front has " + points.size() + " points (trials " + join(ids)
                     + "); name one as " + path + ":TRIAL");
         }
         for (TrialRecord r : points) if (r.id() == trialId) return new FrontPoint(model, epochs, r);
-        throw new IllegalArgumentException(file + ": trial " + trialId + " is not on the front (its trials: " + join(ids) + ")");
+        for (TrialRecord r : revalidated) if (r.id() == trialId) return new FrontPoint(model, epochs, r);
+        throw new IllegalArgumentException(file + ": trial " + trialId + " is not on the front (its trials: " + join(ids) + ")"
+                + (revalidated.isEmpty() ? "" : " nor re-validated (" + join(revalidated.stream().map(TrialRecord::id).toList()) + ")"));
     }
 
     private static String join(List<Integer> ids) {
@@ -257,6 +338,7 @@ public record TuneResult(String model, Objective objective, List<TrialRecord> tr
             f.add(p);
         }
         m.put("front", f);
+        if (revalidation != null) m.put("revalidation", revalidation.toMap(this));
         return m;
     }
 }

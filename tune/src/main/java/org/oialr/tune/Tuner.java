@@ -235,6 +235,7 @@ public final class Tuner {
             }
             b.runner.finish();
         }
+        Revalidation revalidation = b.revalidatePoints > 0 ? revalidate(s, baseline) : null;
         try (var left = Files.list(s.trialsDir)) {
             if (left.findAny().isEmpty()) Files.delete(s.trialsDir); // every trial's directory goes when it ends
         } catch (java.nio.file.NoSuchFileException e) {
@@ -243,12 +244,162 @@ public final class Tuner {
         List<TrialRecord> all = new ArrayList<>(s.records);
         all.sort(Comparator.comparingInt(TrialRecord::id));
         return new TuneResult(b.model, b.objective, all, TuneResult.front(all, b.objective, r -> b.limits.admits(r, s.denseBytes)), b.epochs, b.seed,
-                b.batchSize, b.data.size(), b.commandArgs, s.denseBytes, b.baseline ? baseline : null, b.limits, (System.nanoTime() - start) / 1e9);
+                b.batchSize, b.data.size(), b.commandArgs, s.denseBytes, b.baseline ? baseline : null, b.limits, (System.nanoTime() - start) / 1e9, revalidation);
+    }
+
+    /** The seeds of the re-validation: the search's seed + 1, + 2, ... */
+    private List<Long> revalidationSeeds() {
+        List<Long> out = new ArrayList<>();
+        for (int i = 1; i <= b.revalidateSeeds; i++) out.add(b.seed + i);
+        return out;
+    }
+
+    /**
+     * The trials to re-validate: the finished ones within the budgets with the highest validation top-1 (ties to the
+     * earlier trial), each run once: a trial whose objectives equal an earlier candidate's to the last digit and byte
+     * (knobs that did not change the run, e.g. layer fractions that round to the same layers) is left out.
+     */
+    private List<TrialRecord> revalidationCandidates(List<TrialRecord> records, long denseBytes) {
+        List<TrialRecord> sorted = records.stream().filter(r -> r.status() == TrialRecord.Status.FINISHED && b.limits.admits(r, denseBytes))
+                .sorted(Comparator.comparingDouble((TrialRecord r) -> -r.top1()).thenComparingInt(TrialRecord::id)).toList();
+        List<TrialRecord> out = new ArrayList<>();
+        java.util.Set<List<Object>> runs = new java.util.HashSet<>();
+        for (TrialRecord r : sorted) {
+            if (out.size() == b.revalidatePoints) break;
+            if (runs.add(List.of(r.top1(), r.trainablePercent(), r.storedBytes()))) out.add(r);
+        }
+        return out;
+    }
+
+    /**
+     * Trains the best trials within the budgets and the full-rank baseline again on each re-validation seed (a seed at a
+     * time: its validation split, then its jobs on the pool), journaling each run, and chooses the one to recommend.
+     */
+    private Revalidation revalidate(Search s, Baseline baseline) throws IOException {
+        List<TrialRecord> candidates = revalidationCandidates(s.records, s.denseBytes);
+        List<Long> seeds = revalidationSeeds();
+        Map<String, Revalidation.Run> done = s.journal.revalidationRuns();
+        List<Integer> ids = new ArrayList<>();
+        if (b.baseline) ids.add(0);
+        for (TrialRecord r : candidates) ids.add(r.id());
+        Map<String, Revalidation.Run> runs = new HashMap<>();
+        if (b.progress != null) {
+            b.progress.println(candidates.isEmpty() ? "oialr tune: no finished trial within the budgets to re-validate"
+                    : String.format(Locale.ROOT, "oialr tune: re-validating trial%s %s on seed%s %s (%d runs%s)", candidates.size() == 1 ? "" : "s",
+                    String.join(", ", candidates.stream().map(r -> String.valueOf(r.id())).toList()), seeds.size() == 1 ? "" : "s",
+                    String.join(", ", seeds.stream().map(String::valueOf).toList()), ids.size() * seeds.size(), b.baseline ? ", the full-rank baseline included" : ""));
+        }
+        if (candidates.isEmpty()) return new Revalidation(seeds, List.of(), List.of(), 0);
+        Map<Integer, TrialRecord> byId = new HashMap<>();
+        for (TrialRecord r : candidates) byId.put(r.id(), r);
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(b.threads, r -> {
+            Thread t = new Thread(r, "oialr-tune-revalidate-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        int total = ids.size() * seeds.size();
+        AtomicInteger ended = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            for (long seed : seeds) {
+                List<Integer> todo = new ArrayList<>();
+                for (int id : ids) {
+                    Revalidation.Run r = done.get(Journal.revalidationKey(id, seed));
+                    if (r != null) {
+                        runs.put(Journal.revalidationKey(id, seed), r);
+                        ended.incrementAndGet();
+                    } else {
+                        todo.add(id);
+                    }
+                }
+                if (todo.isEmpty()) continue;
+                int[][] split = validationSplit(b.data.size(), b.validationSize, seed);
+                Dataset trainPart = b.data.select(split[0], b.data.name() + "-tune-train-" + seed);
+                Dataset validation = b.data.select(split[1], b.data.name() + "-validation-" + seed);
+                int spe = baseConfig(seed).stepsPerEpoch(trainPart.size());
+                b.runner.start(trainPart, validation);
+                List<Future<?>> futures = new ArrayList<>();
+                try {
+                    for (int id : todo) {
+                        futures.add(pool.submit(() -> {
+                            TrialRecord t = byId.get(id);
+                            TrialRunner.Job job = t == null ? new TrialRunner.Job(b.model, baseConfig(seed), null, 0, false)
+                                    : new TrialRunner.Job(b.model, t.params().trainConfig(baseConfig(seed)), t.params().oialrConfig(b.epochs, spe), 0, false);
+                            Path dir = s.trialsDir.resolve(String.format(Locale.ROOT, "revalidate-%d-%s", seed, t == null ? "baseline" : String.format(Locale.ROOT, "trial-%04d", id)));
+                            deleteTree(dir);
+                            long t0 = System.nanoTime();
+                            TrialRunner.Outcome o = b.runner.train(job, dir, stop::get);
+                            deleteTree(dir);
+                            Revalidation.Run run = o.diverged() ? new Revalidation.Run(seed, Double.NaN, 100, s.denseBytes, (System.nanoTime() - t0) / 1e9)
+                                    : new Revalidation.Run(seed, o.top1(), o.trainablePercent(), o.storedBytes(), (System.nanoTime() - t0) / 1e9);
+                            s.journal.appendRevalidation(id, run);
+                            synchronized (runs) {
+                                runs.put(Journal.revalidationKey(id, seed), run);
+                            }
+                            if (b.progress != null) {
+                                b.progress.println(String.format(Locale.ROOT, "oialr tune: re-validation seed %d, %s: %s | %d/%d runs | %s elapsed", seed,
+                                        t == null ? "full-rank baseline" : "trial " + id, run.diverged() ? "diverged"
+                                        : String.format(Locale.ROOT, "validation top-1 %.2f%% (search %s), trainable %.1f%%, stored %d bytes", run.top1(),
+                                        t == null ? (baseline == null ? "-" : String.format(Locale.ROOT, "%.2f%%", baseline.top1())) : String.format(Locale.ROOT, "%.2f%%", t.top1()),
+                                        run.trainablePercent(), run.storedBytes()), ended.incrementAndGet(), total, clock((System.nanoTime() - s.start) / 1e9)));
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : futures) f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("the re-validation was interrupted", e);
+                } catch (ExecutionException e) {
+                    throw cause(e);
+                } finally {
+                    stop.set(futures.stream().anyMatch(f -> !f.isDone()));
+                    for (Future<?> f : futures) {
+                        try {
+                            if (!f.isDone()) f.get();
+                        } catch (InterruptedException | ExecutionException | CancellationException e) {
+                            // the first failure is the one reported
+                        }
+                    }
+                    b.runner.finish();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Revalidation.Run> baselines = new ArrayList<>();
+        if (b.baseline) for (long seed : seeds) baselines.add(runs.get(Journal.revalidationKey(0, seed)));
+        List<Revalidation.Point> points = new ArrayList<>();
+        for (TrialRecord t : candidates) {
+            List<Revalidation.Run> rs = new ArrayList<>();
+            boolean within = true;
+            for (long seed : seeds) {
+                Revalidation.Run r = runs.get(Journal.revalidationKey(t.id(), seed));
+                rs.add(r);
+                within &= !r.diverged() && b.limits.admits(r.trainablePercent(), r.storedBytes(), s.denseBytes);
+            }
+            points.add(new Revalidation.Point(t, rs, within));
+        }
+        Revalidation out = new Revalidation(seeds, baselines, points, Revalidation.choose(points));
+        if (b.progress != null) {
+            Revalidation.Point p = out.recommendedPoint();
+            b.progress.println(p == null ? "oialr tune: no re-validated trial stayed within the budgets on every seed; none is recommended"
+                    : String.format(Locale.ROOT, "oialr tune: recommended: trial %d, mean validation top-1 %.2f%% on the new seeds%s (search: %.2f%%)", p.trial().id(),
+                    p.meanTop1(), Double.isNaN(out.meanBaselineTop1()) ? "" : String.format(Locale.ROOT, ", %+.2f points from full rank", p.meanTop1() - out.meanBaselineTop1()),
+                    p.trial().top1()));
+        }
+        return out;
     }
 
     /** The run settings every trial starts from and the baseline trains with: the defaults, with the search's epochs, batch and seed. */
     private TrainConfig baseConfig() {
-        return TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(b.seed).checkpointEvery(0).stabilityEvery(0).build();
+        return baseConfig(b.seed);
+    }
+
+    /** {@link #baseConfig()} with another seed (a re-validation's). */
+    private TrainConfig baseConfig(long seed) {
+        return TrainConfig.builder().model(b.model).epochs(b.epochs).batchSize(b.batchSize).seed(seed).checkpointEvery(0).stabilityEvery(0).build();
     }
 
     /** What a pool task threw, to rethrow as it is (an I/O error, an unchecked exception or an error). */
@@ -348,21 +499,29 @@ public final class Tuner {
         public List<DoubleSolution> evaluate(List<DoubleSolution> solutions, Problem<DoubleSolution> problem) {
             long g0 = System.nanoTime();
             double elapsed = (g0 - start) / 1e9;
-            if (b.timeLimitSeconds > 0 && evaluated > 0 && elapsed + longestGeneration > b.timeLimitSeconds) {
-                stoppedByTime = true;
-                if (b.progress != null) {
-                    b.progress.println(String.format(Locale.ROOT, "oialr tune: stopping after %d trials: %s elapsed, and the longest generation so far (%s) would end past the time limit of %s",
-                            records.size(), clock(elapsed), clock(longestGeneration), clock(b.timeLimitSeconds)));
-                }
-                throw new TimeUp();
-            }
-            List<Trial> fresh = new ArrayList<>();
-            List<Trial> mine = new ArrayList<>();
+            List<TrialParams> params = new ArrayList<>();
+            boolean trains = false; // a generation all of whose trials are seen or journaled costs no time: the time limit lets it through
             for (DoubleSolution s : solutions) {
                 double[] x = new double[s.variables().size()];
                 for (int i = 0; i < x.length; i++) x[i] = s.variables().get(i);
                 for (Knob k : Knob.values()) if (!(x[k.ordinal()] >= b.space.lower(k))) x[k.ordinal()] = b.space.lower(k); // NaN from a fixed knob's mutation
                 TrialParams p = TrialParams.decode(x, b.space, b.epochs);
+                params.add(p);
+                trains |= !seen.containsKey(p.key()) && !journaled.containsKey(p.key());
+            }
+            double reserve = revalidationReserve();
+            if (trains && b.timeLimitSeconds > 0 && evaluated > 0 && elapsed + longestGeneration + reserve > b.timeLimitSeconds) {
+                stoppedByTime = true;
+                if (b.progress != null) {
+                    b.progress.println(String.format(Locale.ROOT, "oialr tune: stopping after %d trials: %s elapsed, and the longest generation so far (%s)%s would end past the time limit of %s",
+                            records.size(), clock(elapsed), clock(longestGeneration), reserve > 0 ? " and the re-validation (~" + clock(reserve) + ")" : "",
+                            clock(b.timeLimitSeconds)));
+                }
+                throw new TimeUp();
+            }
+            List<Trial> fresh = new ArrayList<>();
+            List<Trial> mine = new ArrayList<>();
+            for (TrialParams p : params) {
                 Trial t = seen.get(p.key());
                 if (t == null) {
                     t = new Trial(++nextId, p, journaled.get(p.key()));
@@ -386,6 +545,18 @@ public final class Tuner {
                 System.arraycopy(slack, 0, solutions.get(i).constraints(), 0, slack.length);
             }
             return solutions;
+        }
+
+        /**
+         * The time to keep for the re-validation: per seed, the waves of its runs on the threads, each as long as the
+         * longest full trial so far (or the baseline). The runs of the journal are not counted: this is an estimate.
+         */
+        double revalidationReserve() {
+            if (b.revalidatePoints == 0) return 0;
+            double longest = 0;
+            for (TrialRecord r : records) if (r.status() == TrialRecord.Status.FINISHED) longest = Math.max(longest, r.seconds());
+            int jobs = b.revalidatePoints + (b.baseline ? 1 : 0);
+            return b.revalidateSeeds * Math.ceil(jobs / (double) b.threads) * longest;
         }
 
         /** Successive halving of a generation's new trials. */
@@ -607,6 +778,8 @@ public final class Tuner {
         private boolean baseline = true;
         private Limits limits = Limits.NONE;
         private TrialRunner runner = TrialRunner.inProcess();
+        private int revalidatePoints;
+        private int revalidateSeeds = 2;
 
         private Builder() {
         }
@@ -755,6 +928,24 @@ public final class Tuner {
          */
         public Builder runner(TrialRunner r) {
             runner = Objects.requireNonNull(r, "runner");
+            return this;
+        }
+
+        /**
+         * Re-validate before recommending (default off: {@code points} 0): after the search, the {@code points} finished
+         * trials within the budgets with the highest validation top-1 are trained again on {@code seeds} new seeds (the
+         * search's seed + 1, + 2, ...; each its own validation split, model and data order, beside the full-rank baseline
+         * on the same examples), and the one with the highest mean validation top-1 on the new seeds that stays within
+         * the budgets on every seed is recommended ({@link Revalidation}). The time limit keeps room for it (an estimate
+         * from the longest trial). Not a setting of the journal: the runs are journaled, so a finished search can be
+         * resumed with a re-validation, and a resumed one does not train its journaled runs again.
+         */
+        public Builder revalidate(int points, int seeds) {
+            if (points < 0 || seeds < 1 || (points > 0 && seeds < 1)) {
+                throw new IllegalArgumentException("revalidate(points, seeds): points must be >= 0 (0 = off) and seeds >= 1, got " + points + ", " + seeds);
+            }
+            revalidatePoints = points;
+            revalidateSeeds = seeds;
             return this;
         }
 

@@ -136,6 +136,9 @@ class TunerTest {
         // resumed once more from a complete journal: nothing is trained, the baseline included (its seconds are the journal's)
         TuneResult again = small(dir.resolve("whole")).resume(true).build().run();
         assertEquals(journaled0, again.baseline());
+        // a generation whose trials are all journaled costs no time: a resume replays the whole journal under any time limit
+        TuneResult replayed = small(dir.resolve("whole")).resume(true).timeLimit(java.time.Duration.ofMillis(1)).build().run();
+        assertEquals(summary(whole.trials()), summary(replayed.trials()));
         assertTrue(Files.readString(dir.resolve("whole").resolve(Tuner.JOURNAL)).lines().filter(l -> l.startsWith("{\"baseline\"")).count() == 1);
         again.write(dir.resolve("whole"));
         assertTrue(Files.readString(dir.resolve("whole").resolve(TuneResult.MARKDOWN)).contains("| vs full-rank (points) |"));
@@ -167,6 +170,105 @@ class TunerTest {
         assertEquals(50 - 100.0 * t.storedBytes() / r.denseBytes(), slack[1], 1e-12);
         assertThrows(IllegalArgumentException.class, () -> new Limits(0, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new Limits(Double.NaN, 101));
+    }
+
+    @Test
+    void revalidationRetrainsTheBestTrialsWithinTheBudgetsOnNewSeedsAndRecommendsTheBestMean(@TempDir Path dir) throws Exception {
+        Limits limits = new Limits(Double.NaN, 90);
+        TuneResult r = small(dir).limits(limits).revalidate(2, 1).build().run();
+        Revalidation v = r.revalidation();
+        assertEquals(List.of(8L), v.seeds(), "the search's seed + 1");
+        // the re-validated trials: the finished ones within the budget with the highest validation top-1
+        List<TrialRecord> within = new ArrayList<>();
+        for (TrialRecord t : r.trials()) if (t.status() == TrialRecord.Status.FINISHED && limits.admits(t, r.denseBytes())) within.add(t);
+        within.sort((a, b) -> a.top1() != b.top1() ? Double.compare(b.top1(), a.top1()) : Integer.compare(a.id(), b.id()));
+        assertTrue(within.size() >= 2, "at least two trials within the budget");
+        assertEquals(List.of(within.get(0).id(), within.get(1).id()), v.points().stream().map(p -> p.trial().id()).toList());
+
+        // each run is the trial's configuration trained on seed 8's own split, model and data order: train one by hand
+        int[][] split = Tuner.validationSplit(train.size(), 1000, 8);
+        assertFalse(java.util.Arrays.equals(split[1], Tuner.validationSplit(train.size(), 1000, 7)[1]), "a new validation split");
+        Dataset t8 = train.select(split[0], "t"), v8 = train.select(split[1], "v");
+        TrainConfig base = TrainConfig.builder().model("mlp").epochs(2).batchSize(128).seed(8).checkpointEvery(0).stabilityEvery(0).build();
+        int threads = org.oialr.engine.Parallel.threads();
+        org.oialr.engine.Parallel.setThreads(1);
+        try {
+            Revalidation.Point p = v.points().get(0);
+            TrialParams tp = p.trial().params();
+            RunResult direct = Trainer.builder().config(tp.trainConfig(base)).model(() -> ModelZoo.build("mlp", train.sampleShape(), train.numClasses(), 8))
+                    .modelName("mlp").method(() -> new org.oialr.method.oialr.OialrMethod(tp.oialrConfig(2, base.stepsPerEpoch(t8.size()))))
+                    .train(t8).test(v8).build().run();
+            assertEquals(100 * direct.last().testTop1(), p.runs().get(0).top1(), 1e-9);
+            assertEquals(direct.last().trainablePercent(), p.runs().get(0).trainablePercent(), 1e-9);
+            RunResult dense = Trainer.builder().config(base).model(() -> ModelZoo.build("mlp", train.sampleShape(), train.numClasses(), 8))
+                    .modelName("mlp").method(FullRankMethod::new).train(t8).test(v8).build().run();
+            assertEquals(100 * dense.last().testTop1(), v.baselines().get(0).top1(), 1e-9);
+        } finally {
+            org.oialr.engine.Parallel.setThreads(threads);
+        }
+        // the recommendation: the best mean on the new seeds among the points within the budget on every seed
+        Revalidation.Point best = null;
+        for (Revalidation.Point p : v.points()) {
+            boolean in = 100.0 * p.runs().get(0).storedBytes() / r.denseBytes() <= 90;
+            assertEquals(in, p.withinLimits(), "trial " + p.trial().id());
+            if (in && (best == null || p.runs().get(0).top1() > best.runs().get(0).top1())) best = p;
+        }
+        assertEquals(best == null ? 0 : best.trial().id(), v.recommended());
+
+        // journaled: a resume trains neither the trials nor the re-validation again, and recommends the same
+        List<String> lines = Files.readAllLines(dir.resolve(Tuner.JOURNAL));
+        assertEquals(3, lines.stream().filter(l -> l.startsWith("{\"revalidation\"")).count(), "two points and the baseline on one seed");
+        AtomicInteger jobs = new AtomicInteger();
+        TrialRunner counting = new TrialRunner() {
+            final TrialRunner in = TrialRunner.inProcess();
+
+            @Override
+            public void start(Dataset t, Dataset val) throws java.io.IOException {
+                in.start(t, val);
+            }
+
+            @Override
+            public Outcome train(Job job, Path d, java.util.function.BooleanSupplier stopped) throws java.io.IOException {
+                jobs.incrementAndGet();
+                return in.train(job, d, stopped);
+            }
+        };
+        TuneResult again = small(dir).limits(limits).revalidate(2, 1).runner(counting).resume(true).build().run();
+        assertEquals(0, jobs.get(), "nothing trained again");
+        assertEquals(v, again.revalidation());
+        // a second seed later: only its runs train
+        TuneResult more = small(dir).limits(limits).revalidate(2, 2).runner(counting).resume(true).build().run();
+        assertEquals(3, jobs.get(), "seed 9's two points and baseline");
+        assertEquals(v.points().get(0).runs().get(0), more.revalidation().points().get(0).runs().get(0));
+
+        // written: the section, and the recommended point is what a compare takes without a trial
+        more.write(dir);
+        String md = Files.readString(dir.resolve(TuneResult.MARKDOWN));
+        assertTrue(md.contains("Re-validation: the 2 finished trials within the budgets"), md);
+        if (more.recommended() != null) {
+            assertTrue(md.contains("Recommended: trial " + more.recommended().id()), md);
+            assertEquals(more.recommended(), TuneResult.readFrontPoint(dir, null).trial());
+        }
+        for (Revalidation.Point p : more.revalidation().points()) assertEquals(p.trial(), TuneResult.readFrontPoint(dir, p.trial().id()).trial());
+        assertThrows(IllegalArgumentException.class, () -> Tuner.builder().revalidate(-1, 2));
+        assertThrows(IllegalArgumentException.class, () -> Tuner.builder().revalidate(3, 0));
+    }
+
+    @Test
+    void theRecommendationSkipsPointsOutsideTheBudgetsAndDivergedRuns() {
+        TrialRecord a = new TrialRecord(1, null, TrialRecord.Status.FINISHED, 2, 91, 5, 10, 1, List.of());
+        TrialRecord b = new TrialRecord(2, null, TrialRecord.Status.FINISHED, 2, 90, 5, 10, 1, List.of());
+        TrialRecord c = new TrialRecord(3, null, TrialRecord.Status.FINISHED, 2, 89, 5, 10, 1, List.of());
+        Revalidation.Run hi = new Revalidation.Run(8, 92, 5, 10, 1), mid = new Revalidation.Run(8, 90.5, 5, 10, 1), lo = new Revalidation.Run(8, 89, 5, 10, 1),
+                nan = new Revalidation.Run(8, Double.NaN, 100, 10, 1);
+        // a: best mean but outside the budgets on a seed; b: a diverged run; c: within, lower mean -> c
+        List<Revalidation.Point> ps = List.of(new Revalidation.Point(a, List.of(hi, hi), false), new Revalidation.Point(b, List.of(hi, nan), true),
+                new Revalidation.Point(c, List.of(mid, lo), true));
+        assertEquals(3, Revalidation.choose(ps));
+        assertEquals(89.75, ps.get(2).meanTop1(), 1e-12);
+        assertEquals(0, Revalidation.choose(List.of(new Revalidation.Point(a, List.of(hi), false))));
+        // ties go to the earlier point (the better search result)
+        assertEquals(2, Revalidation.choose(List.of(new Revalidation.Point(b, List.of(mid), true), new Revalidation.Point(c, List.of(mid), true))));
     }
 
     static List<String> keys(List<TrialRecord> rs) {
