@@ -37,4 +37,13 @@ fi
 if [ $spark = 1 ]; then
   exec java @"$root/spark/target/jvm-options.txt" -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -cp "$(cat "$stamp")" org.oialr.cli.Main "$@"
 fi
-exec java --add-modules jdk.incubator.vector -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -jar "$jar" "$@"
+# Run from a copy of the jar named by its build time, so that a rebuild (by this launcher or by mvn) while a long run
+# (a tune, a ViT compare) goes on does not rewrite the classes under it; copies of earlier builds go after a week.
+runs="$root/cli/target/run"
+copy="$runs/oialr-cli-$(stat -c %Y "$jar").jar"
+if [ ! -f "$copy" ]; then
+  mkdir -p "$runs"
+  cp "$jar" "$copy.tmp.$$" && mv -f "$copy.tmp.$$" "$copy"
+  find "$runs" -name 'oialr-cli-*.jar' ! -path "$copy" -mtime +7 -delete 2>/dev/null || true
+fi
+exec java --add-modules jdk.incubator.vector -Djava.awt.headless=true ${OIALR_JAVA_OPTS:-} -jar "$copy" "$@"
