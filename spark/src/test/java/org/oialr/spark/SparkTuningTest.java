@@ -125,6 +125,35 @@ class SparkTuningTest {
     }
 
     @Test
+    void theRevalidationRunsAsSparkTasksToTheInProcessResult(@TempDir Path tmp) throws Exception {
+        // the in-process search's journal resumed twice with a re-validation of its best trial on two new seeds: in
+        // process and as Spark tasks (a validation split per seed, broadcast afresh); the runs agree to the last digit
+        List<String> lines = Files.readAllLines(inProcessDir.resolve(Tuner.JOURNAL));
+        Path a = Files.createDirectories(tmp.resolve("in-process")), b = Files.createDirectories(tmp.resolve("spark"));
+        Files.write(a.resolve(Tuner.JOURNAL), lines);
+        Files.write(b.resolve(Tuner.JOURNAL), lines);
+        org.oialr.tune.Revalidation here = search(a).resume(true).revalidate(1, 2).build().run().revalidation();
+        org.oialr.tune.Revalidation there = search(b).resume(true).revalidate(1, 2).runner(new SparkTrialRunner(spark)).build().run().revalidation();
+        assertEquals(List.of(12L, 13L), there.seeds());
+        assertEquals(runs(here), runs(there));
+        assertEquals(here.recommended(), there.recommended());
+        assertEquals(2, there.baselines().size(), "the full-rank baseline on each new seed");
+        assertEquals(1, there.points().size());
+        assertEquals(2, there.points().get(0).runs().size());
+    }
+
+    /** The re-validation's runs without their wall times. */
+    private static List<String> runs(org.oialr.tune.Revalidation v) {
+        List<String> out = new ArrayList<>();
+        for (org.oialr.tune.Revalidation.Run r : v.baselines()) out.add("baseline " + r.seed() + " " + r.top1() + " " + r.storedBytes());
+        for (org.oialr.tune.Revalidation.Point p : v.points()) {
+            for (org.oialr.tune.Revalidation.Run r : p.runs()) out.add(p.trial().id() + " " + r.seed() + " " + r.top1() + " " + r.trainablePercent() + " " + r.storedBytes());
+            out.add(p.trial().id() + " within " + p.withinLimits());
+        }
+        return out;
+    }
+
+    @Test
     void aStoppedSearchCancelsItsRunningSparkJobs(@TempDir Path tmp) throws Exception {
         IllegalStateException stop = assertThrows(IllegalStateException.class, () -> search(tmp).runner(new SparkTrialRunner(spark)).listener((rec, fromJournal, p) -> {
             throw new IllegalStateException("stop after trial " + rec.id());
