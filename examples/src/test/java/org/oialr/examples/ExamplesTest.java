@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oialr.data.ArrayDataset;
@@ -76,6 +77,9 @@ class ExamplesTest {
         assertTrue(s.trials().size() >= 4 && s.trials().size() <= 8, "two generations of 4 (a repeat is not trained again): " + s.trials().size());
         for (org.oialr.tune.TrialRecord t : s.front()) assertTrue(100.0 * t.storedBytes() / s.denseBytes() <= 90, "front within the budget: trial " + t.id());
         assertTrue(s.baseline() != null && s.baseline().top1() > 60, "the search's full-rank baseline: " + s.baseline());
+        assertEquals(s.recommended(), o.chosen(), "the point taken is the re-validation's recommendation");
+        assertEquals(List.of(43L), s.revalidation().seeds());
+        assertTrue(s.revalidation().points().stream().anyMatch(p -> p.trial().equals(o.chosen())), "a re-validated trial");
         for (String f : new String[] {"front.md", "front.csv", "front.json", "journal.jsonl"}) assertTrue(Files.isRegularFile(dir.resolve(f)), f);
         assertTrue(o.onTest().last().testTop1() > 0.65, "the chosen point on the test set: top-1 " + o.onTest().last().testTop1());
         assertEquals("oialr", o.onTest().methodName());

@@ -282,7 +282,7 @@ public final class Tuner {
         List<Integer> ids = new ArrayList<>();
         if (b.baseline) ids.add(0);
         for (TrialRecord r : candidates) ids.add(r.id());
-        Map<String, Revalidation.Run> runs = new HashMap<>();
+        Map<String, Revalidation.Run> runs = new java.util.concurrent.ConcurrentHashMap<>(); // filled by the pool's threads
         if (b.progress != null) {
             b.progress.println(candidates.isEmpty() ? "oialr tune: no finished trial within the budgets to re-validate"
                     : String.format(Locale.ROOT, "oialr tune: re-validating trial%s %s on seed%s %s (%d runs%s)", candidates.size() == 1 ? "" : "s",
@@ -323,26 +323,11 @@ public final class Tuner {
                 try {
                     for (int id : todo) {
                         futures.add(pool.submit(() -> {
-                            TrialRecord t = byId.get(id);
-                            TrialRunner.Job job = t == null ? new TrialRunner.Job(b.model, baseConfig(seed), null, 0, false)
-                                    : new TrialRunner.Job(b.model, t.params().trainConfig(baseConfig(seed)), t.params().oialrConfig(b.epochs, spe), 0, false);
-                            Path dir = s.trialsDir.resolve(String.format(Locale.ROOT, "revalidate-%d-%s", seed, t == null ? "baseline" : String.format(Locale.ROOT, "trial-%04d", id)));
-                            deleteTree(dir);
-                            long t0 = System.nanoTime();
-                            TrialRunner.Outcome o = b.runner.train(job, dir, stop::get);
-                            deleteTree(dir);
-                            Revalidation.Run run = o.diverged() ? new Revalidation.Run(seed, Double.NaN, 100, s.denseBytes, (System.nanoTime() - t0) / 1e9)
-                                    : new Revalidation.Run(seed, o.top1(), o.trainablePercent(), o.storedBytes(), (System.nanoTime() - t0) / 1e9);
+                            Revalidation.Run run = revalidationRun(s, byId.get(id), seed, spe, stop::get);
                             s.journal.appendRevalidation(id, run);
-                            synchronized (runs) {
-                                runs.put(Journal.revalidationKey(id, seed), run);
-                            }
+                            runs.put(Journal.revalidationKey(id, seed), run);
                             if (b.progress != null) {
-                                b.progress.println(String.format(Locale.ROOT, "oialr tune: re-validation seed %d, %s: %s | %d/%d runs | %s elapsed", seed,
-                                        t == null ? "full-rank baseline" : "trial " + id, run.diverged() ? "diverged"
-                                        : String.format(Locale.ROOT, "validation top-1 %.2f%% (search %s), trainable %.1f%%, stored %d bytes", run.top1(),
-                                        t == null ? (baseline == null ? "-" : String.format(Locale.ROOT, "%.2f%%", baseline.top1())) : String.format(Locale.ROOT, "%.2f%%", t.top1()),
-                                        run.trainablePercent(), run.storedBytes()), ended.incrementAndGet(), total, clock((System.nanoTime() - s.start) / 1e9)));
+                                b.progress.println(revalidationLine(byId.get(id), run, baseline, ended.incrementAndGet(), total, (System.nanoTime() - s.start) / 1e9));
                             }
                             return null;
                         }));
@@ -390,6 +375,33 @@ public final class Tuner {
                     p.trial().top1()));
         }
         return out;
+    }
+
+    /**
+     * Trains {@code t}'s configuration (null: the full-rank baseline) for the whole run on the re-validation seed
+     * {@code seed} with the runner, whose data is that seed's split, in a directory of its own under the trials'.
+     */
+    private Revalidation.Run revalidationRun(Search s, TrialRecord t, long seed, int stepsPerEpoch, java.util.function.BooleanSupplier stopped)
+            throws IOException {
+        TrialRunner.Job job = t == null ? new TrialRunner.Job(b.model, baseConfig(seed), null, 0, false)
+                : new TrialRunner.Job(b.model, t.params().trainConfig(baseConfig(seed)), t.params().oialrConfig(b.epochs, stepsPerEpoch), 0, false);
+        Path dir = s.trialsDir.resolve(String.format(Locale.ROOT, "revalidate-%d-%s", seed, t == null ? "baseline" : String.format(Locale.ROOT, "trial-%04d", t.id())));
+        deleteTree(dir);
+        long t0 = System.nanoTime();
+        TrialRunner.Outcome o = b.runner.train(job, dir, stopped);
+        deleteTree(dir);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return o.diverged() ? new Revalidation.Run(seed, Double.NaN, 100, s.denseBytes, seconds)
+                : new Revalidation.Run(seed, o.top1(), o.trainablePercent(), o.storedBytes(), seconds);
+    }
+
+    /** The progress line of a re-validation run of {@code t} (null: the baseline, whose search result is {@code baseline}). */
+    private static String revalidationLine(TrialRecord t, Revalidation.Run run, Baseline baseline, int ended, int total, double elapsed) {
+        String what = t == null ? "full-rank baseline" : "trial " + t.id();
+        double search = t != null ? t.top1() : baseline != null ? baseline.top1() : Double.NaN;
+        String result = run.diverged() ? "diverged" : String.format(Locale.ROOT, "validation top-1 %.2f%% (search %s), trainable %.1f%%, stored %d bytes", run.top1(),
+                Double.isNaN(search) ? "-" : String.format(Locale.ROOT, "%.2f%%", search), run.trainablePercent(), run.storedBytes());
+        return String.format(Locale.ROOT, "oialr tune: re-validation seed %d, %s: %s | %d/%d runs | %s elapsed", run.seed(), what, result, ended, total, clock(elapsed));
     }
 
     /** The run settings every trial starts from and the baseline trains with: the defaults, with the search's epochs, batch and seed. */
