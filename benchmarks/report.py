@@ -2,7 +2,8 @@
 """Turns the JMH results of `./bench report` into benchmarks/results/<date>.md and <date>.json (<date>-b, -c, ...
 when a report of that day is committed already).
 
-    python3 benchmarks/report.py --env ENV.json --profile short [--peers PEERS.json ...] [options] JMH.json [...]
+    python3 benchmarks/report.py --env ENV.json --profile short [--peers PEERS.json ...]
+        [--pair OURS.json PEERS.json ...] [options] JMH.json [...]
 
 ENV.json is what org.oialr.bench.BenchEnv prints (backend, CUDA status, threads); PEERS.json are what
 benchmarks/peers.py wrote (the peers' versions and figures on the same shapes). The Markdown report has a
@@ -17,7 +18,9 @@ and one table per section:
 - training step: TrainStepBench, per model and phase (full rank, low rank at a fraction of the full ranks),
   with samples per second, the speed-up over the full-rank step and, when JMH ran with -prof gc, the bytes
   allocated per step; with peers, a table of our full-rank step against PyTorch's on each of its thread
-  settings, and our time / PyTorch's best;
+  settings, and our time / PyTorch's best; with --pair files, the same comparison in rounds run one right
+  after the other (the median of the rounds' ratios), which a machine whose speed drifts over minutes
+  measures more fairly than one run of each side minutes apart;
 - OIALR transition and rank update: OialrBench, also in training steps (cost / the same model's full-rank
   step in the same run).
 
@@ -438,6 +441,57 @@ def torch_step_table(ours, peers):
     return md, derived
 
 
+def paired_step_table(pairs):
+    """Our full-rank step against PyTorch's in rounds taken one after the other (`./bench report` alternates which
+    goes first): `pairs` holds per round (our JMH results, peers.py's JSON or None). A round's ratio divides our
+    median by PyTorch's best setting's in the same round; the table gives per model the median of the rounds'
+    ratios and their range, beside the medians of each side. Rounds where either side is missing are left out
+    and counted."""
+    rounds = {}
+    skipped = 0
+    for results, peer in pairs:
+        ours = full_steps([measure(r) for r in results or []])
+        steps = (peer or {}).get("step") or []
+        if not ours or not steps:
+            skipped += 1
+            continue
+        for model, mine in ours.items():
+            theirs = [p for p in steps if p.get("model") == model]
+            if not theirs:
+                continue
+            best = min(theirs, key=lambda p: p["ms"])
+            rounds.setdefault(model, []).append({"oursMs": mine["value"], "oursThreads": mine["params"].get("threads"),
+                                                 "pytorchBestMs": best["ms"], "pytorchBest": best["setting"],
+                                                 "ratio": mine["value"] / best["ms"]})
+    rows, derived = [], []
+    for model in sorted(rounds, key=lambda m: _order(MODEL_ORDER, m)):
+        rs = rounds[model]
+        ratios = [r["ratio"] for r in rs]
+        ours_ms = [r["oursMs"] for r in rs]
+        torch_ms = [r["pytorchBestMs"] for r in rs]
+        med = statistics.median(ratios)
+        rows.append([MODEL_NAMES.get(model, model), str(len(rs)), range_cell(ours_ms), range_cell(torch_ms),
+                     f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+        derived.append({"model": model, "rounds": rs, "oursOverPytorchMedian": med,
+                        "oursOverPytorchMin": min(ratios), "oursOverPytorchMax": max(ratios)})
+    if not rows:
+        return [], []
+    md = ["", "### Against PyTorch, in pairs (full rank)", "",
+          "The same comparison in rounds after the sections above, each round one JMH fork of our full-rank steps "
+          "(the measurement settings of the sections) and PyTorch's step on each of its thread settings, one right "
+          "after the other, ours first in odd rounds and PyTorch first in even ones, so that the shared machine's "
+          "drift falls on both sides alike. A round's ratio divides our median by PyTorch's best setting's in that "
+          "round; the last column is the median of the rounds' ratios [min-max], the others the medians [min-max] "
+          "of each side's per-round figures."
+          + (f" {skipped} round(s) without figures on one side are left out." if skipped else ""), ""]
+    md += table(["model", "rounds", "ours ms", "PyTorch's best ms", "ours / PyTorch (per round)"], rows, labels=1)
+    return md, derived
+
+
+def range_cell(values):
+    return f"{fmt(statistics.median(values))} [{fmt(min(values))}-{fmt(max(values))}]"
+
+
 # ------------------------------------------------------------------ peers
 
 NO_PEERS = ("Peers (numpy/OpenBLAS SGEMM, LAPACK SVD, PyTorch's training step): not measured: {reason}.")
@@ -562,9 +616,10 @@ def guard_lines(regs, previous_name, previous_header, header, figs):
     return lines
 
 
-def build(results, env, header, previous=None, previous_name=None, peers=None):
+def build(results, env, header, previous=None, previous_name=None, peers=None, pairs=None):
     """The Markdown report and its JSON from JMH results, the BenchEnv object, the header fields, the
-    previous report's JSON object (or None) and the peers' figures (load_peers; None: not measured)."""
+    previous report's JSON object (or None), the peers' figures (load_peers; None: not measured) and the paired
+    rounds of the training step (paired_step_table; None or empty: not run)."""
     header = dict(header)
     if peers_info(peers):
         header["peers"] = peers_info(peers)
@@ -577,6 +632,9 @@ def build(results, env, header, previous=None, previous_name=None, peers=None):
     gemm_md, gemm_derived = gemm_section(figs, marks, peak_core, peers)
     svd_md, svd_derived = svd_section(figs, marks, env, peers)
     step_md, step_derived, torch_derived = step_section(figs, marks, peers)
+    paired_md, paired_derived = paired_step_table(pairs or [])
+    if step_md:
+        step_md += paired_md
     tr_md, tr_derived = oialr_section(
         figs, marks, "transition", "OIALR transition: full rank -> U S V^T",
         "One thin SVD per eligible layer (layers spread over the cores) and the module and optimizer swap; "
@@ -603,7 +661,7 @@ def build(results, env, header, previous=None, previous_name=None, peers=None):
         "regressions": regs,
         "figures": current,
         "derived": {"peak": peak_derived, "gemm": gemm_derived, "svd": svd_derived, "trainStep": step_derived,
-                    "transition": tr_derived, "rankUpdate": up_derived, "trainStepVsPytorch": torch_derived},
+                    "transition": tr_derived, "rankUpdate": up_derived, "trainStepVsPytorch": torch_derived, "trainStepVsPytorchPaired": paired_derived},
         "peers": peers,
         "jmh": results,
     }
@@ -668,6 +726,15 @@ def backend_of(env):
     return text + "".join("; " + r for r in reasons)
 
 
+def read_json(path, missing):
+    """The JSON in `path`, or `missing` where it is absent or unreadable (a round of the pairs that failed)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return missing
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description="Write benchmarks/results/<date>.md and .json from JMH results.")
     ap.add_argument("jmh", nargs="+", help="JMH JSON result files (-rf json)")
@@ -680,6 +747,9 @@ def main(argv):
     ap.add_argument("--wall-seconds", type=float, help="wall time of the whole run, for the header")
     ap.add_argument("--peers", action="append", default=[],
                     help="a JSON file of benchmarks/peers.py (repeatable); none: the report says the peers were not measured")
+    ap.add_argument("--pair", nargs=2, action="append", default=[], metavar=("OURS.json", "PEERS.json"),
+                    help="one round of the paired step comparison, in the order run (repeatable): our JMH result "
+                         "file and peers.py's; a missing or unreadable file leaves that round out")
     args = ap.parse_args(argv[1:])
 
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", args.date):
@@ -706,7 +776,9 @@ def main(argv):
     header = {"date": args.date, "cpu": cpu, "vector": cpu_vector(env), "cores": os.cpu_count(), "jvm": jvm_of(results),
               "backend": backend_of(env), "profile": args.profile, "commit": git_commit(args.results),
               "wallSeconds": args.wall_seconds, "note": args.note}
-    md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers)
+    pairs = [(read_json(ours, []), read_json(peer, None)) for ours, peer in args.pair]
+    md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers,
+                       pairs)
 
     md_path, json_path = os.path.join(args.results, stem + ".md"), os.path.join(args.results, name)
     with open(md_path, "w") as f:

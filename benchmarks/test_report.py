@@ -317,6 +317,78 @@ class PeersJoin(unittest.TestCase):
                 self.assertEqual(json.load(f)["peers"]["svd"][0]["shape"], "256x256")
 
 
+def jmh_step(model, samples_ms):
+    """A JMH result of TrainStepBench's full-rank step with these per-iteration times (ms/op)."""
+    return {"benchmark": "org.oialr.bench.TrainStepBench.trainStep",
+            "params": {"batch": "128", "model": model, "rank": "full", "threads": "2"},
+            "primaryMetric": {"score": sum(samples_ms) / len(samples_ms), "scoreUnit": "ms/op", "rawData": [samples_ms]},
+            "secondaryMetrics": {}}
+
+
+def torch_step(model, one, two):
+    return {"step": [{"model": model, "ms": one, "setting": "1 thread", "threads": 1},
+                     {"model": model, "ms": two, "setting": "2 threads, OMP_WAIT_POLICY=PASSIVE", "threads": 2}]}
+
+
+class PairedStep(unittest.TestCase):
+    """The step against PyTorch in rounds: each round's ratio, then their median (worked by hand)."""
+
+    def setUp(self):
+        vit = torch_step("vit", 70.0, 60.0)
+        r1 = torch_step("mlp", 8.0, 5.0)
+        r1["step"] += vit["step"]
+        self.pairs = [
+            ([jmh_step("mlp", [3.0, 4.0, 5.0]), jmh_step("vit", [30.0])], r1),  # mlp 4 / 5 = 0.8; vit 30 / 60
+            ([jmh_step("mlp", [2.0, 2.0, 2.0])], torch_step("mlp", 10.0, 4.0)),  # 2 / 4 = 0.5
+            ([jmh_step("mlp", [6.0, 6.0, 6.0])], torch_step("mlp", 10.0, 12.0)),  # 6 / 10 = 0.6
+            ([jmh_step("mlp", [1.0])], None),                                      # PyTorch failed: left out
+        ]
+
+    def test_median_of_the_rounds_ratios(self):
+        lines, rows = report.paired_step_table(self.pairs)
+        md = "\n".join(lines)
+        mlp = next(r for r in rows if r["model"] == "mlp")
+        self.assertEqual([r["ratio"] for r in mlp["rounds"]], [0.8, 0.5, 0.6])
+        self.assertEqual(mlp["rounds"][1]["pytorchBest"], "2 threads, OMP_WAIT_POLICY=PASSIVE")
+        self.assertEqual(mlp["rounds"][2]["pytorchBest"], "1 thread")
+        self.assertAlmostEqual(mlp["oursOverPytorchMedian"], 0.6)
+        self.assertEqual((mlp["oursOverPytorchMin"], mlp["oursOverPytorchMax"]), (0.5, 0.8))
+        self.assertIn("| MLP | 3 | 4 [2-6] | 5 [4-10.0] | 0.60x [0.50-0.80] |", md)
+        self.assertIn("| mini ViT | 1 | 30.0 [30.0-30.0] | 60.0 [60.0-60.0] | 0.50x [0.50-0.50] |", md)
+        self.assertIn("1 round(s) without figures on one side are left out.", md)
+        self.assertLess(md.index("| MLP |"), md.index("| mini ViT |"))
+
+    def test_the_report_puts_them_after_the_step_table_and_in_the_json(self):
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER, peers=report.load_peers([PEERS]), pairs=self.pairs)
+        self.assertLess(md.index("### Against PyTorch (full rank)"), md.index("### Against PyTorch, in pairs (full rank)"))
+        self.assertLess(md.index("### Against PyTorch, in pairs"), md.index("## OIALR transition"))
+        paired = rep["derived"]["trainStepVsPytorchPaired"]
+        self.assertEqual([r["model"] for r in paired], ["mlp", "vit"])
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER, peers=report.load_peers([PEERS]))
+        self.assertNotIn("in pairs", md)
+        self.assertEqual(rep["derived"]["trainStepVsPytorchPaired"], [])
+
+    def test_no_round_with_both_sides_gives_no_table(self):
+        self.assertEqual(report.paired_step_table([([], torch_step("mlp", 1.0, 1.0)), ([jmh_step("mlp", [1.0])], {})]),
+                         ([], []))
+
+    def test_main_reads_the_rounds_and_leaves_out_a_missing_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = {}
+            for name, data in (("ours1", [jmh_step("mlp", [2.0])]), ("peers1", torch_step("mlp", 5.0, 4.0)),
+                               ("ours2", [jmh_step("mlp", [3.0])]), ("env", NO_CUDA), ("jmh", load_fixture())):
+                paths[name] = os.path.join(d, name + ".json")
+                with open(paths[name], "w") as f:
+                    json.dump(data, f)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                report.main(["report.py", "--env", paths["env"], "--profile", "short", "--results", os.path.join(d, "r"),
+                             "--date", "2026-12-07", "--pair", paths["ours1"], paths["peers1"],
+                             "--pair", paths["ours2"], os.path.join(d, "missing.json"), paths["jmh"]])
+            self.assertIn("| MLP | 1 | 2 [2-2] | 4 [4-4] | 0.50x [0.50-0.50] |", out.getvalue())
+            self.assertIn("1 round(s) without figures on one side are left out.", out.getvalue())
+
+
 class PeerShapes(unittest.TestCase):
     """peers.py measures what the JMH sections measured."""
 
