@@ -2,6 +2,7 @@ package org.oialr.autodiff;
 
 import java.util.Arrays;
 import org.oialr.engine.Linalg;
+import org.oialr.engine.Parallel;
 import org.oialr.engine.Reduce;
 import org.oialr.engine.ShapeException;
 import org.oialr.engine.Tensor;
@@ -60,7 +61,11 @@ final class MatOps {
         if (bias != null) {
             float[] bd = bias.value().contiguous().data(), yd = y2.data();
             int bo = bias.value().contiguous().offset(), rows = x2.dim(0);
-            for (int r = 0; r < rows; r++) System.arraycopy(bd, bo, yd, r * out, out);
+            // the bias into every row (GEMM adds X·Wᵀ to it), on the threads for large outputs (2176 x 192 in the mini
+            // ViT's attention, where one thread filling it held up the other)
+            Parallel.forRange(rows, Math.max(1, (1 << 15) / out), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) System.arraycopy(bd, bo, yd, r * out, out);
+            });
             Linalg.matmul(x2, wv.t(), y2, 1f, 1f);
         } else {
             Linalg.matmul(x2, wv.t(), y2, 1f, 0f);

@@ -70,6 +70,15 @@ public record LayerGeometry(boolean conv, int in, int out, int kernel, int strid
         return groups == 1;
     }
 
+    /**
+     * Whether this layer can take {@code x} ({@link #checkInput} throws exactly when not): callers on the forward path
+     * test this first and build {@code checkInput}'s message only on failure.
+     */
+    public boolean accepts(Var x) {
+        if (!conv) return x.rank() >= 1 && x.dim(-1) == in;
+        return x.rank() == 4 && x.dim(1) == in && x.dim(2) + 2 * padding >= kernel && x.dim(3) + 2 * padding >= kernel;
+    }
+
     /** Rejects an input this layer cannot take; {@code who} names the layer in the message. */
     public void checkInput(Var x, String who) {
         if (conv) {

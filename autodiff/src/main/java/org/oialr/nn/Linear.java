@@ -55,7 +55,7 @@ public class Linear extends Module implements WeightLayer {
     @Override
     public Var forward(Var x) {
         // the message (describe() builds a string) only on failure: this runs on every forward
-        if (x.rank() < 1 || x.dim(-1) != in) slot.geometry().checkInput(x, describe());
+        if (!slot.geometry().accepts(x)) slot.geometry().checkInput(x, describe());
         return slot.apply(x, bias());
     }
 
