@@ -2,6 +2,7 @@ package org.oialr.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -162,14 +163,22 @@ class CpuVectorGemmTest extends GemmContractTest {
 
     @Test
     void readingAInPlaceGivesBitwiseThePackedResult() {
-        // A not transposed with k up to one L1-sized block is read in place (6-row tiles over two B panels); every
+        // A not transposed with k up to 256 is read in place (14-row strips of A against the packed B panels); every
         // element must sum the same products in the same order as through the packed A, at every row and column
-        // edge, with padded rows, both B layouts, beta 0 (NaN in C) / 1 / -0.5, on 1 and 2 threads
+        // edge, in one k block and in several, with padded rows, both B layouts, beta 0 (NaN in C) / 1 / -0.5, on 1
+        // and 2 threads
         int nr = VectorGemm.NR;
-        // products of fewer than DIRECT_MIN_M (256) rows are packed; 256..261 end on every row remainder of the 6-row tiles
-        int[] ms = {1, 7, 256, 257, 258, 259, 260, 261, 2 * VectorGemm.MC + 11};
+        // products of fewer than DIRECT_MIN_M (256) rows are packed; 256..269 end on every row remainder of the 14-row strips
+        int[] ms = {1, 7, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 2 * VectorGemm.MC + 11};
         int[] ns = {1, nr - 1, nr, nr + 1, 2 * nr, 2 * nr + 5, 3 * nr, 6 * nr};
-        int[] ks = {1, 16, 63, 64};
+        // KC + 1 and 256: two k blocks where KC < 256 (a 32 KiB L1d), one where KC is 256
+        int[] ks = {1, 16, 63, 64, VectorGemm.KC + 1, 256};
+        if (VectorGemm.MR == 14) {
+            // 512-bit vectors: the tall shapes of a transformer take the in-place path, so the comparison below is not vacuous
+            assertTrue(VectorGemm.direct(false, 2176, 64, 192) && VectorGemm.direct(false, 256, 256, nr + 1));
+            assertFalse(VectorGemm.direct(false, 255, 64, 192) || VectorGemm.direct(true, 2176, 64, 192)
+                    || VectorGemm.direct(false, 2176, 257, 192) || VectorGemm.direct(false, 2176, 64, nr));
+        }
         float[] betas = {0f, 1f, -0.5f};
         try {
             for (int threads = 1; threads <= 2; threads++) {

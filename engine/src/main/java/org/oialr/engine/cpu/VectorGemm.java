@@ -77,11 +77,6 @@ public final class VectorGemm {
      * as fast with them on it.
      */
     static final int DIRECT_MIN_M = 256;
-    /**
-     * Rows of a micro-tile of the direct-A kernel ({@link #kernelDirect}), which spans two B micro-panels (4 vectors):
-     * 6, so 24 accumulators and 4 B vectors (7 rows need 33 of the 32 registers and ran at a third of the speed).
-     */
-    static final int DR = 6;
     /** Whether row-major A may be read in place ({@code -Doialr.gemm.noDirect=true}: always packed, for comparing). */
     private static volatile boolean directA = !Boolean.getBoolean("oialr.gemm.noDirect");
     /** Sizes of the L1 data and L2 caches of CPU 0 in bytes (sysfs; 48 KiB and 768 KiB where unreadable). */
@@ -230,8 +225,8 @@ public final class VectorGemm {
     private static final class Buffers {
         float[] packA = new float[0];
         float[] packB = new float[0];
-        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel (and room for the direct kernel's two panels of DR rows). */
-        final float[] tile = new float[Math.max(MR + 3, 2 * DR) * NR];
+        /** The micro-tile, with 3 rows of slack for {@link #kernel4} on the last rows of an edge panel. */
+        final float[] tile = new float[(MR + 3) * NR];
 
         float[] packA(int size) {
             if (packA.length < size) packA = new float[size];
@@ -346,8 +341,6 @@ public final class VectorGemm {
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
         int kcMax = kcMax(k);
         boolean direct = direct(transA, m, k, n);
-        // rows per m block: MC, or with A read in place the multiple of DR below it (no edge tile inside a product)
-        int mcStep = direct ? Math.max(DR, MC / DR * DR) : MC;
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
         float[] pa = direct ? null : buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
@@ -361,10 +354,10 @@ public final class VectorGemm {
                 float betaBlock = pc == 0 ? beta : 1f;
                 if (transB) packBTrans(b, bOff + jc * ldb + pc, ldb, kc, nc, pb, pbo);
                 else packB(b, bOff + pc * ldb + jc, ldb, kc, nc, pb, pbo);
-                for (int ic = 0; ic < m; ic += mcStep) {
-                    int mc = Math.min(mcStep, m - ic);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
                     if (direct) {
-                        macroDirect(a, aOff + ic * lda, lda, pb, pbo, kc, mc, nc, alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, tile);
+                        macroDirect(a, aOff + ic * lda + pc, lda, pb, pbo, kc, mc, nc, alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, tile);
                         continue;
                     }
                     if (transA) packATrans(a, aOff + pc * lda + ic, lda, kc, mc, pa, 0);
@@ -421,45 +414,90 @@ public final class VectorGemm {
     }
 
     /**
-     * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors, A not
-     * transposed, at least {@link #DIRECT_MIN_M} rows, all of k in one block, the two B panels of a micro-tile
-     * (k x 2·NR) in at most 2/3 of L1d (k <= 128 with a 48 KiB L1d), and n of one micro-tile's two panels (33..64;
-     * with one panel the kernel's second would repeat the first). Packing A costs about a cycle per element, the
+     * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors with the 14-row
+     * tile, A not transposed, at least {@link #DIRECT_MIN_M} rows, k at most {@link #DIRECT_MAX_K} (a strip of 14 rows
+     * of A, 14 KiB at most, stays in L1 while it meets every B panel of the block), more than one B panel (n > NR)
+     * and B's packed block in half of L2 (each strip reads all of it). Packing A costs about a cycle per element (more
+     * where A comes fresh from another kernel: the mini ViT's step spent 7-10% of its time in {@link #packA}), the
      * multiply n/32 cycles per element of A, so the pass over A is dearest where n is small, as in a transformer's
-     * tall products (the mini ViT's 2176 x 64 x 64..128 projections and their input gradients); there, reading A's
-     * rows as they lie (a micro-tile's DR rows are DR sequential streams) pays, although the 6 x 64 kernel runs
-     * slower than the packed 14 x 32 one. On the Xeon below: one JVM with the two paths alternated (30 rounds,
-     * 1 thread, after warm-up) gave 2176x64x64 NT 1.42x, 2176x64x128 NN 1.44x, 2176x128x64 NN 1.11x, 2176x192x64
-     * 0.93-1.04x, 128x512x128 0.93x, 128x3136x32 0.80x; JMH GemmBench forks (two rounds, -Doialr.gemm.noDirect
-     * against the default) gave NT-2176x64x64 0.273 / 0.310 ms packed against 0.196 / 0.271 in place and
-     * NN-2176x64x128 0.49 / 0.51 against 0.48 / 0.48, but NN-2176x128x64 0.44 / 0.47 against 0.63 / 0.59, so only
-     * products 64 wide read A in place. With the 256-bit species (-XX:UseAVX=2, 6 x 16 tiles) 0.94-1.07x, so only
-     * 512-bit vectors do. Every C element sums the same products in the same order as the packed kernel, so results
-     * are bitwise the same either way, however a product is split over threads (a strip of a split product decides
-     * for its own shape).
+     * tall products (the mini ViT's 2176 x {64, 128, 192} x {64, 128, 192}). The kernel is the packed one with its
+     * 14 broadcasts read from 14 rows of A instead of one packed panel. On the AMD EPYC of the README (one JVM, the
+     * two paths alternated, 25 rounds, 1 thread, packed time / in place): NT 2176x192x64 1.11, NT 2176x128x64 1.19,
+     * NN 2176x128x64 1.20, NT 2176x192x128 1.12, NN 2176x64x192 1.43, NT 2176x64x128 1.47, NN 2176x64x256 1.48; the
+     * same on 2 threads; 1024x1024x256 (B's block 1 MiB, beyond half of L2) 0.98, 512x512x256 1.02. It replaced a
+     * 6 x 64 kernel that read A in place only for n of 33..64 and k <= 128: against that one 1.05-1.07 on
+     * 2176x64x{48, 64} (NN and NT), and 1.50 on NN 2176x64x128, which that one left packed where L1d holds 32 KiB.
+     * Every C element sums the same products in the same order as the packed kernel, so results are bitwise the
+     * same either way, however a product is split over threads (a strip of a split product decides for its own
+     * shape).
      */
-    static boolean direct(boolean transA, int m, int k, int n) {
-        return directA && VL >= 16 && !transA && m >= DIRECT_MIN_M && k <= KC && n > NR && n <= 2 * NR
-                && (long) k * 2 * NR * Float.BYTES <= L1D * 2 / 3;
+    public static boolean direct(boolean transA, int m, int k, int n) {
+        return directA && VL >= 16 && MR == 14 && !transA && m >= DIRECT_MIN_M && k <= DIRECT_MAX_K && n > NR
+                && (long) n * k * Float.BYTES <= L2 / 2;
     }
+
+    /** Deepest k of {@link #direct}: a strip of A, 14 x k floats, stays in L1 (14 KiB at 256). */
+    static final int DIRECT_MAX_K = 256;
 
     /**
      * C[mc x nc] = alpha · A[mc x kc] · (packed B block at pb[pbOff..]) + beta · C with A read in place (row i at
-     * a[aOff + i·lda], k from 0): pairs of B micro-panels outer (they stay in L1), A's DR-row strips inner.
+     * a[aOff + i·lda]) by the MR x NR kernel ({@link #kernelDirect}): A's MR-row strips outer (a strip, MR x kc, stays in
+     * L1 while it meets every B panel of the block), B's panels inner.
      */
     private static void macroDirect(float[] a, int aOff, int lda, float[] pb, int pbOff, int kc, int mc, int nc,
-                                    float alpha, float beta, float[] c, int cOff, int ldc, float[] tile) {
-        for (int jr = 0; jr < nc; jr += 2 * NR) {
-            int nr = Math.min(2 * NR, nc - jr);
-            int bi = pbOff + jr * kc;
-            // the second panel of a pair past the block's edge: the first one again, its products discarded
-            int bi2 = nr > NR ? bi + kc * NR : bi;
-            for (int ir = 0; ir < mc; ir += DR) {
-                int mr = Math.min(DR, mc - ir);
-                kernelDirect(a, aOff + ir * lda, lda, mr, pb, bi, bi2, kc, tile, c, cOff + ir * ldc + jr, ldc, nr,
-                        alpha, beta);
+                                  float alpha, float beta, float[] c, int cOff, int ldc, float[] tile) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            for (int jr = 0; jr < nc; jr += NR) {
+                kernelDirect(a, aOff + ir * lda, lda, mr, pb, pbOff + jr * kc, kc, tile);
+                storeTile(tile, 0, c, cOff + ir * ldc + jr, ldc, mr, Math.min(NR, nc - jr), alpha, beta);
             }
         }
+    }
+
+    /**
+     * {@link #kernel} with A read in place: row r of the micro-panel at a[ai + r·lda], k from 0 (rows past {@code mr}
+     * read row mr - 1 again; their products land in tile rows that are not stored). The same products summed in the
+     * same order as the packed kernel, so the bits are the same.
+     */
+    private static void kernelDirect(float[] a, int ai, int lda, int mr, float[] pb, int bi, int kc, float[] tile) {
+        int a0 = ai, a1 = ai + Math.min(1, mr - 1) * lda, a2 = ai + Math.min(2, mr - 1) * lda, a3 = ai + Math.min(3, mr - 1) * lda;
+        int a4 = ai + Math.min(4, mr - 1) * lda, a5 = ai + Math.min(5, mr - 1) * lda, a6 = ai + Math.min(6, mr - 1) * lda;
+        int a7 = ai + Math.min(7, mr - 1) * lda, a8 = ai + Math.min(8, mr - 1) * lda, a9 = ai + Math.min(9, mr - 1) * lda;
+        int a10 = ai + Math.min(10, mr - 1) * lda, a11 = ai + Math.min(11, mr - 1) * lda, a12 = ai + Math.min(12, mr - 1) * lda;
+        int a13 = ai + Math.min(13, mr - 1) * lda;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0a = zero, c0b = zero, c1a = zero, c1b = zero, c2a = zero, c2b = zero, c3a = zero, c3b = zero;
+        FloatVector c4a = zero, c4b = zero, c5a = zero, c5b = zero, c6a = zero, c6b = zero, c7a = zero, c7b = zero;
+        FloatVector c8a = zero, c8b = zero, c9a = zero, c9b = zero, c10a = zero, c10b = zero, c11a = zero, c11b = zero;
+        FloatVector c12a = zero, c12b = zero, c13a = zero, c13b = zero;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[a0 + p]); c0a = x.fma(b0, c0a); c0b = x.fma(b1, c0b);
+            x = FloatVector.broadcast(S, a[a1 + p]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
+            x = FloatVector.broadcast(S, a[a2 + p]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
+            x = FloatVector.broadcast(S, a[a3 + p]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
+            x = FloatVector.broadcast(S, a[a4 + p]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b);
+            x = FloatVector.broadcast(S, a[a5 + p]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b);
+            x = FloatVector.broadcast(S, a[a6 + p]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
+            x = FloatVector.broadcast(S, a[a7 + p]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
+            x = FloatVector.broadcast(S, a[a8 + p]); c8a = x.fma(b0, c8a); c8b = x.fma(b1, c8b);
+            x = FloatVector.broadcast(S, a[a9 + p]); c9a = x.fma(b0, c9a); c9b = x.fma(b1, c9b);
+            x = FloatVector.broadcast(S, a[a10 + p]); c10a = x.fma(b0, c10a); c10b = x.fma(b1, c10b);
+            x = FloatVector.broadcast(S, a[a11 + p]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b);
+            x = FloatVector.broadcast(S, a[a12 + p]); c12a = x.fma(b0, c12a); c12b = x.fma(b1, c12b);
+            x = FloatVector.broadcast(S, a[a13 + p]); c13a = x.fma(b0, c13a); c13b = x.fma(b1, c13b);
+            bi += NR;
+        }
+        c0a.intoArray(tile, 0); c0b.intoArray(tile, VL); c1a.intoArray(tile, NR); c1b.intoArray(tile, NR + VL);
+        c2a.intoArray(tile, 2 * NR); c2b.intoArray(tile, 2 * NR + VL); c3a.intoArray(tile, 3 * NR); c3b.intoArray(tile, 3 * NR + VL);
+        c4a.intoArray(tile, 4 * NR); c4b.intoArray(tile, 4 * NR + VL); c5a.intoArray(tile, 5 * NR); c5b.intoArray(tile, 5 * NR + VL);
+        c6a.intoArray(tile, 6 * NR); c6b.intoArray(tile, 6 * NR + VL); c7a.intoArray(tile, 7 * NR); c7b.intoArray(tile, 7 * NR + VL);
+        c8a.intoArray(tile, 8 * NR); c8b.intoArray(tile, 8 * NR + VL); c9a.intoArray(tile, 9 * NR); c9b.intoArray(tile, 9 * NR + VL);
+        c10a.intoArray(tile, 10 * NR); c10b.intoArray(tile, 10 * NR + VL); c11a.intoArray(tile, 11 * NR); c11b.intoArray(tile, 11 * NR + VL);
+        c12a.intoArray(tile, 12 * NR); c12b.intoArray(tile, 12 * NR + VL); c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL);
     }
 
     /**
@@ -512,7 +550,7 @@ public final class VectorGemm {
         int kcMax = kcMax(k), blocks = (k + kcMax - 1) / kcMax;
         Buffers own = BUFFERS.get();
         boolean shareA = m <= n;
-        // A read in place only where B is the shared operand (direct needs 256 rows or more and at most 64 columns)
+        // A read in place only where B is the shared operand (direct needs 256 rows or more)
         boolean direct = !shareA && direct(transA, m, k, n);
         int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
@@ -578,7 +616,7 @@ public final class VectorGemm {
                     if (direct) {
                         awaitCount(packed, packTasks);
                         for (int jc = 0; jc < n; jc += NC) {
-                            macroDirect(a, aOff + ic * lda, lda, shared, so + q * bl + jc * kc, kc, mc, Math.min(NC, n - jc),
+                            macroDirect(a, aOff + ic * lda + pc, lda, shared, so + q * bl + jc * kc, kc, mc, Math.min(NC, n - jc),
                                     alpha, betaBlock, c, cOff + ic * ldc + jc, ldc, buf.tile);
                         }
                         continue;
@@ -688,68 +726,6 @@ public final class VectorGemm {
         c1a.intoArray(tile, t + NR); c1b.intoArray(tile, t + NR + VL);
         c2a.intoArray(tile, t + 2 * NR); c2b.intoArray(tile, t + 2 * NR + VL);
         c3a.intoArray(tile, t + 3 * NR); c3b.intoArray(tile, t + 3 * NR + VL);
-    }
-
-    /**
-     * The direct-A micro-kernel: C[mr x nr] (mr <= DR, nr <= 2·NR) = alpha · A[mr x kc] · B + beta · C, with A's
-     * rows read in place (row r at a[ai + r·lda], k from 0) and B the micro-panels at pb[bi..] and pb[bi2..] (the
-     * second may repeat the first). Rows past mr read row mr - 1 again; their products, and those of a repeated
-     * second panel, are not stored. The sums are the packed kernel's, FMA by FMA from zero, and the store is
-     * {@link #storeTile}'s formula, so the results are bitwise the same. The tile goes to C through {@code tile}.
-     */
-    private static void kernelDirect(float[] a, int ai, int lda, int mr, float[] pb, int bi, int bi2, int kc,
-                                     float[] tile, float[] c, int ci, int ldc, int nr, float alpha, float beta) {
-        int a0 = ai, a1 = ai + Math.min(1, mr - 1) * lda, a2 = ai + Math.min(2, mr - 1) * lda;
-        int a3 = ai + Math.min(3, mr - 1) * lda, a4 = ai + Math.min(4, mr - 1) * lda;
-        int a5 = ai + Math.min(5, mr - 1) * lda;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
-        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
-        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
-        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
-        FloatVector c40 = zero, c41 = zero, c42 = zero, c43 = zero;
-        FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + VL);
-            FloatVector b2 = FloatVector.fromArray(S, pb, bi2);
-            FloatVector b3 = FloatVector.fromArray(S, pb, bi2 + VL);
-            FloatVector x;
-            x = FloatVector.broadcast(S, a[a0 + p]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[a1 + p]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a[a2 + p]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a[a3 + p]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a[a4 + p]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a[a5 + p]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
-            bi += NR;
-            bi2 += NR;
-        }
-        // panel 0 into tile rows 0..DR-1, panel 1 into rows DR..2·DR-1, then stored where they lie inside C (stores
-        // straight from the accumulators made the method too large for C1, "out of virtual registers", and ran at 1
-        // GFLOP/s on JDK 17)
-        c00.intoArray(tile, 0); c01.intoArray(tile, VL);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + VL);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + VL);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + VL);
-        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + VL);
-        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + VL);
-        storeTile(tile, 0, c, ci, ldc, mr, Math.min(NR, nr), alpha, beta);
-        if (nr > NR) {
-            int t = DR * NR;
-            c02.intoArray(tile, t); c03.intoArray(tile, t + VL);
-            c12.intoArray(tile, t + NR); c13.intoArray(tile, t + NR + VL);
-            c22.intoArray(tile, t + 2 * NR); c23.intoArray(tile, t + 2 * NR + VL);
-            c32.intoArray(tile, t + 3 * NR); c33.intoArray(tile, t + 3 * NR + VL);
-            c42.intoArray(tile, t + 4 * NR); c43.intoArray(tile, t + 4 * NR + VL);
-            c52.intoArray(tile, t + 5 * NR); c53.intoArray(tile, t + 5 * NR + VL);
-            storeTile(tile, t, c, ci + NR, ldc, mr, nr - NR, alpha, beta);
-        }
     }
 
     /** C[mr x nr] = alpha · tile + beta · C (tile rows of NR from tile[to..]; C not read when beta == 0). */
