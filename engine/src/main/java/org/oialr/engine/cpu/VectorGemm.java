@@ -425,8 +425,8 @@ public final class VectorGemm {
      * two paths alternated, 25 rounds, 1 thread, packed time / in place): NT 2176x192x64 1.11, NT 2176x128x64 1.19,
      * NN 2176x128x64 1.20, NT 2176x192x128 1.12, NN 2176x64x192 1.43, NT 2176x64x128 1.47, NN 2176x64x256 1.48; the
      * same on 2 threads; 1024x1024x256 (B's block 1 MiB, beyond half of L2) 0.98, 512x512x256 1.02. It replaced a
-     * 6 x 64 kernel that read A in place only for n of 33..64 and k <= 128: against that one 1.05-1.07 on
-     * 2176x64x{48, 64} (NN and NT), and 1.50 on NN 2176x64x128, which that one left packed where L1d holds 32 KiB.
+     * 6 x 64 kernel that read A in place only for n of 33..64 and k ≤ 128: against that one 1.05-1.07 on
+     * 2176x64x48 and 2176x64x64 (NN and NT), and 1.50 on NN 2176x64x128, which that one left packed where L1d holds 32 KiB.
      * Every C element sums the same products in the same order as the packed kernel, so results are bitwise the
      * same either way, however a product is split over threads (a strip of a split product decides for its own
      * shape).
