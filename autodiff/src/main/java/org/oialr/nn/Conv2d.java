@@ -88,7 +88,7 @@ public class Conv2d extends Module implements WeightLayer {
 
     @Override
     public Var forward(Var x) {
-        if (!slot.geometry().accepts(x)) slot.geometry().checkInput(x, describe()); // the message only on failure
+        slot.geometry().checkInput(x, this::describe);
         return slot.apply(x, bias());
     }
 
@@ -97,7 +97,7 @@ public class Conv2d extends Module implements WeightLayer {
      * org.oialr.autodiff.F#conv2dMaxPool2x2}: the same values and gradients without the full-size output in memory); {@link Sequential} calls it for this layer followed by a {@code MaxPool2d(2)}.
      */
     public Var forwardMaxPool2x2(Var x) {
-        if (!slot.geometry().accepts(x)) slot.geometry().checkInput(x, describe()); // the message only on failure
+        slot.geometry().checkInput(x, this::describe);
         return slot.applyMaxPool2x2(x, bias());
     }
 

@@ -219,7 +219,7 @@ public class FactoredForm extends WeightForm {
 
     /** {@link #apply(LayerGeometry, List, Var, Var)}, for a convolution followed by a 2 × 2 max pooling when {@code pool}. */
     private static Var apply(LayerGeometry g, List<Factor> fs, Var x, Var bias, boolean pool) {
-        if (!g.accepts(x)) g.checkInput(x, g.toString());
+        g.checkInput(x, g::toString);
         Plan plan = plan(g, fs, g.rows(x));
         int k = fs.size();
         if (plan == Plan.REBUILD) return pool ? g.applyMaxPool2x2(x, productVar(fs, 0, k), bias) : g.apply(x, productVar(fs, 0, k), bias);

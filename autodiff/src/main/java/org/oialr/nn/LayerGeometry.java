@@ -1,6 +1,7 @@
 package org.oialr.nn;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.oialr.autodiff.F;
 import org.oialr.autodiff.Var;
 import org.oialr.engine.ShapeException;
@@ -70,10 +71,7 @@ public record LayerGeometry(boolean conv, int in, int out, int kernel, int strid
         return groups == 1;
     }
 
-    /**
-     * Whether this layer can take {@code x} ({@link #checkInput} throws exactly when not): callers on the forward path
-     * test this first and build {@code checkInput}'s message only on failure.
-     */
+    /** Whether this layer can take {@code x} ({@link #checkInput} throws exactly when not). */
     public boolean accepts(Var x) {
         if (!conv) return x.rank() >= 1 && x.dim(-1) == in;
         return x.rank() == 4 && x.dim(1) == in && x.dim(2) + 2 * padding >= kernel && x.dim(3) + 2 * padding >= kernel;
@@ -81,14 +79,18 @@ public record LayerGeometry(boolean conv, int in, int out, int kernel, int strid
 
     /** Rejects an input this layer cannot take; {@code who} names the layer in the message. */
     public void checkInput(Var x, String who) {
-        if (conv) {
-            if (x.rank() != 4 || x.dim(1) != in) throw ShapeException.of(who, "input must be [N, " + in + ", H, W]", x.shape());
-            if (x.dim(2) + 2 * padding < kernel || x.dim(3) + 2 * padding < kernel) {
-                throw ShapeException.of(who, "the padded image is smaller than the " + kernel + "x" + kernel + " kernel", x.shape());
-            }
-        } else if (x.rank() < 1 || x.dim(-1) != in) {
-            throw ShapeException.of(who, "input must be [..., " + in + "]", x.shape());
-        }
+        checkInput(x, () -> who);
+    }
+
+    /**
+     * Rejects an input this layer cannot take; {@code who} names the layer in the message and is asked only then (the
+     * forward path calls this on every step, and a layer's description is a string built on request).
+     */
+    public void checkInput(Var x, Supplier<String> who) {
+        if (accepts(x)) return;
+        if (!conv) throw ShapeException.of(who.get(), "input must be [..., " + in + "]", x.shape());
+        if (x.rank() != 4 || x.dim(1) != in) throw ShapeException.of(who.get(), "input must be [N, " + in + ", H, W]", x.shape());
+        throw ShapeException.of(who.get(), "the padded image is smaller than the " + kernel + "x" + kernel + " kernel", x.shape());
     }
 
     /**

@@ -54,8 +54,7 @@ public class Linear extends Module implements WeightLayer {
 
     @Override
     public Var forward(Var x) {
-        // the message (describe() builds a string) only on failure: this runs on every forward
-        if (!slot.geometry().accepts(x)) slot.geometry().checkInput(x, describe());
+        slot.geometry().checkInput(x, this::describe);
         return slot.apply(x, bias());
     }
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
@@ -282,7 +283,7 @@ public final class Tuner {
         List<Integer> ids = new ArrayList<>();
         if (b.baseline) ids.add(0);
         for (TrialRecord r : candidates) ids.add(r.id());
-        Map<String, Revalidation.Run> runs = new java.util.concurrent.ConcurrentHashMap<>(); // filled by the pool's threads
+        Map<String, Revalidation.Run> runs = new ConcurrentHashMap<>(); // filled by the pool's threads
         if (b.progress != null) {
             b.progress.println(candidates.isEmpty() ? "oialr tune: no finished trial within the budgets to re-validate"
                     : String.format(Locale.ROOT, "oialr tune: re-validating trial%s %s on seed%s %s (%d runs%s)", candidates.size() == 1 ? "" : "s",

@@ -398,7 +398,7 @@ public final class DlrtForm extends WeightForm {
     public Var apply(Var x, Var bias) {
         switch (mode) {
             case KL:
-                if (!geometry().accepts(x)) geometry().checkInput(x, geometry().toString());
+                geometry().checkInput(x, geometry()::toString);
                 if (!geometry().conv()) {
                     Var y = klLinear(x, k, l, u, v);
                     return bias == null ? y : F.add(y, bias);
