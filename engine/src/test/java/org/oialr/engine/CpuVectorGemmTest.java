@@ -171,13 +171,14 @@ class CpuVectorGemmTest extends GemmContractTest {
         // products of fewer than DIRECT_MIN_M (256) rows are packed; 256..269 end on every row remainder of the 14-row strips
         int[] ms = {1, 7, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 2 * VectorGemm.MC + 11};
         int[] ns = {1, nr - 1, nr, nr + 1, 2 * nr, 2 * nr + 5, 3 * nr, 6 * nr};
-        // KC + 1 and 256: two k blocks where KC < 256 (a 32 KiB L1d), one where KC is 256
-        int[] ks = {1, 16, 63, 64, VectorGemm.KC + 1, 256};
+        // KC + 1 and 256: two k blocks where KC < 256 (a 32 KiB L1d), one where KC is 256; 2 KC + 7: three blocks
+        int[] ks = {1, 16, 63, 64, VectorGemm.KC + 1, 256, 2 * VectorGemm.KC + 7};
         if (VectorGemm.MR == 14) {
             // 512-bit vectors: the tall shapes of a transformer take the in-place path, so the comparison below is not vacuous
-            assertTrue(VectorGemm.direct(false, 2176, 64, 192) && VectorGemm.direct(false, 256, 256, nr + 1));
-            assertFalse(VectorGemm.direct(false, 255, 64, 192) || VectorGemm.direct(true, 2176, 64, 192)
-                    || VectorGemm.direct(false, 2176, 257, 192) || VectorGemm.direct(false, 2176, 64, nr));
+            assertTrue(VectorGemm.direct(false, 2176, 64, 192, 64) && VectorGemm.direct(false, 256, 256, nr + 1, 256)
+                    && VectorGemm.direct(false, 2176, 600, 192, 603));
+            assertFalse(VectorGemm.direct(false, 255, 64, 192, 64) || VectorGemm.direct(true, 2176, 64, 192, 2176)
+                    || VectorGemm.direct(false, 2176, 64, nr, 64) || VectorGemm.direct(false, 2176, 64, 192, 1024));
         }
         float[] betas = {0f, 1f, -0.5f};
         try {

@@ -15,7 +15,9 @@ import org.oialr.engine.Parallel;
  * blocks of {@link #MC}. For each (NC, KC) block, B is packed into micro-panels of {@link #NR} columns
  * (kc x NR, row by row) and, for each MC block, A into micro-panels of {@link #MR} rows (kc x MR, column by
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
- * ever made, and rows/columns past the edge are packed as zeros. A register-blocked micro-kernel then
+ * ever made, and rows/columns past the edge are packed as zeros. Where 14-row strips of A can be read in place
+ * ({@link #direct}) A is not packed at all, and A·Bᵀ with few rows of A is computed as (B·Aᵀ)ᵀ, B read in place
+ * (see {@code swapsNT}). A register-blocked micro-kernel then
  * multiplies one A micro-panel by one B micro-panel into MR x NR accumulators (NR = two vectors of the
  * preferred species) and adds the tile into C (element by element at the edges). B's packed panels start on a
  * 64-byte cache line where the JVM lets us learn the buffer's address ({@link CacheLineAlignment}), so that the
@@ -245,6 +247,13 @@ public final class VectorGemm {
         /** The operand that {@link #gemmShared} packs once for all threads. */
         float[] shared = new float[0];
 
+        float[] swap = new float[0];
+
+        float[] swap(int size) {
+            if (swap.length < size) swap = new float[size];
+            return swap;
+        }
+
         float[] shared(int size) {
             if (shared.length < size + LINE_FLOATS) shared = new float[size + LINE_FLOATS];
             return shared;
@@ -271,6 +280,23 @@ public final class VectorGemm {
             for (int t = 0; t < batch; t++) scaleC(m, n, beta, c, cOff + t * strideC, ldc);
             return;
         }
+        if (batch == 1 && swapsNT(transA, transB, m, n, k, ldb, beta)) {
+            // Cᵀ = B · Aᵀ: B read in place as the left operand, only A gets the transposing pack
+            float[] t = BUFFERS.get().swap(n * m);
+            boolean par = 2L * m * n * k >= parallelMinFlops;
+            if (beta != 0f) transpose(c, cOff, ldc, m, n, t, 0, m, par);
+            product(false, true, n, m, k, alpha, b, bOff, ldb, 0, a, aOff, lda, 0, beta, t, 0, m, 0, 1);
+            transpose(t, 0, m, n, m, c, cOff, ldc, par);
+            return;
+        }
+        product(transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, batch);
+    }
+
+    /** {@link #sgemm} on checked arguments, m, n, k and alpha not 0, without the swap of {@link #swapsNT}. */
+    private static void product(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                float[] a, int aOff, int lda, int strideA,
+                                float[] b, int bOff, int ldb, int strideB,
+                                float beta, float[] c, int cOff, int ldc, int strideC, int batch) {
         // Tasks: whole matrices of the batch, each cut into strips of C when the batch alone would leave
         // threads idle or unevenly loaded (lcm(batch, threads) tasks in all). Cutting n packs all of A again
         // for every strip, cutting m all of B: cut the side that repeats the smaller operand, and never into
@@ -303,6 +329,61 @@ public final class VectorGemm {
             for (int id = 0; id < tasks; id++) task.run(id);
         } else {
             Parallel.forEachTask(tasks, task::run);
+        }
+    }
+
+    private static volatile boolean swapNT = true;
+
+    /** Turns the swap of {@link #swapsNT} on or off (tests compare both; results are bitwise the same). */
+    static void setSwapNT(boolean enabled) {
+        swapNT = enabled;
+    }
+
+    /**
+     * Whether C = A·Bᵀ (B stored n x k) is computed as Cᵀ = B·Aᵀ into a buffer and transposed into C. The packed path
+     * gives B, n x k, the transposing pack ({@link #packBTrans}, about 1.3 cycles an element here) and A the plain one
+     * (about 1); the swapped one reads B in place ({@link #direct}: 14-row strips of B against the packed panels of
+     * Aᵀ), gives the transposing pack to A, m x k, and transposes C out (about 1.6 an element) and, unless beta is 0,
+     * in. So it pays where m is much smaller than n and k, as in a linear layer's forward x·Wᵀ at batch 128
+     * (128 x 512 x 784). It is taken where that count of cycles is at most 3/4 of the packed path's. On the AMD EPYC of
+     * the README (one JVM, the two paths alternated, 30 rounds, 1 thread, packed time / swapped, beta 0 and 1):
+     * 128x784x512 1.11 and 1.07, 128x512x784 1.12 and 1.09, 128x512x512 1.10 and 1.06, 128x256x512 1.10 and 1.06,
+     * 64x512x512 1.20 and 1.15; on 2 threads 1.12-1.21 (beta 0) and 1.06-1.09 (beta 1). Outside the rule it loses:
+     * 512x512x512 0.97, 512x512x128 0.85, 256x512x64 0.79. Every element sums the same products in the same order
+     * (the fma is symmetric in its factors) and applies alpha and beta as the packed path does, so the bits are the
+     * same.
+     */
+    static boolean swapsNT(boolean transA, boolean transB, int m, int n, int k, int ldb, float beta) {
+        if (!swapNT || !transB || transA || !direct(false, n, k, m, ldb)) return false;
+        long packed = 10L * m * k + 13L * n * k;
+        long swapped = 13L * m * k + (beta == 0f ? 16L : 32L) * m * n;
+        return 4 * swapped <= 3 * packed;
+    }
+
+    /** dst[j·ldd + i] = src[i·lds + j] for i in [0, rows), j in [0, cols); on all threads when {@code parallel}. */
+    static void transpose(float[] src, int sOff, int lds, int rows, int cols, float[] dst, int dOff, int ldd, boolean parallel) {
+        int groups = rows / 8;
+        Parallel.RangeBody body = (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int s = sOff + 8 * g * lds;
+                for (int j = 0, d = dOff + 8 * g; j < cols; j++, d += ldd, s++) {
+                    float x0 = src[s], x1 = src[s + lds], x2 = src[s + 2 * lds], x3 = src[s + 3 * lds];
+                    float x4 = src[s + 4 * lds], x5 = src[s + 5 * lds], x6 = src[s + 6 * lds], x7 = src[s + 7 * lds];
+                    dst[d] = x0;
+                    dst[d + 1] = x1;
+                    dst[d + 2] = x2;
+                    dst[d + 3] = x3;
+                    dst[d + 4] = x4;
+                    dst[d + 5] = x5;
+                    dst[d + 6] = x6;
+                    dst[d + 7] = x7;
+                }
+            }
+        };
+        if (parallel) Parallel.forRange(groups, 8, body);
+        else body.run(0, groups);
+        for (int i = 8 * groups; i < rows; i++) {
+            for (int j = 0, s = sOff + i * lds, d = dOff + i; j < cols; j++) dst[d + j * ldd] = src[s + j];
         }
     }
 
@@ -340,7 +421,7 @@ public final class VectorGemm {
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc, Buffers buf) {
         int kcMax = kcMax(k);
-        boolean direct = direct(transA, m, k, n);
+        boolean direct = direct(transA, m, k, n, lda);
         // a vector of slack: packATrans copies whole vectors of which only MR lanes belong to the panel
         float[] pa = direct ? null : buf.packA(roundUp(Math.min(MC, m), MR) * kcMax + VL);
         float[] pb = buf.packB(roundUp(Math.min(NC, n), NR) * kcMax);
@@ -415,9 +496,10 @@ public final class VectorGemm {
 
     /**
      * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors with the 14-row
-     * tile, A not transposed, at least {@link #DIRECT_MIN_M} rows, k at most {@link #DIRECT_MAX_K} (a strip of 14 rows
-     * of A, 14 KiB at most, stays in L1 while it meets every B panel of the block), more than one B panel (n > NR)
-     * and B's packed block in half of L2 (each strip reads all of it). Packing A costs about a cycle per element (more
+     * tile, A not transposed, at least {@link #DIRECT_MIN_M} rows, k blocks of at most {@link #DIRECT_MAX_K} (a strip of
+     * 14 rows of A, 14 KiB at most, stays in L1 while it meets every B panel of the block), rows of A that do not
+     * evict each other from L1 ({@link #rowsAlias}), more than one B panel (n > NR) and B's packed block in half of L2
+     * (each strip reads all of it). Packing A costs about a cycle per element (more
      * where A comes fresh from another kernel: the mini ViT's step spent 7-10% of its time in {@link #packA}), the
      * multiply n/32 cycles per element of A, so the pass over A is dearest where n is small, as in a transformer's
      * tall products (the mini ViT's 2176 x {64, 128, 192} x {64, 128, 192}). The kernel is the packed one with its
@@ -427,16 +509,35 @@ public final class VectorGemm {
      * same on 2 threads; 1024x1024x256 (B's block 1 MiB, beyond half of L2) 0.98, 512x512x256 1.02. It replaced a
      * 6 x 64 kernel that read A in place only for n of 33..64 and k ≤ 128: against that one 1.05-1.07 on
      * 2176x64x48 and 2176x64x64 (NN and NT), and 1.50 on NN 2176x64x128, which that one left packed where L1d holds 32 KiB.
+     * k beyond one block (k of 257 and more were packed before): NT 2176x192x512 1.12, NN 2176x128x512 1.22,
+     * NN 1024x256x1000 1.08, NN 512x512x512 1.02, NN 784x512x512 1.02 (1 thread; 1.00 and 1.02 on 2).
      * Every C element sums the same products in the same order as the packed kernel, so results are bitwise the
      * same either way, however a product is split over threads (a strip of a split product decides for its own
      * shape).
      */
-    public static boolean direct(boolean transA, int m, int k, int n) {
-        return directA && VL >= 16 && MR == 14 && !transA && m >= DIRECT_MIN_M && k <= DIRECT_MAX_K && n > NR
-                && (long) n * k * Float.BYTES <= L2 / 2;
+    public static boolean direct(boolean transA, int m, int k, int n, int lda) {
+        int kc = kcMax(k);
+        return directA && VL >= 16 && MR == 14 && !transA && m >= DIRECT_MIN_M && kc <= DIRECT_MAX_K && n > NR
+                && (long) n * kc * Float.BYTES <= L2 / 2 && !rowsAlias(lda);
     }
 
-    /** Deepest k of {@link #direct}: a strip of A, 14 x k floats, stays in L1 (14 KiB at 256). */
+    /**
+     * Whether 8 or more of a strip's MR rows, {@code lda} floats apart, start within 4 cache lines of a multiple of
+     * 4 KiB from each other: on the same sets of an L1d of 64 sets (32 KiB 8-way, 48 KiB 12-way), where their
+     * pieces evict each other. NN 1024x256x1024 (lda 1024, every row on the same sets) ran 0.84x packed time
+     * read in place; with lda 1000 or 960, 1.08x faster.
+     */
+    static boolean rowsAlias(int lda) {
+        long bytes = (long) lda * Float.BYTES;
+        int same = 1;
+        for (int r = 1; r < MR; r++) {
+            long d = r * bytes % 4096;
+            if (d < 256 || d > 4096 - 256) same++;
+        }
+        return same >= 8;
+    }
+
+    /** Deepest k block of {@link #direct} (KC is smaller where L1d holds 32 or 48 KiB): a strip of A, 14 x kc floats, stays in L1 (14 KiB at 256). */
     static final int DIRECT_MAX_K = 256;
 
     /**
@@ -551,7 +652,7 @@ public final class VectorGemm {
         Buffers own = BUFFERS.get();
         boolean shareA = m <= n;
         // A read in place only where B is the shared operand (direct needs 256 rows or more)
-        boolean direct = !shareA && direct(transA, m, k, n);
+        boolean direct = !shareA && direct(transA, m, k, n, lda);
         int units = shareA ? (n + NR - 1) / NR : (m + MR - 1) / MR;
         int tasks = Math.min(units, STRIPS_PER_THREAD * threads);
         // the shared operand, packed by every thread in parts (micro-panel boundaries, so the layout is the one a

@@ -2,6 +2,7 @@ package org.oialr.engine.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -82,6 +83,88 @@ class VectorGemmLayoutTest {
             VectorGemm.setParallelMinFlops(minFlops);
             Parallel.setThreads(before);
         }
+    }
+
+    @Test
+    void rowsOfAThatShareL1SetsAreNotReadInPlace() {
+        // 14 rows 4 KiB apart (or within 4 lines of it: 1020 and 1028 floats) all fall on the same 64 sets; 2 KiB or 6 KiB
+        // apart, 7 of them do, which 8 ways hold
+        Assumptions.assumeTrue(VectorGemm.MR == 14, "A is read in place only by the 14-row kernel");
+        assertTrue(VectorGemm.rowsAlias(1024) && VectorGemm.rowsAlias(2048) && VectorGemm.rowsAlias(1020) && VectorGemm.rowsAlias(1028));
+        assertFalse(VectorGemm.rowsAlias(512) || VectorGemm.rowsAlias(1000) || VectorGemm.rowsAlias(784) || VectorGemm.rowsAlias(64)
+                || VectorGemm.rowsAlias(1536));
+        assertFalse(VectorGemm.direct(false, 1024, 256, 256, 1024));
+        assertTrue(VectorGemm.direct(false, 1024, 256, 256, 1000));
+    }
+
+    @Test
+    void swappedNtProductGivesBitwiseThePackedResult() {
+        // C = A·Bᵀ with m much smaller than n and k runs as Cᵀ = B·Aᵀ and a transpose: the same products in the same
+        // order, alpha and beta applied as on the packed path, at every row edge of the 14-row strips of B and of the
+        // 32-column panels of Aᵀ, beta 0 (NaN in C, never read) / 1 / -0.5, C with padding, on 1 and 2 threads
+        Assumptions.assumeTrue(Backends.vectorApiAvailable(), "jdk.incubator.vector not enabled");
+        int[] ms = {33, 45, 64, 127, 128, 130};
+        int[] ns = {256, 269, 512, 785};
+        int[] ks = {VectorGemm.KC + 1, 512, 784};
+        float[] betas = {0f, 1f, -0.5f};
+        if (VectorGemm.MR == 14) {
+            // not vacuous where B can be read in place: the MLP's shapes take the swap, others do not
+            assertTrue(VectorGemm.swapsNT(false, true, 128, 784, 512, 512, 0f) && VectorGemm.swapsNT(false, true, 128, 512, 784, 784, 1f));
+            assertFalse(VectorGemm.swapsNT(false, true, 512, 512, 512, 512, 0f) || VectorGemm.swapsNT(false, true, 256, 512, 64, 64, 0f)
+                    || VectorGemm.swapsNT(false, false, 128, 784, 512, 784, 0f) || VectorGemm.swapsNT(true, true, 128, 784, 512, 512, 0f)
+                    || VectorGemm.swapsNT(false, true, 128, 784, 512, 1024, 0f));
+        }
+        int before = Parallel.threads(), swaps = 0;
+        long minFlops = VectorGemm.parallelMinFlops();
+        try {
+            VectorGemm.setParallelMinFlops(0);
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                for (int m : ms) {
+                    for (int n : ns) {
+                        for (int k : ks) {
+                            float beta = betas[(m + n + k) % 3];
+                            Random rng = new Random(7919L * m + 31L * n + k);
+                            int lda = k + 1, ldb = k + 3, ldc = n + 2;
+                            float[] a = randn(rng, m * lda), b = randn(rng, n * ldb), c0 = randn(rng, m * ldc);
+                            if (beta == 0f) java.util.Arrays.fill(c0, Float.NaN);
+                            float[] packed = c0.clone(), swapped = c0.clone();
+                            boolean swap = VectorGemm.swapsNT(false, true, m, n, k, ldb, beta);
+                            if (swap) swaps++;
+                            String what = m + "x" + n + "x" + k + " beta=" + beta + " threads=" + threads + " swapped=" + swap;
+                            VectorGemm.setSwapNT(false);
+                            VectorGemm.sgemm(false, true, m, n, k, 0.75f, a, 0, lda, 0, b, 0, ldb, 0, beta, packed, 0, ldc, 0, 1);
+                            VectorGemm.setSwapNT(true);
+                            VectorGemm.sgemm(false, true, m, n, k, 0.75f, a, 0, lda, 0, b, 0, ldb, 0, beta, swapped, 0, ldc, 0, 1);
+                            assertArrayEquals(packed, swapped, what);
+                            for (int i = 0; i < m; i += Math.max(1, m / 5)) {
+                                for (int j = 0; j < ldc; j++) {
+                                    int ci = i * ldc + j;
+                                    if (j >= n) {
+                                        assertEquals(Float.floatToIntBits(c0[ci]), Float.floatToIntBits(swapped[ci]), "padding of C written: " + what);
+                                        continue;
+                                    }
+                                    double sum = 0, mag = 0;
+                                    for (int p = 0; p < k; p++) {
+                                        double x = a[i * lda + p], y = b[j * ldb + p];
+                                        sum += x * y;
+                                        mag += Math.abs(x * y);
+                                    }
+                                    double cTerm = beta == 0f ? 0 : beta * (double) c0[ci];
+                                    double tol = 1e-6 * k * (0.75 * mag + Math.abs(cTerm)) + 1e-30;
+                                    assertEquals(0.75 * sum + cTerm, swapped[ci], tol, "C[" + i + "," + j + "] " + what);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            VectorGemm.setSwapNT(true);
+            VectorGemm.setParallelMinFlops(minFlops);
+            Parallel.setThreads(before);
+        }
+        if (VectorGemm.MR == 14) assertTrue(swaps >= 40, "only " + swaps + " of the products took the swap");
     }
 
     @Test
