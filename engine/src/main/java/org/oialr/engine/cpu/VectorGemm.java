@@ -332,7 +332,8 @@ public final class VectorGemm {
         }
     }
 
-    private static volatile boolean swapNT = true;
+    /** Whether A·Bᵀ may run as (B·Aᵀ)ᵀ ({@code -Doialr.gemm.noSwap=true}: never, for comparing). */
+    private static volatile boolean swapNT = !Boolean.getBoolean("oialr.gemm.noSwap");
 
     /** Turns the swap of {@link #swapsNT} on or off (tests compare both; results are bitwise the same). */
     static void setSwapNT(boolean enabled) {
