@@ -36,7 +36,8 @@ final class NnOps {
      * is fresh only for the first rule).
      */
     static boolean claimFresh(Var x) {
-        if (x.isLeaf() || x.grad() != null) return false;
+        if (x.isLeaf()) return x.claimZeroedGrad();
+        if (x.grad() != null) return false;
         x.setGrad(Workspace.allocUninitialized(x.shape()));
         return true;
     }

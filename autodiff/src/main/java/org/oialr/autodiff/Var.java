@@ -36,6 +36,11 @@ public class Var {
     private Var[] parents;
     private Backward backward;
     private Tensor grad;
+    /**
+     * A leaf's buffer stands for zeros that were not written yet ({@link #zeroGrad()}): filled when the buffer is
+     * read or added to, skipped when a backward rule overwrites it whole ({@link #claimZeroedGrad()}).
+     */
+    private boolean gradZeroed;
     private boolean gradArrived;
     /** Set when a backward released this node's rule and inputs (see {@link #backward(Tensor, boolean)}). */
     private boolean released;
@@ -83,7 +88,26 @@ public class Var {
 
     /** The accumulated gradient, or null when none has arrived (or after {@link #zeroGrad()} on a non-leaf). */
     public Tensor grad() {
+        if (gradZeroed) fillZeroed();
         return grad;
+    }
+
+    private void fillZeroed() {
+        grad.fill(0f);
+        gradZeroed = false;
+    }
+
+    /**
+     * For a backward rule that writes every element of this value's gradient buffer (a GEMM with beta 0) instead of
+     * adding to it: true when the buffer of a leaf stands for zeros since {@link #zeroGrad()} and nothing has arrived
+     * since, so it need not be zero-filled first (nor read). The buffer is then the caller's to overwrite, through
+     * {@link #gradBuffer()}.
+     */
+    public boolean claimZeroedGrad() {
+        if (!gradZeroed) return false;
+        gradZeroed = false;
+        gradArrived = true;
+        return true;
     }
 
     public boolean requiresGrad() {
@@ -121,6 +145,7 @@ public class Var {
      */
     public Tensor gradBuffer() {
         gradArrived = true;
+        if (gradZeroed) fillZeroed();
         if (grad == null) grad = leaf ? Tensor.zeros(value.shape()) : Workspace.alloc(value.shape());
         return grad;
     }
@@ -134,6 +159,12 @@ public class Var {
         }
         if (grad == null && !leaf && g.isContiguous()) {
             grad = Workspace.allocUninitialized(value.shape()).copyFrom(g);
+            return;
+        }
+        if (gradZeroed) {
+            // zeros + g is g: copied, not added to a zero fill
+            grad.copyFrom(g);
+            gradZeroed = false;
             return;
         }
         Tensor b = gradBuffer();
@@ -153,16 +184,20 @@ public class Var {
         gradArrived = false;
     }
 
-    /** Zeroes a leaf's gradient in place (keeps the buffer); drops a non-leaf's. */
+    /**
+     * Zeroes a leaf's gradient (keeps the buffer; the zeros are written when the buffer is next read or added to, and
+     * not at all when a backward rule overwrites it whole); drops a non-leaf's.
+     */
     public void zeroGrad() {
         if (grad == null) return;
-        if (leaf) grad.fill(0f);
+        if (leaf) gradZeroed = true;
         else grad = null;
     }
 
     /** Replaces the gradient (e.g. after clipping or cropping). */
     public void setGrad(Tensor g) {
         this.grad = g;
+        gradZeroed = false;
     }
 
     /** Backpropagates from a one-element value with seed gradient 1, then releases the graph. */
