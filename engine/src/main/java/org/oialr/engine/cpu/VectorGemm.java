@@ -24,8 +24,8 @@ import org.oialr.engine.Parallel;
  * kernel's vector loads never straddle two lines. The first k block applies beta; when
  * beta == 0 C is written without being read, so NaN in C does not propagate.
  *
- * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 14 x 32 on AVX-512 (28 accumulators), 6 x 16 on AVX2
- * (12 of the 16 registers; also what {@code -XX:UseAVX=2} gives on an AVX-512 machine), 6 x 8 on 128-bit
+ * <p>Shapes come from {@link FloatVector#SPECIES_PREFERRED}: 14 x 32 on AVX-512 (28 accumulators), 5 x 16 on AVX2
+ * (10 accumulators of the 16 registers; also what {@code -XX:UseAVX=2} gives on an AVX-512 machine), 6 x 8 on 128-bit
  * machines. The cache blocks follow the L1d and L2 sizes read from sysfs (see {@link #KC}, {@link #MC},
  * {@link #NC}). The system properties {@code oialr.gemm.mr}, {@code oialr.gemm.kc}, {@code oialr.gemm.mc},
  * {@code oialr.gemm.nc} and {@code oialr.gemm.parallelMinFlops} override the defaults (for tuning).
@@ -66,10 +66,15 @@ public final class VectorGemm {
     /** Columns of a micro-tile: two vectors. */
     public static final int NR = 2 * VL;
     /**
-     * Rows of a micro-tile (4..14): 14 with 512-bit vectors (28 accumulators of the 32 registers), else 6 (12 of
-     * 16). On the Xeon below (interleaved runs in one JVM, thread CPU time, 1 thread), 14 rows against 8 with NC
-     * 1024: 1024² +26%, NN-128x512x784 +12%, TN-784x512x128 +38%, NT-128x784x512 +7%; 12 rows gave +6%, +4%,
-     * +34%, -4%. On Zen 5 with JDK 17, 10, 12 and 14 rows had measured no faster than 8.
+     * Rows of a micro-tile (4..14): 14 with 512-bit vectors (28 accumulators of the 32 registers), 5 with 256-bit ones
+     * (10 accumulators, 2 B vectors and a broadcast: 13 of the 16 registers), 6 with 128-bit ones. On the Xeon below
+     * (interleaved runs in one JVM, thread CPU time, 1 thread), 14 rows against 8 with NC 1024: 1024² +26%,
+     * NN-128x512x784 +12%, TN-784x512x128 +38%, NT-128x784x512 +7%; 12 rows gave +6%, +4%, +34%, -4%. On Zen 5 with
+     * JDK 17, 10, 12 and 14 rows had measured no faster than 8. With 256-bit vectors 6 rows (12 accumulators, 15
+     * registers) left C2 too few and the kernel ran at about half of the FMA peak: on the AMD EPYC of the README with
+     * {@code -XX:UseAVX=2} (JMH, 1 thread, two alternated runs) 1024² 64 -> 93 GFLOP/s with 5 rows (87 with 4),
+     * 512² 56-63 -> 92-93, NN-128x512x784 56-60 -> 90, TN-784x512x128 62-66 -> 94-97, NT-128x784x512 53-58 -> 73-87;
+     * OpenBLAS's Haswell kernels ({@code OPENBLAS_CORETYPE=Haswell}) ran 97-98 there.
      */
     public static final int MR = mr();
     /**
@@ -171,7 +176,7 @@ public final class VectorGemm {
     }
 
     private static int mr() {
-        int dflt = VL >= 16 ? 14 : 6;
+        int dflt = VL >= 16 ? 14 : VL == 8 ? 5 : 6;
         int v = Integer.getInteger("oialr.gemm.mr", dflt);
         if (v < 4 || v > 14) throw new IllegalArgumentException("oialr.gemm.mr must be in [4, 14], got " + v);
         return v;
