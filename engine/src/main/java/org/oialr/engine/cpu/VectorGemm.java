@@ -355,12 +355,13 @@ public final class VectorGemm {
      * the README (one JVM, the two paths alternated, 30 rounds, 1 thread, packed time / swapped, beta 0 and 1):
      * 128x784x512 1.11 and 1.07, 128x512x784 1.12 and 1.09, 128x512x512 1.10 and 1.06, 128x256x512 1.10 and 1.06,
      * 64x512x512 1.20 and 1.15; on 2 threads 1.12-1.21 (beta 0) and 1.06-1.09 (beta 1). Outside the rule it loses:
-     * 512x512x512 0.97, 512x512x128 0.85, 256x512x64 0.79. Every element sums the same products in the same order
+     * 512x512x512 0.97, 512x512x128 0.85, 256x512x64 0.79. Only with 512-bit vectors: with 256-bit ones
+     * ({@code -XX:UseAVX=2}, 5-row tile) the three MLP shapes ran 0.89-0.97. Every element sums the same products in the same order
      * (the fma is symmetric in its factors) and applies alpha and beta as the packed path does, so the bits are the
      * same.
      */
     static boolean swapsNT(boolean transA, boolean transB, int m, int n, int k, int ldb, float beta) {
-        if (!swapNT || !transB || transA || !direct(false, n, k, m, ldb)) return false;
+        if (!swapNT || VL < 16 || !transB || transA || !direct(false, n, k, m, ldb)) return false;
         long packed = 10L * m * k + 13L * n * k;
         long swapped = 13L * m * k + (beta == 0f ? 16L : 32L) * m * n;
         return 4 * swapped <= 3 * packed;
@@ -501,11 +502,12 @@ public final class VectorGemm {
     }
 
     /**
-     * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: 512-bit vectors with the 14-row
-     * tile, A not transposed, at least {@link #DIRECT_MIN_M} rows, k blocks of at most {@link #DIRECT_MAX_K} (a strip of
-     * 14 rows of A, 14 KiB at most, stays in L1 while it meets every B panel of the block), rows of A that do not
+     * Whether op(A) is read in place by {@link #kernelDirect} instead of being packed: vectors of 256 bits or more, A
+     * not transposed, at least {@link #DIRECT_MIN_M} rows, k blocks of at most {@link #DIRECT_MAX_K} (a strip of MR
+     * rows of A, 14 KiB at most, stays in L1 while it meets every B panel of the block), rows of A that do not
      * evict each other from L1 ({@link #rowsAlias}), more than one B panel (n > NR) and B's packed block in half of L2
-     * (each strip reads all of it). Packing A costs about a cycle per element (more
+     * with the 14-row tile (each strip reads all of it), in MR/28 of L2 with fewer rows (a strip of 5 rows does 5/14 of
+     * the work per byte of B). Packing A costs about a cycle per element (more
      * where A comes fresh from another kernel: the mini ViT's step spent 7-10% of its time in {@link #packA}), the
      * multiply n/32 cycles per element of A, so the pass over A is dearest where n is small, as in a transformer's
      * tall products (the mini ViT's 2176 x {64, 128, 192} x {64, 128, 192}). The kernel is the packed one with its
@@ -516,15 +518,18 @@ public final class VectorGemm {
      * 6 x 64 kernel that read A in place only for n of 33..64 and k ≤ 128: against that one 1.05-1.07 on
      * 2176x64x48 and 2176x64x64 (NN and NT), and 1.50 on NN 2176x64x128, which that one left packed where L1d holds 32 KiB.
      * k beyond one block (k of 257 and more were packed before): NT 2176x192x512 1.12, NN 2176x128x512 1.22,
-     * NN 1024x256x1000 1.08, NN 512x512x512 1.02, NN 784x512x512 1.02 (1 thread; 1.00 and 1.02 on 2).
+     * NN 1024x256x1000 1.08, NN 512x512x512 1.02, NN 784x512x512 1.02 (1 thread; 1.00 and 1.02 on 2). With 256-bit
+     * vectors and the 5-row tile ({@code -XX:UseAVX=2}, same machine, 25 rounds): NN 2176x64x192 1.44-1.47,
+     * NT 2176x64x128 1.46, NN 2176x128x64 1.11, NN 2176x128x512 1.11, NT 2176x192x64 1.02-1.05, NT 2176x192x128
+     * 0.99-1.05; 512x512x512 0.95 with B's block in half of L2, hence the smaller share (now left packed: 1.00).
      * Every C element sums the same products in the same order as the packed kernel, so results are bitwise the
      * same either way, however a product is split over threads (a strip of a split product decides for its own
      * shape).
      */
     public static boolean direct(boolean transA, int m, int k, int n, int lda) {
         int kc = kcMax(k);
-        return directA && VL >= 16 && MR == 14 && !transA && m >= DIRECT_MIN_M && kc <= DIRECT_MAX_K && n > NR
-                && (long) n * kc * Float.BYTES <= L2 / 2 && !rowsAlias(lda);
+        return directA && VL >= 8 && !transA && m >= DIRECT_MIN_M && kc <= DIRECT_MAX_K && n > NR
+                && (long) n * kc * Float.BYTES * 28 <= L2 * MR && !rowsAlias(lda);
     }
 
     /**
@@ -586,25 +591,30 @@ public final class VectorGemm {
             x = FloatVector.broadcast(S, a[a1 + p]); c1a = x.fma(b0, c1a); c1b = x.fma(b1, c1b);
             x = FloatVector.broadcast(S, a[a2 + p]); c2a = x.fma(b0, c2a); c2b = x.fma(b1, c2b);
             x = FloatVector.broadcast(S, a[a3 + p]); c3a = x.fma(b0, c3a); c3b = x.fma(b1, c3b);
-            x = FloatVector.broadcast(S, a[a4 + p]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b);
-            x = FloatVector.broadcast(S, a[a5 + p]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b);
-            x = FloatVector.broadcast(S, a[a6 + p]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b);
-            x = FloatVector.broadcast(S, a[a7 + p]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b);
-            x = FloatVector.broadcast(S, a[a8 + p]); c8a = x.fma(b0, c8a); c8b = x.fma(b1, c8b);
-            x = FloatVector.broadcast(S, a[a9 + p]); c9a = x.fma(b0, c9a); c9b = x.fma(b1, c9b);
-            x = FloatVector.broadcast(S, a[a10 + p]); c10a = x.fma(b0, c10a); c10b = x.fma(b1, c10b);
-            x = FloatVector.broadcast(S, a[a11 + p]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b);
-            x = FloatVector.broadcast(S, a[a12 + p]); c12a = x.fma(b0, c12a); c12b = x.fma(b1, c12b);
-            x = FloatVector.broadcast(S, a[a13 + p]); c13a = x.fma(b0, c13a); c13b = x.fma(b1, c13b);
+            if (MR > 4) { x = FloatVector.broadcast(S, a[a4 + p]); c4a = x.fma(b0, c4a); c4b = x.fma(b1, c4b); }
+            if (MR > 5) { x = FloatVector.broadcast(S, a[a5 + p]); c5a = x.fma(b0, c5a); c5b = x.fma(b1, c5b); }
+            if (MR > 6) { x = FloatVector.broadcast(S, a[a6 + p]); c6a = x.fma(b0, c6a); c6b = x.fma(b1, c6b); }
+            if (MR > 7) { x = FloatVector.broadcast(S, a[a7 + p]); c7a = x.fma(b0, c7a); c7b = x.fma(b1, c7b); }
+            if (MR > 8) { x = FloatVector.broadcast(S, a[a8 + p]); c8a = x.fma(b0, c8a); c8b = x.fma(b1, c8b); }
+            if (MR > 9) { x = FloatVector.broadcast(S, a[a9 + p]); c9a = x.fma(b0, c9a); c9b = x.fma(b1, c9b); }
+            if (MR > 10) { x = FloatVector.broadcast(S, a[a10 + p]); c10a = x.fma(b0, c10a); c10b = x.fma(b1, c10b); }
+            if (MR > 11) { x = FloatVector.broadcast(S, a[a11 + p]); c11a = x.fma(b0, c11a); c11b = x.fma(b1, c11b); }
+            if (MR > 12) { x = FloatVector.broadcast(S, a[a12 + p]); c12a = x.fma(b0, c12a); c12b = x.fma(b1, c12b); }
+            if (MR > 13) { x = FloatVector.broadcast(S, a[a13 + p]); c13a = x.fma(b0, c13a); c13b = x.fma(b1, c13b); }
             bi += NR;
         }
         c0a.intoArray(tile, 0); c0b.intoArray(tile, VL); c1a.intoArray(tile, NR); c1b.intoArray(tile, NR + VL);
         c2a.intoArray(tile, 2 * NR); c2b.intoArray(tile, 2 * NR + VL); c3a.intoArray(tile, 3 * NR); c3b.intoArray(tile, 3 * NR + VL);
-        c4a.intoArray(tile, 4 * NR); c4b.intoArray(tile, 4 * NR + VL); c5a.intoArray(tile, 5 * NR); c5b.intoArray(tile, 5 * NR + VL);
-        c6a.intoArray(tile, 6 * NR); c6b.intoArray(tile, 6 * NR + VL); c7a.intoArray(tile, 7 * NR); c7b.intoArray(tile, 7 * NR + VL);
-        c8a.intoArray(tile, 8 * NR); c8b.intoArray(tile, 8 * NR + VL); c9a.intoArray(tile, 9 * NR); c9b.intoArray(tile, 9 * NR + VL);
-        c10a.intoArray(tile, 10 * NR); c10b.intoArray(tile, 10 * NR + VL); c11a.intoArray(tile, 11 * NR); c11b.intoArray(tile, 11 * NR + VL);
-        c12a.intoArray(tile, 12 * NR); c12b.intoArray(tile, 12 * NR + VL); c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL);
+        if (MR > 4) { c4a.intoArray(tile, 4 * NR); c4b.intoArray(tile, 4 * NR + VL); }
+        if (MR > 5) { c5a.intoArray(tile, 5 * NR); c5b.intoArray(tile, 5 * NR + VL); }
+        if (MR > 6) { c6a.intoArray(tile, 6 * NR); c6b.intoArray(tile, 6 * NR + VL); }
+        if (MR > 7) { c7a.intoArray(tile, 7 * NR); c7b.intoArray(tile, 7 * NR + VL); }
+        if (MR > 8) { c8a.intoArray(tile, 8 * NR); c8b.intoArray(tile, 8 * NR + VL); }
+        if (MR > 9) { c9a.intoArray(tile, 9 * NR); c9b.intoArray(tile, 9 * NR + VL); }
+        if (MR > 10) { c10a.intoArray(tile, 10 * NR); c10b.intoArray(tile, 10 * NR + VL); }
+        if (MR > 11) { c11a.intoArray(tile, 11 * NR); c11b.intoArray(tile, 11 * NR + VL); }
+        if (MR > 12) { c12a.intoArray(tile, 12 * NR); c12b.intoArray(tile, 12 * NR + VL); }
+        if (MR > 13) { c13a.intoArray(tile, 13 * NR); c13b.intoArray(tile, 13 * NR + VL); }
     }
 
     /**
