@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
  * {@link NnKernels#smallGemm}, the per-head products of attention, against the scalar rule it promises bit for bit:
  * each C element sums its k products in order with fused multiply-adds, then is scaled by alpha and, when adding,
  * added to what C held. Every row count from 1 to 19 (the four-row and one-row loops and their mixes), column
- * counts below, at and past a vector (the scalar tail), A read row-wise and transposed, with and without adding.
+ * counts below, at and past a vector and two (the two-vector and one-vector loops, the scalar tail), A read row-wise
+ * and transposed, with and without adding.
  */
 class SmallGemmTest {
 
@@ -17,7 +18,8 @@ class SmallGemmTest {
     void everyRowAndColumnCountMatchesTheScalarRuleBitForBit() {
         SplittableRandom rng = new SplittableRandom(17);
         int lanes = NnKernels.lanes();
-        int[] ns = {1, lanes - 1, lanes, lanes + 1, 2 * lanes + 3};
+        // 2 lanes + 3: one block of two vectors and the tail; 3 lanes + 1: two vectors, one, the tail; 4 lanes: two blocks
+        int[] ns = {1, lanes - 1, lanes, lanes + 1, 2 * lanes + 3, 3 * lanes + 1, 4 * lanes};
         for (int m = 1; m <= 19; m++) {
             for (int n : ns) {
                 for (int k : new int[] {1, 5, 16, 17}) {
