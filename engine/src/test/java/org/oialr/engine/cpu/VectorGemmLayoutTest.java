@@ -55,25 +55,7 @@ class VectorGemmLayoutTest {
                         assertArrayEquals(cols, rows, "rows outer against columns outer: " + what);
                         assertArrayEquals(cols, auto, "aligned, order chosen by shape, against unaligned: " + what);
                         // and the product itself, against float64 (rows outer, the new order)
-                        for (int i = 0; i < m; i += Math.max(1, m / 7)) {
-                            for (int j = 0; j < ldc; j++) {
-                                int ci = i * ldc + j;
-                                if (j >= n) {
-                                    assertEquals(Float.floatToIntBits(c0[ci]), Float.floatToIntBits(rows[ci]), "padding of C written: " + what);
-                                    continue;
-                                }
-                                double sum = 0, mag = 0;
-                                for (int p = 0; p < k; p++) {
-                                    double x = ta ? a[p * lda + i] : a[i * lda + p], y = tb ? b[j * ldb + p] : b[p * ldb + j];
-                                    sum += x * y;
-                                    mag += Math.abs(x * y);
-                                }
-                                double cTerm = beta == 0f ? 0 : beta * (double) c0[ci];
-                                double want = 0.75 * sum + cTerm;
-                                double tol = 1e-6 * k * (0.75 * mag + Math.abs(cTerm)) + 1e-30;
-                                assertEquals(want, rows[ci], tol, "C[" + i + "," + j + "] " + what);
-                            }
-                        }
+                        assertAgainstFloat64(ta, tb, m, n, k, a, lda, b, ldb, beta, c0, rows, ldc, 7, what);
                     }
                 }
             }
@@ -137,24 +119,7 @@ class VectorGemmLayoutTest {
                             VectorGemm.setSwapNT(true);
                             VectorGemm.sgemm(false, true, m, n, k, 0.75f, a, 0, lda, 0, b, 0, ldb, 0, beta, swapped, 0, ldc, 0, 1);
                             assertArrayEquals(packed, swapped, what);
-                            for (int i = 0; i < m; i += Math.max(1, m / 5)) {
-                                for (int j = 0; j < ldc; j++) {
-                                    int ci = i * ldc + j;
-                                    if (j >= n) {
-                                        assertEquals(Float.floatToIntBits(c0[ci]), Float.floatToIntBits(swapped[ci]), "padding of C written: " + what);
-                                        continue;
-                                    }
-                                    double sum = 0, mag = 0;
-                                    for (int p = 0; p < k; p++) {
-                                        double x = a[i * lda + p], y = b[j * ldb + p];
-                                        sum += x * y;
-                                        mag += Math.abs(x * y);
-                                    }
-                                    double cTerm = beta == 0f ? 0 : beta * (double) c0[ci];
-                                    double tol = 1e-6 * k * (0.75 * mag + Math.abs(cTerm)) + 1e-30;
-                                    assertEquals(0.75 * sum + cTerm, swapped[ci], tol, "C[" + i + "," + j + "] " + what);
-                                }
-                            }
+                            assertAgainstFloat64(false, true, m, n, k, a, lda, b, ldb, beta, c0, swapped, ldc, 5, what);
                         }
                     }
                 }
@@ -202,6 +167,32 @@ class VectorGemmLayoutTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> CacheLineAlignment.wanted("yes", 17));
         assertTrue(e.getMessage().contains("oialr.gemm.align") && e.getMessage().contains("\"yes\""), e.getMessage());
+    }
+
+    /**
+     * Rows of C (every m/rowsChecked-th) against alpha·op(A)·op(B) + beta·C0 in float64 with alpha 0.75, and C's
+     * padding past n as it was.
+     */
+    private static void assertAgainstFloat64(boolean ta, boolean tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb,
+                                             float beta, float[] c0, float[] c, int ldc, int rowsChecked, String what) {
+        for (int i = 0; i < m; i += Math.max(1, m / rowsChecked)) {
+            for (int j = 0; j < ldc; j++) {
+                int ci = i * ldc + j;
+                if (j >= n) {
+                    assertEquals(Float.floatToIntBits(c0[ci]), Float.floatToIntBits(c[ci]), "padding of C written: " + what);
+                    continue;
+                }
+                double sum = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double x = ta ? a[p * lda + i] : a[i * lda + p], y = tb ? b[j * ldb + p] : b[p * ldb + j];
+                    sum += x * y;
+                    mag += Math.abs(x * y);
+                }
+                double cTerm = beta == 0f ? 0 : beta * (double) c0[ci];
+                double tol = 1e-6 * k * (0.75 * mag + Math.abs(cTerm)) + 1e-30;
+                assertEquals(0.75 * sum + cTerm, c[ci], tol, "C[" + i + "," + j + "] " + what);
+            }
+        }
     }
 
     private static float[] randn(Random rng, int size) {
