@@ -15,7 +15,7 @@ import org.oialr.engine.Parallel;
  * blocks of {@link #MC}. For each (NC, KC) block, B is packed into micro-panels of {@link #NR} columns
  * (kc x NR, row by row) and, for each MC block, A into micro-panels of {@link #MR} rows (kc x MR, column by
  * column); transposed operands are handled by the packing routines, so no transposed copy of an operand is
- * ever made, and rows/columns past the edge are packed as zeros. Where 14-row strips of A can be read in place
+ * ever made, and rows/columns past the edge are packed as zeros. Where strips of MR rows of A can be read in place
  * ({@link #direct}) A is not packed at all, and A·Bᵀ with few rows of A is computed as (B·Aᵀ)ᵀ, B read in place
  * (see {@code swapsNT}). A register-blocked micro-kernel then
  * multiplies one A micro-panel by one B micro-panel into MR x NR accumulators (NR = two vectors of the
@@ -356,12 +356,13 @@ public final class VectorGemm {
      * 128x784x512 1.11 and 1.07, 128x512x784 1.12 and 1.09, 128x512x512 1.10 and 1.06, 128x256x512 1.10 and 1.06,
      * 64x512x512 1.20 and 1.15; on 2 threads 1.12-1.21 (beta 0) and 1.06-1.09 (beta 1). Outside the rule it loses:
      * 512x512x512 0.97, 512x512x128 0.85, 256x512x64 0.79. Only with 512-bit vectors: with 256-bit ones
-     * ({@code -XX:UseAVX=2}, 5-row tile) the three MLP shapes ran 0.89-0.97. Every element sums the same products in the same order
-     * (the fma is symmetric in its factors) and applies alpha and beta as the packed path does, so the bits are the
-     * same.
+     * ({@code -XX:UseAVX=2}, 5-row tile) the three MLP shapes ran 0.89-0.97. And only where C fits the bounded
+     * per-thread buffer of {@link #MAX_SHARED} floats. Every element sums the same products in the same order (the
+     * fma is symmetric in its factors) and applies alpha and beta as the packed path does, so the bits are the same.
      */
     static boolean swapsNT(boolean transA, boolean transB, int m, int n, int k, int ldb, float beta) {
-        if (!swapNT || VL < 16 || !transB || transA || !direct(false, n, k, m, ldb)) return false;
+        if (!swapNT || VL < 16 || !transB || transA || (long) m * n > MAX_SHARED) return false;
+        if (!direct(false, n, k, m, ldb)) return false;
         long packed = 10L * m * k + 13L * n * k;
         long swapped = 13L * m * k + (beta == 0f ? 16L : 32L) * m * n;
         return 4 * swapped <= 3 * packed;
@@ -548,7 +549,10 @@ public final class VectorGemm {
         return same >= 8;
     }
 
-    /** Deepest k block of {@link #direct} (KC is smaller where L1d holds 32 or 48 KiB): a strip of A, 14 x kc floats, stays in L1 (14 KiB at 256). */
+    /**
+     * Deepest k block of {@link #direct} (KC is smaller where L1d holds 32 or 48 KiB): a strip of A, MR x kc floats,
+     * stays in L1 (14 KiB at 256 with 14 rows).
+     */
     static final int DIRECT_MAX_K = 256;
 
     /**

@@ -94,7 +94,9 @@ class VectorGemmLayoutTest {
             assertTrue(VectorGemm.swapsNT(false, true, 128, 784, 512, 512, 0f) && VectorGemm.swapsNT(false, true, 128, 512, 784, 784, 1f));
             assertFalse(VectorGemm.swapsNT(false, true, 512, 512, 512, 512, 0f) || VectorGemm.swapsNT(false, true, 256, 512, 64, 64, 0f)
                     || VectorGemm.swapsNT(false, false, 128, 784, 512, 784, 0f) || VectorGemm.swapsNT(true, true, 128, 784, 512, 512, 0f)
-                    || VectorGemm.swapsNT(false, true, 128, 784, 512, 1024, 0f));
+                    || VectorGemm.swapsNT(false, true, 128, 784, 512, 1024, 0f)
+                    || VectorGemm.swapsNT(false, true, 64, 40000, 512, 512, 0f)); // C beyond the bounded buffer
+            assertTrue(VectorGemm.swapsNT(false, true, 64, 30000, 512, 512, 0f));
         }
         int before = Parallel.threads(), swaps = 0;
         long minFlops = VectorGemm.parallelMinFlops();
