@@ -101,9 +101,10 @@ public class Var {
      * For a backward rule that writes every element of this value's gradient buffer (a GEMM with beta 0) instead of
      * adding to it: true when the buffer of a leaf stands for zeros since {@link #zeroGrad()} and nothing has arrived
      * since, so it need not be zero-filled first (nor read). The buffer is then the caller's to overwrite, through
-     * {@link #gradBuffer()}.
+     * {@link #gradBuffer()}. Package-private: a caller that claims and then writes only part of the buffer would leave
+     * stale values behind, so only this package's rules (through {@code NnOps.claimFresh}) claim.
      */
-    public boolean claimZeroedGrad() {
+    boolean claimZeroedGrad() {
         if (!gradZeroed) return false;
         gradZeroed = false;
         gradArrived = true;

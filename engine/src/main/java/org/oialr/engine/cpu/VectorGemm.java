@@ -252,6 +252,7 @@ public final class VectorGemm {
         /** The operand that {@link #gemmShared} packs once for all threads. */
         float[] shared = new float[0];
 
+        /** Cᵀ of a product that {@link #swapsNT} computes as (B·Aᵀ)ᵀ, at most {@link #MAX_SHARED} floats. */
         float[] swap = new float[0];
 
         float[] swap(int size) {
