@@ -50,6 +50,7 @@ class ConvMaxPoolTest {
                 Arguments.of(17, 16, 14, 14, 64, 1, 0, 1),
                 Arguments.of(5, 3, 13, 11, 7, 1, 0, 1),     // 1x1, odd sizes: the left-out row and column
                 Arguments.of(3, 4, 6, 5, 6, 1, 0, 2),       // 1x1 with groups, a pooled plane shorter than a vector
+                Arguments.of(3, 5, 6, 5, 9, 1, 0, 1),       // 1x1 pooled in registers: 6 windows, channels past whole panels
                 Arguments.of(2, 2, 34, 36, 3, 1, 0, 1),     // 1x1, pooled planes of 17 x 18: vectors and a scalar tail
                 Arguments.of(5, 4, 13, 11, 6, 3, 1, 1),     // odd sizes: the last row and column fall outside the windows
                 Arguments.of(4, 6, 9, 10, 8, 3, 0, 2),      // groups, no padding

@@ -400,14 +400,18 @@ public final class ConvKernels {
     /**
      * {@link #forward} followed by 2 × 2 / stride 2 max pooling ({@link Pool#max2x2Planes}), one image at a time: each
      * image's convolution is written into a per-thread buffer and pooled from there into y [n, cout, ⌊oh/2⌋, ⌊ow/2⌋]
-     * at {@code yo} and its argmax at {@code ao}, so the [n, cout, oh, ow] output never goes through memory. The same
-     * bits as the two ops in turn. (h, w) are the rows and columns the kernel sees (a 1×1 convolution's plane as one
+     * at {@code yo} and its argmax at {@code ao}, so the [n, cout, oh, ow] output never goes through memory; an
+     * ungrouped 1×1 layer pools in registers instead ({@link #pointwisePooled}). The same bits as the two ops in turn. (h, w) are the rows and columns the kernel sees (a 1×1 convolution's plane as one
      * row), (oh, ow) the output planes' true shape, which the pooling needs.
      */
     public static void forwardMaxPool2x2(float[] x, int xo, int n, int cin, int h, int w, float[] wt, int wOff, int cout, int kh, int kw,
                                          int p, int groups, float[] bias, int bo, int oh, int ow, float[] y, int yo, float[] arg, int ao) {
         int cg = cin / groups;
         float[] pw = pack(wt, wOff, cout, cg, kh, kw, groups, false);
+        if (kh == 1 && kw == 1 && p == 0 && groups == 1 && poolInRegisters) {
+            pointwisePooled(x, xo, n, cin, oh, ow, wt, wOff, cout, bias, bo, y, yo, arg, ao);
+            return;
+        }
         if (kh == 1 && kw == 1 && p == 0) {
             // pointwise: each output pixel depends on its own input pixel only, so the input is copied in the pooling's
             // four phases (Phases) and the output comes out in them, where the windows' corners are contiguous
@@ -418,6 +422,127 @@ public final class ConvKernels {
         }
         run(Images.dense(x, xo, cin * h * w), n, cin, h, w, p, p, pw, cout, groups, kh, kw, cg, bias, bo, null, 0, false,
                 new Pooling(oh, ow, y, yo, arg, ao, false));
+    }
+
+    /**
+     * Whether an ungrouped 1×1 convolution followed by the 2 × 2 pooling ({@link #forwardMaxPool2x2}) pools in
+     * registers ({@link #pointwisePooled}) instead of through the per-image output buffer; the system property
+     * {@code oialr.conv.poolInRegisters=false} turns it off (for comparing). Either gives the same bits.
+     */
+    private static volatile boolean poolInRegisters = !"false".equals(System.getProperty("oialr.conv.poolInRegisters"));
+
+    /** Chooses {@link #pointwisePooled} (true) or the buffered pooling (false) for ungrouped 1×1 layers (benchmarks compare both). */
+    static void setPoolInRegisters(boolean enabled) {
+        poolInRegisters = enabled;
+    }
+
+    /**
+     * An ungrouped 1×1 convolution (no padding) followed by 2 × 2 / stride 2 max pooling, pooled in registers: each
+     * image's input is copied in the pooling's phases ({@link Phases}' layout), so the four corners of VL consecutive
+     * windows are four plain vectors per input channel; an output channel's four corner sums for those windows are
+     * four accumulators, and its pooled values and argmax are picked from them as {@link PoolKernels#max2x2Phases}
+     * picks them and stored, so no output pixel goes through memory. The sums run over the channels in order from
+     * zero, then the bias, as {@link #run}'s: the same bits as the convolution and the pooling in turn. Windows past
+     * the last whole vector take one more vector, whose valid lanes are copied out.
+     */
+    private static void pointwisePooled(float[] x, int xo, int n, int cin, int oh, int ow, float[] wt, int wOff, int cout,
+                                        float[] bias, int bo, float[] y, int yo, float[] arg, int ao) {
+        int ph = oh / 2, pw = ow / 2, l = ph * pw, hw = oh * ow, l4 = 4 * l, blocks = (cout + PP - 1) / PP;
+        float[] at = PoolKernels.windowCornersPadded(ow, ph, pw);
+        // the weights as PP-row panels, channel-major (rows past cout zero): wp[(blk·cin + ch)·PP + r] = w[blk·PP + r, ch]
+        float[] wp = Workspace.alloc(blocks * cin * PP).data();
+        for (int o = 0; o < cout; o++) {
+            for (int ch = 0; ch < cin; ch++) wp[((o / PP) * cin + ch) * PP + o % PP] = wt[wOff + o * cin + ch];
+        }
+        long flops = 2L * cout * cin * l4;
+        int minImages = (int) Math.max(1, (1L << 22) / Math.max(1, flops));
+        Parallel.forRangeDynamic(n, minImages, CHUNKS_PER_THREAD, (s, e) -> {
+            Scratch scr = SCRATCH.get();
+            float[] buf = scr.src(cin * l4 + VL);
+            float[] tile = scr.tile, tail = scr.wtile;
+            for (int img = s; img < e; img++) {
+                phases(x, xo + img * cin * hw, cin, oh, ow, buf);
+                Arrays.fill(buf, cin * l4, cin * l4 + VL, 0f);
+                for (int blk = 0; blk < blocks; blk++) {
+                    int o0 = blk * PP, out = (img * cout + o0) * l, rows = Math.min(PP, cout - o0);
+                    for (int q = 0; q < l; q += VL) {
+                        cornerSums(buf, q, l, cin, wp, blk * cin * PP, tile);
+                        poolRows(tile, rows, bias, bo + o0, ow, at, q, Math.min(VL, l - q), l, y, yo + out + q, arg, ao + out + q, tail);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Output channels of a {@link #pointwisePooled} panel: 4 with 512-bit vectors (16 accumulators), else 2. */
+    private static final int PP = VL >= 16 ? 4 : 2;
+
+    /**
+     * tile[(4r + k)·VL..] = Σ_ch wp[wi + ch·PP + r] · buf[ch·4l + k·l + q..] for the PP rows r and the four corners k of
+     * the VL windows from q ({@link #pointwisePooled}): the sums in channel order from zero.
+     */
+    private static void cornerSums(float[] buf, int q, int l, int cin, float[] wp, int wi, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, b0 = zero, c0 = zero, d0 = zero, a1 = zero, b1 = zero, c1 = zero, d1 = zero;
+        FloatVector a2 = zero, b2 = zero, c2 = zero, d2 = zero, a3 = zero, b3 = zero, c3 = zero, d3 = zero;
+        for (int ch = 0, xb = q; ch < cin; ch++, xb += 4 * l, wi += PP) {
+            FloatVector va = FloatVector.fromArray(S, buf, xb), vb = FloatVector.fromArray(S, buf, xb + l);
+            FloatVector vc = FloatVector.fromArray(S, buf, xb + 2 * l), vd = FloatVector.fromArray(S, buf, xb + 3 * l);
+            FloatVector w;
+            w = FloatVector.broadcast(S, wp[wi]); a0 = w.fma(va, a0); b0 = w.fma(vb, b0); c0 = w.fma(vc, c0); d0 = w.fma(vd, d0);
+            w = FloatVector.broadcast(S, wp[wi + 1]); a1 = w.fma(va, a1); b1 = w.fma(vb, b1); c1 = w.fma(vc, c1); d1 = w.fma(vd, d1);
+            if (PP > 2) {
+                w = FloatVector.broadcast(S, wp[wi + 2]); a2 = w.fma(va, a2); b2 = w.fma(vb, b2); c2 = w.fma(vc, c2); d2 = w.fma(vd, d2);
+                w = FloatVector.broadcast(S, wp[wi + 3]); a3 = w.fma(va, a3); b3 = w.fma(vb, b3); c3 = w.fma(vc, c3); d3 = w.fma(vd, d3);
+            }
+        }
+        a0.intoArray(tile, 0); b0.intoArray(tile, VL); c0.intoArray(tile, 2 * VL); d0.intoArray(tile, 3 * VL);
+        a1.intoArray(tile, 4 * VL); b1.intoArray(tile, 5 * VL); c1.intoArray(tile, 6 * VL); d1.intoArray(tile, 7 * VL);
+        if (PP > 2) {
+            a2.intoArray(tile, 8 * VL); b2.intoArray(tile, 9 * VL); c2.intoArray(tile, 10 * VL); d2.intoArray(tile, 11 * VL);
+            a3.intoArray(tile, 12 * VL); b3.intoArray(tile, 13 * VL); c3.intoArray(tile, 14 * VL); d3.intoArray(tile, 15 * VL);
+        }
+    }
+
+    /**
+     * Rows r &lt; rows of {@link #cornerSums}' tile, plus bias[bi + r] when there is a bias, pooled by
+     * {@link PoolKernels#max2x2Phases}' rule (v replaces m when m is not NaN and not v ≤ m; the two rows' winners
+     * first): the maxima at y[yi + r·l..], their in-plane indices (the windows' corners at[q..] on planes w wide) at
+     * arg[ai + r·l..]; the first {@code valid} lanes, through {@code tail} when fewer than VL.
+     */
+    private static void poolRows(float[] tile, int rows, float[] bias, int bi, int w, float[] at, int q, int valid, int l,
+                                 float[] y, int yi, float[] arg, int ai, float[] tail) {
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        FloatVector fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
+        FloatVector corner = FloatVector.fromArray(S, at, q);
+        for (int r = 0; r < rows; r++, yi += l, ai += l) {
+            FloatVector a = FloatVector.fromArray(S, tile, 4 * r * VL), b = FloatVector.fromArray(S, tile, (4 * r + 1) * VL);
+            FloatVector c = FloatVector.fromArray(S, tile, (4 * r + 2) * VL), d = FloatVector.fromArray(S, tile, (4 * r + 3) * VL);
+            if (bias != null) {
+                float bv = bias[bi + r];
+                a = a.add(bv);
+                b = b.add(bv);
+                c = c.add(bv);
+                d = d.add(bv);
+            }
+            VectorMask<Float> tb = a.compare(VectorOperators.EQ, a).andNot(b.compare(VectorOperators.LE, a));
+            VectorMask<Float> td = c.compare(VectorOperators.EQ, c).andNot(d.compare(VectorOperators.LE, c));
+            FloatVector m0 = a.blend(b, tb), m1 = c.blend(d, td);
+            FloatVector i0 = zero.blend(one, tb), i1 = fw.blend(fw1, td);
+            VectorMask<Float> t = m0.compare(VectorOperators.EQ, m0).andNot(m1.compare(VectorOperators.LE, m0));
+            FloatVector mx = m0.blend(m1, t), ix = corner.add(i0.blend(i1, t));
+            if (valid == VL) {
+                mx.intoArray(y, yi);
+                ix.intoArray(arg, ai);
+            } else {
+                mx.intoArray(tail, 0);
+                ix.intoArray(tail, VL);
+                for (int v = 0; v < valid; v++) {
+                    y[yi + v] = tail[v];
+                    arg[ai + v] = tail[VL + v];
+                }
+            }
+        }
     }
 
     /** Planes [0, cn) of one image (at xo, planes of h × w) into buf from 0 in {@link Phases}' layout (4·⌊h/2⌋·⌊w/2⌋ each). */
@@ -947,25 +1072,14 @@ public final class ConvKernels {
             // per (o, c): VL lane sums, then the scalar tail's sum
             float[] la = scr.grad(part * (VL + 1));
             int tails = part * VL;
-            FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
             for (int grp = s; grp < e; grp++) {
                 Arrays.fill(la, 0, part * (VL + 1), 0f);
                 for (int img = grp * WGROUP; img < Math.min(n, (grp + 1) * WGROUP); img++) {
                     phases(x, xo + img * cin * hw, cin, h, w, xph);
                     for (int o = 0; o < cout; o++) {
                         int gi = go + (img * cout + o) * l, ai = ao + (img * cout + o) * l;
+                        windowSums(gp, gi, arg, ai, at, xph, l, full, cin, w, la, o * cin * VL);
                         for (int c = 0; c < cin; c++) {
-                            int xb = c * 4 * l, li = (o * cin + c) * VL;
-                            FloatVector a0 = FloatVector.fromArray(S, la, li);
-                            for (int q = 0; q < full; q += VL) {
-                                FloatVector d = FloatVector.fromArray(S, arg, ai + q).sub(FloatVector.fromArray(S, at, q));
-                                FloatVector sel = FloatVector.fromArray(S, xph, xb + q)
-                                        .blend(FloatVector.fromArray(S, xph, xb + l + q), d.compare(VectorOperators.EQ, one))
-                                        .blend(FloatVector.fromArray(S, xph, xb + 2 * l + q), d.compare(VectorOperators.EQ, fw))
-                                        .blend(FloatVector.fromArray(S, xph, xb + 3 * l + q), d.compare(VectorOperators.EQ, fw1));
-                                a0 = sel.fma(FloatVector.fromArray(S, gp, gi + q), a0);
-                            }
-                            a0.intoArray(la, li);
                             int xi = xo + (img * cin + c) * hw, ti = tails + o * cin + c;
                             for (int q = full; q < l; q++) la[ti] = Math.fma(gp[gi + q], x[xi + (int) arg[ai + q]], la[ti]);
                         }
@@ -980,6 +1094,55 @@ public final class ConvKernels {
             }
         });
         addGroups(acc, cin, part, sums, nGroups, cout, cin, dw, dwo, db, dbo);
+    }
+
+    /**
+     * la[li + c·VL..] += lane by lane Σ_q gp[gi + q..] · (the corner arg[ai + q..] names of x's channel c, in the
+     * pooling's phases at xph[c·4l..]) over the whole vectors of windows q &lt; full, for c &lt; cin ≤ {@link #SMALL_CIN}
+     * ({@link #backwardWeightPointwiseMaxPooledByWindows}). The corner's masks are made once per vector of windows for
+     * all channels; each channel's sum runs over the windows in order. A method of its own: inside the caller's lambda
+     * C2 left these loads on the Vector API's Java fallback.
+     */
+    private static void windowSums(float[] gp, int gi, float[] arg, int ai, float[] at, float[] xph, int l, int full, int cin, int w,
+                                   float[] la, int li) {
+        FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector s0 = FloatVector.fromArray(S, la, li);
+        FloatVector s1 = cin > 1 ? FloatVector.fromArray(S, la, li + VL) : zero, s2 = cin > 2 ? FloatVector.fromArray(S, la, li + 2 * VL) : zero;
+        FloatVector s3 = cin > 3 ? FloatVector.fromArray(S, la, li + 3 * VL) : zero, s4 = cin > 4 ? FloatVector.fromArray(S, la, li + 4 * VL) : zero;
+        FloatVector s5 = cin > 5 ? FloatVector.fromArray(S, la, li + 5 * VL) : zero, s6 = cin > 6 ? FloatVector.fromArray(S, la, li + 6 * VL) : zero;
+        FloatVector s7 = cin > 7 ? FloatVector.fromArray(S, la, li + 7 * VL) : zero;
+        int l4 = 4 * l;
+        for (int q = 0; q < full; q += VL) {
+            FloatVector d = FloatVector.fromArray(S, arg, ai + q).sub(FloatVector.fromArray(S, at, q));
+            VectorMask<Float> m1 = d.compare(VectorOperators.EQ, one), m2 = d.compare(VectorOperators.EQ, fw), m3 = d.compare(VectorOperators.EQ, fw1);
+            FloatVector g = FloatVector.fromArray(S, gp, gi + q);
+            int xb = q;
+            s0 = corner(xph, xb, l, m1, m2, m3).fma(g, s0);
+            if (cin > 1) s1 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s1);
+            if (cin > 2) s2 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s2);
+            if (cin > 3) s3 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s3);
+            if (cin > 4) s4 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s4);
+            if (cin > 5) s5 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s5);
+            if (cin > 6) s6 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s6);
+            if (cin > 7) s7 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s7);
+        }
+        s0.intoArray(la, li);
+        if (cin > 1) s1.intoArray(la, li + VL);
+        if (cin > 2) s2.intoArray(la, li + 2 * VL);
+        if (cin > 3) s3.intoArray(la, li + 3 * VL);
+        if (cin > 4) s4.intoArray(la, li + 4 * VL);
+        if (cin > 5) s5.intoArray(la, li + 5 * VL);
+        if (cin > 6) s6.intoArray(la, li + 6 * VL);
+        if (cin > 7) s7.intoArray(la, li + 7 * VL);
+    }
+
+    /** The corner of each window that the masks pick (none: the top-left; m1, m2, m3: the other three), from xph's phases at xb. */
+    private static FloatVector corner(float[] xph, int xb, int l, VectorMask<Float> m1, VectorMask<Float> m2, VectorMask<Float> m3) {
+        return FloatVector.fromArray(S, xph, xb)
+                .blend(FloatVector.fromArray(S, xph, xb + l), m1)
+                .blend(FloatVector.fromArray(S, xph, xb + 2 * l), m2)
+                .blend(FloatVector.fromArray(S, xph, xb + 3 * l), m3);
     }
 
     // ---------------------------------------------------------------- weight gradient, broadcast kernel

@@ -28,7 +28,7 @@ public final class PoolKernels {
     public static final int VL = S.length();
 
     /** Index maps of one plane geometry: {@code map[o]} the top-left of output o's window, {@code at} the same as floats. */
-    private record Maps(int w, int ho, int wo, int[] map, float[] at) {
+    private record Maps(int w, int ho, int wo, int[] map, float[] at, float[] padded) {
     }
 
     private static volatile Maps[] maps = new Maps[0];
@@ -46,11 +46,22 @@ public final class PoolKernels {
             map[o] = 2 * w * (o / wo) + 2 * (o % wo);
             at[o] = map[o];
         }
-        Maps m = new Maps(w, ho, wo, map, at);
+        float[] padded = new float[(l + VL - 1) / VL * VL];
+        for (int o = 0; o < padded.length; o++) padded[o] = 2 * w * (o / wo) + 2 * (o % wo);
+        Maps m = new Maps(w, ho, wo, map, at, padded);
         Maps[] grown = java.util.Arrays.copyOf(cache, cache.length + 1);
         grown[cache.length] = m;
         maps = grown;
         return m;
+    }
+
+    /**
+     * {@link #windowCorners} padded to whole vectors (the entries past ho·wo continue the same formula), for kernels
+     * that load a last partial vector of windows whole.
+     */
+    public static float[] windowCornersPadded(int w, int ho, int wo) {
+        Maps m = maps(w, ho, wo);
+        return m.padded;
     }
 
     /** The in-plane index of each window's top-left corner, as floats: output o of ho × wo windows on planes w wide. */
