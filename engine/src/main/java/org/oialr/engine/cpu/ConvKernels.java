@@ -454,8 +454,7 @@ public final class ConvKernels {
         for (int o = 0; o < cout; o++) {
             for (int ch = 0; ch < cin; ch++) wp[((o / PP) * cin + ch) * PP + o % PP] = wt[wOff + o * cin + ch];
         }
-        long flops = 2L * cout * cin * l4;
-        int minImages = (int) Math.max(1, (1L << 22) / Math.max(1, flops));
+        int minImages = minImages(2L * cout * cin * l4, (long) cin * (hw + l4) + 2L * cout * l);
         Parallel.forRangeDynamic(n, minImages, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] buf = scr.src(cin * l4 + VL);
@@ -543,6 +542,16 @@ public final class ConvKernels {
                 }
             }
         }
+    }
+
+    /**
+     * Fewest images per task of a forward or input-gradient pass: about 2²² flops' worth (as the GEMM's threshold),
+     * counting each element an image's pass copies or stores as 32 flops, so that a layer with few channels (the
+     * low-rank CNN's 1 → 3 convolution: 42 kflop per image, its copies and stores about as much again) is split
+     * across threads too (by flops alone it took 99 images a task, so the whole batch ran on one thread).
+     */
+    private static int minImages(long flopsPerImage, long elementsPerImage) {
+        return (int) Math.max(1, (1L << 22) / Math.max(1, flopsPerImage + 32 * elementsPerImage));
     }
 
     /** Planes [0, cn) of one image (at xo, planes of h × w) into buf from 0 in {@link Phases}' layout (4·⌊h/2⌋·⌊w/2⌋ each). */
@@ -637,8 +646,7 @@ public final class ConvKernels {
         int om = outC / groups, blocks = (om + MR - 1) / MR, k = cs * kh * kw;
         int[] taps = tapOffsets(cs, kh, kw, plane, pitch);
         int nv = vecs(ow), slots = oh * nv, outPlane = oh * ow;
-        long flops = 2L * n * outC * k * oh * ow;
-        int minImages = (int) Math.max(1, (1L << 22) / Math.max(1, flops / Math.max(1, n)));
+        int minImages = minImages(2L * outC * k * oh * ow, (long) sc * plane + (long) outC * oh * ow);
         Parallel.forRangeDynamic(n, minImages, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch scr = SCRATCH.get();
             float[] buf = scr.src(sc * plane + slack);
