@@ -3,7 +3,8 @@
 when a report of that day is committed already).
 
     python3 benchmarks/report.py --env ENV.json --profile short [--peers PEERS.json ...]
-        [--pair OURS.json PEERS.json ...] [options] JMH.json [...]
+        [--pair OURS.json PEERS.json ...] [--gemm-pair OURS.json PEERS.json ...] [--rank-pair FULL.json LOW.json ...]
+        [options] JMH.json [...]
 
 ENV.json is what org.oialr.bench.BenchEnv prints (backend, CUDA status, threads); PEERS.json are what
 benchmarks/peers.py wrote (the peers' versions and figures on the same shapes). The Markdown report has a
@@ -21,6 +22,8 @@ and one table per section:
   settings, and our time / PyTorch's best; with --pair files, the same comparison in rounds run one right
   after the other (the median of the rounds' ratios), which a machine whose speed drifts over minutes
   measures more fairly than one run of each side minutes apart;
+- with --gemm-pair files, the GEMM against OpenBLAS in rounds run one right after the other, and with
+  --rank-pair files the low-rank step against the full-rank one in such rounds (medians of the rounds' ratios);
 - OIALR transition and rank update: OialrBench, also in training steps (cost / the same model's full-rank
   step in the same run).
 
@@ -488,6 +491,102 @@ def paired_step_table(pairs):
     return md, derived
 
 
+def paired_gemm_table(pairs):
+    """Our GEMM against OpenBLAS in rounds taken one after the other (`./bench report` alternates which goes
+    first): `pairs` holds per round (our GemmBench JMH results, peers.py's gemm JSON or None). A round's ratio
+    divides our GFLOP/s by OpenBLAS's on the same shape and thread count in that round; the table gives per shape
+    and thread count the median of the rounds' ratios [min-max] beside each side's median GFLOP/s. Rounds where
+    either side is missing are left out and counted."""
+    rounds = {}
+    skipped = 0
+    for results, peer in pairs:
+        ours = [f for f in (measure(r) for r in results or [])
+                if f["bench"] == "GemmBench.gemm" and f["params"].get("impl", "ours") == "ours"]
+        theirs = {(p["shape"], int(p["threads"])): p for p in (peer or {}).get("gemm") or []}
+        if not ours or not theirs:
+            skipped += 1
+            continue
+        for f in ours:
+            key = (f["params"]["shape"], int(f["params"]["threads"]))
+            p = theirs.get(key)
+            g = gflops_of(f, gemm_flops(key[0]))
+            if not p or not g or not p.get("gflops"):
+                continue
+            rounds.setdefault(key, []).append({"oursGflops": g, "openblasGflops": p["gflops"], "ratio": g / p["gflops"]})
+    shapes = list(dict.fromkeys(shape for shape, _ in rounds))
+    rows, derived = [], []
+    for shape in shapes:
+        for t in sorted(t for s, t in rounds if s == shape):
+            rs = rounds[(shape, t)]
+            ratios = [r["ratio"] for r in rs]
+            med = statistics.median(ratios)
+            rows.append([shape, str(t), str(len(rs)), range_cell([r["oursGflops"] for r in rs]),
+                         range_cell([r["openblasGflops"] for r in rs]), f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+            derived.append({"shape": shape, "threads": t, "rounds": rs, "oursOverOpenblasMedian": med,
+                            "oursOverOpenblasMin": min(ratios), "oursOverOpenblasMax": max(ratios)})
+    if not rows:
+        return [], []
+    md = ["", "### Against OpenBLAS, in pairs", "",
+          "The same comparison in rounds run later in the report, each round one JMH fork of our GEMM (the "
+          "measurement settings of this section) and numpy/OpenBLAS on the same shapes and thread counts, one right "
+          "after the other, ours first in odd rounds and OpenBLAS first in even ones, so that the shared machine's "
+          "drift falls on both sides alike. A round's ratio divides our GFLOP/s by OpenBLAS's in that round (above "
+          "1: ours faster); the last column is the median of the rounds' ratios [min-max], the others the medians "
+          "[min-max] of each side's GFLOP/s."
+          + (f" {skipped} round(s) without figures on one side are left out." if skipped else ""), ""]
+    md += table(["shape", "threads", "rounds", "ours GFLOP/s", "OpenBLAS GFLOP/s", "ours / OpenBLAS (per round)"], rows,
+                labels=2)
+    return md, derived
+
+
+def paired_rank_table(pairs):
+    """The low-rank step against the full-rank one in rounds: `pairs` holds per round (the full-rank JMH results,
+    the low-rank ones), run one right after the other (`./bench report` alternates which goes first). A round's
+    ratio divides the low-rank step's median by the same model's full-rank one (at the same thread count) in that
+    round; the table gives per model and rank fraction the median of the rounds' ratios [min-max] beside each
+    side's median time. Rounds where either side is missing are left out and counted."""
+    rounds = {}
+    skipped = 0
+    for full_results, low_results in pairs:
+        full = {}
+        for f in (measure(r) for r in full_results or []):
+            if f["bench"] == "TrainStepBench.trainStep" and f["params"].get("rank") == "full":
+                full[(f["params"]["model"], f["params"].get("threads"))] = f
+        low = [f for f in (measure(r) for r in low_results or [])
+               if f["bench"] == "TrainStepBench.trainStep" and f["params"].get("rank") != "full"]
+        if not full or not low:
+            skipped += 1
+            continue
+        for f in low:
+            base = full.get((f["params"]["model"], f["params"].get("threads")))
+            if not base:
+                continue
+            key = (f["params"]["model"], f["params"]["rank"])
+            rounds.setdefault(key, []).append({"lowMs": f["value"], "fullMs": base["value"], "threads": f["params"].get("threads"),
+                                               "ratio": f["value"] / base["value"]})
+    rows, derived = [], []
+    for model, rank in sorted(rounds, key=lambda k: (_order(MODEL_ORDER, k[0]), _order(RANK_ORDER, k[1]))):
+        rs = rounds[(model, rank)]
+        ratios = [r["ratio"] for r in rs]
+        med = statistics.median(ratios)
+        rows.append([MODEL_NAMES.get(model, model), f"{100 * float(rank):g}%", str(len(rs)),
+                     range_cell([r["fullMs"] for r in rs]), range_cell([r["lowMs"] for r in rs]),
+                     f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+        derived.append({"model": model, "rank": rank, "rounds": rs, "lowOverFullMedian": med,
+                        "lowOverFullMin": min(ratios), "lowOverFullMax": max(ratios)})
+    if not rows:
+        return [], []
+    md = ["", "### Low rank against full rank, in pairs", "",
+          "The low-rank step against the same model's full-rank step in rounds run later in the report, each round "
+          "one JMH fork of the full-rank steps and one of the low-rank steps (the measurement settings of this "
+          "section), full rank first in odd rounds and low rank first in even ones. A round's ratio divides the "
+          "low-rank time by the full-rank time in that round (below 1: low rank faster); the last column is the "
+          "median of the rounds' ratios [min-max], the others the medians [min-max] of each side's ms per step."
+          + (f" {skipped} round(s) without figures on one side are left out." if skipped else ""), ""]
+    md += table(["model", "ranks", "rounds", "full rank ms", "low rank ms", "low / full (per round)"], rows, labels=2)
+    return md, derived
+
+
 def range_cell(values):
     return f"{fmt(statistics.median(values))} [{fmt(min(values))}-{fmt(max(values))}]"
 
@@ -616,10 +715,12 @@ def guard_lines(regs, previous_name, previous_header, header, figs):
     return lines
 
 
-def build(results, env, header, previous=None, previous_name=None, peers=None, pairs=None):
+def build(results, env, header, previous=None, previous_name=None, peers=None, pairs=None, gemm_pairs=None, rank_pairs=None):
     """The Markdown report and its JSON from JMH results, the BenchEnv object, the header fields, the
     previous report's JSON object (or None), the peers' figures (load_peers; None: not measured) and the paired
-    rounds of the training step (paired_step_table; None or empty: not run)."""
+    rounds of the training step against PyTorch (paired_step_table), of the GEMM against OpenBLAS
+    (paired_gemm_table) and of the low-rank step against the full-rank one (paired_rank_table); None or empty: not
+    run."""
     header = dict(header)
     if peers_info(peers):
         header["peers"] = peers_info(peers)
@@ -630,11 +731,15 @@ def build(results, env, header, previous=None, previous_name=None, peers=None, p
 
     peak_md, peak_derived, peak_core = peak_section(figs, marks)
     gemm_md, gemm_derived = gemm_section(figs, marks, peak_core, peers)
+    gemm_paired_md, gemm_paired_derived = paired_gemm_table(gemm_pairs or [])
+    if gemm_md:
+        gemm_md += gemm_paired_md
     svd_md, svd_derived = svd_section(figs, marks, env, peers)
     step_md, step_derived, torch_derived = step_section(figs, marks, peers)
     paired_md, paired_derived = paired_step_table(pairs or [])
+    rank_md, rank_derived = paired_rank_table(rank_pairs or [])
     if step_md:
-        step_md += paired_md
+        step_md += paired_md + rank_md
     tr_md, tr_derived = oialr_section(
         figs, marks, "transition", "OIALR transition: full rank -> U S V^T",
         "One thin SVD per eligible layer (layers spread over the cores) and the module and optimizer swap; "
@@ -661,7 +766,8 @@ def build(results, env, header, previous=None, previous_name=None, peers=None, p
         "regressions": regs,
         "figures": current,
         "derived": {"peak": peak_derived, "gemm": gemm_derived, "svd": svd_derived, "trainStep": step_derived,
-                    "transition": tr_derived, "rankUpdate": up_derived, "trainStepVsPytorch": torch_derived, "trainStepVsPytorchPaired": paired_derived},
+                    "transition": tr_derived, "rankUpdate": up_derived, "trainStepVsPytorch": torch_derived, "trainStepVsPytorchPaired": paired_derived,
+                    "gemmVsOpenblasPaired": gemm_paired_derived, "lowRankVsFullPaired": rank_derived},
         "peers": peers,
         "jmh": results,
     }
@@ -750,6 +856,12 @@ def main(argv):
     ap.add_argument("--pair", nargs=2, action="append", default=[], metavar=("OURS.json", "PEERS.json"),
                     help="one round of the paired step comparison, in the order run (repeatable): our JMH result "
                          "file and peers.py's; a missing or unreadable file leaves that round out")
+    ap.add_argument("--gemm-pair", nargs=2, action="append", default=[], metavar=("OURS.json", "PEERS.json"),
+                    help="one round of the paired GEMM comparison, in the order run (repeatable): our GemmBench JMH "
+                         "result file and peers.py's gemm file; a missing or unreadable file leaves that round out")
+    ap.add_argument("--rank-pair", nargs=2, action="append", default=[], metavar=("FULL.json", "LOW.json"),
+                    help="one round of the paired low-rank comparison (repeatable): TrainStepBench JMH result files of "
+                         "the full-rank and the low-rank steps; a missing or unreadable file leaves that round out")
     args = ap.parse_args(argv[1:])
 
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", args.date):
@@ -777,8 +889,10 @@ def main(argv):
               "backend": backend_of(env), "profile": args.profile, "commit": git_commit(args.results),
               "wallSeconds": args.wall_seconds, "note": args.note}
     pairs = [(read_json(ours, []), read_json(peer, None)) for ours, peer in args.pair]
+    gemm_pairs = [(read_json(ours, []), read_json(peer, None)) for ours, peer in args.gemm_pair]
+    rank_pairs = [(read_json(full, []), read_json(low, [])) for full, low in args.rank_pair]
     md, report = build(results, env, header, previous, os.path.basename(prev_path) if prev_path else None, peers,
-                       pairs)
+                       pairs, gemm_pairs, rank_pairs)
 
     md_path, json_path = os.path.join(args.results, stem + ".md"), os.path.join(args.results, name)
     with open(md_path, "w") as f:

@@ -389,6 +389,108 @@ class PairedStep(unittest.TestCase):
             self.assertIn("1 round(s) without figures on one side are left out.", out.getvalue())
 
 
+def jmh_gemm(shape, threads, samples_ms):
+    """A JMH result of GemmBench with our kernel on this shape and thread count (ms/op per iteration)."""
+    return {"benchmark": "org.oialr.bench.GemmBench.gemm", "params": {"impl": "ours", "shape": shape, "threads": str(threads)},
+            "primaryMetric": {"score": sum(samples_ms) / len(samples_ms), "scoreUnit": "ms/op", "rawData": [samples_ms]},
+            "secondaryMetrics": {}}
+
+
+def blas_gemm(shape, threads, gflops):
+    return {"shape": shape, "threads": threads, "gflops": gflops, "ms": 0.0}
+
+
+class PairedGemm(unittest.TestCase):
+    """The GEMM against OpenBLAS in rounds (worked by hand: NN-100x100x100 is 2e6 flops, so 0.02 ms is 100 GFLOP/s)."""
+
+    def setUp(self):
+        s = "NN-100x100x100"
+        self.pairs = [
+            ([jmh_gemm(s, 1, [0.02]), jmh_gemm(s, 2, [0.01, 0.02, 0.01])],
+             {"gemm": [blas_gemm(s, 1, 125.0), blas_gemm(s, 2, 250.0)]}),      # 100 / 125 = 0.8; 200 / 250 = 0.8
+            ([jmh_gemm(s, 1, [0.016])], {"gemm": [blas_gemm(s, 1, 125.0)]}),    # 125 / 125 = 1.0
+            ([jmh_gemm(s, 1, [0.02])], {"gemm": [blas_gemm(s, 1, 100 / 0.9)]}),  # 100 / 111.1 = 0.9
+            ([jmh_gemm(s, 1, [0.02])], None),                                   # OpenBLAS failed: left out
+        ]
+
+    def test_median_of_the_rounds_ratios(self):
+        lines, rows = report.paired_gemm_table(self.pairs)
+        md = "\n".join(lines)
+        one = next(r for r in rows if r["threads"] == 1)
+        self.assertEqual([round(r["ratio"], 12) for r in one["rounds"]], [0.8, 1.0, 0.9])
+        self.assertAlmostEqual(one["oursOverOpenblasMedian"], 0.9)
+        self.assertAlmostEqual(one["rounds"][1]["oursGflops"], 125.0)
+        two = next(r for r in rows if r["threads"] == 2)
+        self.assertAlmostEqual(two["oursOverOpenblasMedian"], 0.8)
+        self.assertIn("| NN-100x100x100 | 1 | 3 | 100.0 [100.0-125] | 125 [111-125] | 0.90x [0.80-1.00] |", md)
+        self.assertIn("1 round(s) without figures on one side are left out.", md)
+        self.assertLess(md.index("| NN-100x100x100 | 1 |"), md.index("| NN-100x100x100 | 2 |"))
+
+    def test_the_report_puts_them_after_the_gemm_table_and_in_the_json(self):
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER, peers=report.load_peers([PEERS]), gemm_pairs=self.pairs)
+        self.assertLess(md.index("## GEMM"), md.index("### Against OpenBLAS, in pairs"))
+        self.assertLess(md.index("### Against OpenBLAS, in pairs"), md.index("## SVD"))
+        self.assertEqual([r["threads"] for r in rep["derived"]["gemmVsOpenblasPaired"]], [1, 2])
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER, peers=report.load_peers([PEERS]))
+        self.assertNotIn("Against OpenBLAS, in pairs", md)
+        self.assertEqual(rep["derived"]["gemmVsOpenblasPaired"], [])
+
+
+def jmh_rank(model, rank, samples_ms):
+    r = jmh_step(model, samples_ms)
+    r["params"] = dict(r["params"], rank=rank)
+    return r
+
+
+class PairedRank(unittest.TestCase):
+    """The low-rank step against the full-rank one in rounds (worked by hand)."""
+
+    def setUp(self):
+        self.pairs = [
+            ([jmh_rank("mlp", "full", [4.0]), jmh_rank("cnn", "full", [30.0])],
+             [jmh_rank("mlp", "0.25", [2.0]), jmh_rank("cnn", "0.25", [12.0])]),  # 0.5; cnn 0.4
+            ([jmh_rank("mlp", "full", [5.0, 5.0, 5.0])], [jmh_rank("mlp", "0.25", [2.0])]),  # 0.4
+            ([jmh_rank("mlp", "full", [4.0])], [jmh_rank("mlp", "0.25", [1.8])]),  # 0.45
+            ([jmh_rank("mlp", "full", [4.0])], []),                                # the low-rank fork failed
+        ]
+
+    def test_median_of_the_rounds_ratios(self):
+        lines, rows = report.paired_rank_table(self.pairs)
+        md = "\n".join(lines)
+        mlp = next(r for r in rows if r["model"] == "mlp")
+        self.assertEqual([round(r["ratio"], 12) for r in mlp["rounds"]], [0.5, 0.4, 0.45])
+        self.assertAlmostEqual(mlp["lowOverFullMedian"], 0.45)
+        self.assertEqual((mlp["lowOverFullMin"], mlp["lowOverFullMax"]), (0.4, 0.5))
+        self.assertIn("| MLP | 25% | 3 | 4 [4-5] | 2 [1.8-2] | 0.45x [0.40-0.50] |", md)
+        self.assertIn("| CNN | 25% | 1 | 30.0 [30.0-30.0] | 12.0 [12.0-12.0] | 0.40x [0.40-0.40] |", md)
+        self.assertIn("1 round(s) without figures on one side are left out.", md)
+        self.assertLess(md.index("| MLP |"), md.index("| CNN |"))
+
+    def test_the_report_puts_them_in_the_step_section_and_in_the_json(self):
+        md, rep = report.build(load_fixture(), NO_CUDA, HEADER, rank_pairs=self.pairs)
+        self.assertLess(md.index("## Training step"), md.index("### Low rank against full rank, in pairs"))
+        self.assertLess(md.index("### Low rank against full rank, in pairs"), md.index("## OIALR transition"))
+        self.assertEqual([r["model"] for r in rep["derived"]["lowRankVsFullPaired"]], ["mlp", "cnn"])
+
+    def test_main_reads_the_rounds(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = {}
+            for name, data in (("full1", [jmh_rank("mlp", "full", [4.0])]), ("low1", [jmh_rank("mlp", "0.25", [1.0])]),
+                               ("ours1", [jmh_gemm("NN-100x100x100", 2, [0.01])]),
+                               ("blas1", {"gemm": [blas_gemm("NN-100x100x100", 2, 400.0)]}),
+                               ("env", NO_CUDA), ("jmh", load_fixture())):
+                paths[name] = os.path.join(d, name + ".json")
+                with open(paths[name], "w") as f:
+                    json.dump(data, f)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                report.main(["report.py", "--env", paths["env"], "--profile", "short", "--results", os.path.join(d, "r"),
+                             "--date", "2026-12-07", "--rank-pair", paths["full1"], paths["low1"],
+                             "--gemm-pair", paths["ours1"], paths["blas1"], paths["jmh"]])
+            self.assertIn("| MLP | 25% | 1 | 4 [4-4] | 1 [1-1] | 0.25x [0.25-0.25] |", out.getvalue())
+            self.assertIn("| NN-100x100x100 | 2 | 1 | 200 [200-200] | 400 [400-400] | 0.50x [0.50-0.50] |", out.getvalue())
+
+
 class PeerShapes(unittest.TestCase):
     """peers.py measures what the JMH sections measured."""
 
