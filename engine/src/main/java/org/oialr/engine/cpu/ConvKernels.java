@@ -1086,7 +1086,7 @@ public final class ConvKernels {
                     phases(x, xo + img * cin * hw, cin, h, w, xph);
                     for (int o = 0; o < cout; o++) {
                         int gi = go + (img * cout + o) * l, ai = ao + (img * cout + o) * l;
-                        windowSums(gp, gi, arg, ai, at, xph, l, full, cin, w, la, o * cin * VL);
+                        for (int c = 0; c < cin; c += 2) windowSums(gp, gi, arg, ai, at, xph, l, full, c, c + 1 < cin, w, la, o * cin * VL);
                         for (int c = 0; c < cin; c++) {
                             int xi = xo + (img * cin + c) * hw, ti = tails + o * cin + c;
                             for (int q = full; q < l; q++) la[ti] = Math.fma(gp[gi + q], x[xi + (int) arg[ai + q]], la[ti]);
@@ -1106,43 +1106,27 @@ public final class ConvKernels {
 
     /**
      * la[li + c·VL..] += lane by lane Σ_q gp[gi + q..] · (the corner arg[ai + q..] names of x's channel c, in the
-     * pooling's phases at xph[c·4l..]) over the whole vectors of windows q &lt; full, for c &lt; cin ≤ {@link #SMALL_CIN}
-     * ({@link #backwardWeightPointwiseMaxPooledByWindows}). The corner's masks are made once per vector of windows for
-     * all channels; each channel's sum runs over the windows in order. A method of its own: inside the caller's lambda
-     * C2 left these loads on the Vector API's Java fallback.
+     * pooling's phases at xph[c·4l..]) over the whole vectors of windows q &lt; full, for c = c0 and, when
+     * {@code pair}, c0 + 1 ({@link #backwardWeightPointwiseMaxPooledByWindows}): the corner's masks made once for the
+     * two channels, each channel's sum over the windows in order. A method of its own: inside the caller's lambda C2
+     * left these loads on the Vector API's Java fallback. (An accumulator per channel up to 8, chosen by tests on the
+     * channel count, had C2 box the vectors once the count varied between calls: 33 MB per step of the CNN at 10% of
+     * its ranks, whose two such layers have 1 and 7 channels.)
      */
-    private static void windowSums(float[] gp, int gi, float[] arg, int ai, float[] at, float[] xph, int l, int full, int cin, int w,
-                                   float[] la, int li) {
+    private static void windowSums(float[] gp, int gi, float[] arg, int ai, float[] at, float[] xph, int l, int full, int c0, boolean pair,
+                                   int w, float[] la, int li) {
         FloatVector one = FloatVector.broadcast(S, 1f), fw = FloatVector.broadcast(S, (float) w), fw1 = FloatVector.broadcast(S, w + 1f);
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector s0 = FloatVector.fromArray(S, la, li);
-        FloatVector s1 = cin > 1 ? FloatVector.fromArray(S, la, li + VL) : zero, s2 = cin > 2 ? FloatVector.fromArray(S, la, li + 2 * VL) : zero;
-        FloatVector s3 = cin > 3 ? FloatVector.fromArray(S, la, li + 3 * VL) : zero, s4 = cin > 4 ? FloatVector.fromArray(S, la, li + 4 * VL) : zero;
-        FloatVector s5 = cin > 5 ? FloatVector.fromArray(S, la, li + 5 * VL) : zero, s6 = cin > 6 ? FloatVector.fromArray(S, la, li + 6 * VL) : zero;
-        FloatVector s7 = cin > 7 ? FloatVector.fromArray(S, la, li + 7 * VL) : zero;
-        int l4 = 4 * l;
+        int x0 = c0 * 4 * l, x1 = pair ? x0 + 4 * l : x0, l0 = li + c0 * VL;
+        FloatVector s0 = FloatVector.fromArray(S, la, l0), s1 = FloatVector.fromArray(S, la, pair ? l0 + VL : l0);
         for (int q = 0; q < full; q += VL) {
             FloatVector d = FloatVector.fromArray(S, arg, ai + q).sub(FloatVector.fromArray(S, at, q));
             VectorMask<Float> m1 = d.compare(VectorOperators.EQ, one), m2 = d.compare(VectorOperators.EQ, fw), m3 = d.compare(VectorOperators.EQ, fw1);
             FloatVector g = FloatVector.fromArray(S, gp, gi + q);
-            int xb = q;
-            s0 = corner(xph, xb, l, m1, m2, m3).fma(g, s0);
-            if (cin > 1) s1 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s1);
-            if (cin > 2) s2 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s2);
-            if (cin > 3) s3 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s3);
-            if (cin > 4) s4 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s4);
-            if (cin > 5) s5 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s5);
-            if (cin > 6) s6 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s6);
-            if (cin > 7) s7 = corner(xph, xb += l4, l, m1, m2, m3).fma(g, s7);
+            s0 = corner(xph, x0 + q, l, m1, m2, m3).fma(g, s0);
+            s1 = corner(xph, x1 + q, l, m1, m2, m3).fma(g, s1);
         }
-        s0.intoArray(la, li);
-        if (cin > 1) s1.intoArray(la, li + VL);
-        if (cin > 2) s2.intoArray(la, li + 2 * VL);
-        if (cin > 3) s3.intoArray(la, li + 3 * VL);
-        if (cin > 4) s4.intoArray(la, li + 4 * VL);
-        if (cin > 5) s5.intoArray(la, li + 5 * VL);
-        if (cin > 6) s6.intoArray(la, li + 6 * VL);
-        if (cin > 7) s7.intoArray(la, li + 7 * VL);
+        s0.intoArray(la, l0);
+        if (pair) s1.intoArray(la, l0 + VL);
     }
 
     /** The corner of each window that the masks pick (none: the top-left; m1, m2, m3: the other three), from xph's phases at xb. */
