@@ -474,7 +474,7 @@ def paired_step_table(pairs):
         torch_ms = [r["pytorchBestMs"] for r in rs]
         med = statistics.median(ratios)
         rows.append([MODEL_NAMES.get(model, model), str(len(rs)), range_cell(ours_ms), range_cell(torch_ms),
-                     f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+                     ratio_range_cell(ratios)])
         derived.append({"model": model, "rounds": rs, "oursOverPytorchMedian": med,
                         "oursOverPytorchMin": min(ratios), "oursOverPytorchMax": max(ratios)})
     if not rows:
@@ -521,7 +521,7 @@ def paired_gemm_table(pairs):
             ratios = [r["ratio"] for r in rs]
             med = statistics.median(ratios)
             rows.append([shape, str(t), str(len(rs)), range_cell([r["oursGflops"] for r in rs]),
-                         range_cell([r["openblasGflops"] for r in rs]), f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+                         range_cell([r["openblasGflops"] for r in rs]), ratio_range_cell(ratios)])
             derived.append({"shape": shape, "threads": t, "rounds": rs, "oursOverOpenblasMedian": med,
                             "oursOverOpenblasMin": min(ratios), "oursOverOpenblasMax": max(ratios)})
     if not rows:
@@ -571,7 +571,7 @@ def paired_rank_table(pairs):
         med = statistics.median(ratios)
         rows.append([MODEL_NAMES.get(model, model), f"{100 * float(rank):g}%", str(len(rs)),
                      range_cell([r["fullMs"] for r in rs]), range_cell([r["lowMs"] for r in rs]),
-                     f"{ratio(med)} [{min(ratios):.2f}-{max(ratios):.2f}]"])
+                     ratio_range_cell(ratios)])
         derived.append({"model": model, "rank": rank, "rounds": rs, "lowOverFullMedian": med,
                         "lowOverFullMin": min(ratios), "lowOverFullMax": max(ratios)})
     if not rows:
@@ -585,6 +585,11 @@ def paired_rank_table(pairs):
           + (f" {skipped} round(s) without figures on one side are left out." if skipped else ""), ""]
     md += table(["model", "ranks", "rounds", "full rank ms", "low rank ms", "low / full (per round)"], rows, labels=2)
     return md, derived
+
+
+def ratio_range_cell(ratios):
+    """The median of per-round ratios with their range, as the paired tables print it: "0.90x [0.80-1.00]"."""
+    return f"{ratio(statistics.median(ratios))} [{min(ratios):.2f}-{max(ratios):.2f}]"
 
 
 def range_cell(values):
