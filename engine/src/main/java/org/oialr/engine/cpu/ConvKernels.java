@@ -97,7 +97,8 @@ public final class ConvKernels {
         /** One image of x as pixel-major rows ({@link #backwardWeightPointwiseMaxPooled}). */
         float[] rows = new float[0];
         int[] pix = new int[0];
-        final float[] tile = new float[MR * NR];
+        /** A forward micro-tile ({@link #kernel}), or {@link #cornerSums}' four corners of PP channels. */
+        final float[] tile = new float[Math.max(MR * NR, 4 * PP * VL)];
         final float[] wtile = new float[Math.max(4 * 6, 2 * TN) * VL];
         final float[] lanes = new float[VL];
 
@@ -448,7 +449,7 @@ public final class ConvKernels {
     private static void pointwisePooled(float[] x, int xo, int n, int cin, int oh, int ow, float[] wt, int wOff, int cout,
                                         float[] bias, int bo, float[] y, int yo, float[] arg, int ao) {
         int ph = oh / 2, pw = ow / 2, l = ph * pw, hw = oh * ow, l4 = 4 * l, blocks = (cout + PP - 1) / PP;
-        float[] at = PoolKernels.windowCornersPadded(ow, ph, pw);
+        float[] at = PoolKernels.windowCorners(ow, ph, pw);
         // the weights as PP-row panels, channel-major (rows past cout zero): wp[(blk·cin + ch)·PP + r] = w[blk·PP + r, ch]
         float[] wp = Workspace.alloc(blocks * cin * PP).data();
         for (int o = 0; o < cout; o++) {

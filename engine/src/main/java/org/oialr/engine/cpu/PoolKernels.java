@@ -27,8 +27,11 @@ public final class PoolKernels {
     /** Lanes per vector. */
     public static final int VL = S.length();
 
-    /** Index maps of one plane geometry: {@code map[o]} the top-left of output o's window, {@code at} the same as floats. */
-    private record Maps(int w, int ho, int wo, int[] map, float[] at, float[] padded) {
+    /**
+     * Index maps of one plane geometry: {@code map[o]} the top-left of output o's window, {@code at} the same as floats,
+     * continued by the same formula to whole vectors (for kernels that load a last partial vector of windows whole).
+     */
+    private record Maps(int w, int ho, int wo, int[] map, float[] at) {
     }
 
     private static volatile Maps[] maps = new Maps[0];
@@ -41,14 +44,12 @@ public final class PoolKernels {
         for (Maps m : cache) if (m.w == w && m.ho == ho && m.wo == wo) return m;
         int l = ho * wo;
         int[] map = new int[l];
-        float[] at = new float[l];
-        for (int o = 0; o < l; o++) {
-            map[o] = 2 * w * (o / wo) + 2 * (o % wo);
-            at[o] = map[o];
+        float[] at = new float[(l + VL - 1) / VL * VL];
+        for (int o = 0; o < at.length; o++) {
+            at[o] = 2 * w * (o / wo) + 2 * (o % wo);
+            if (o < l) map[o] = (int) at[o];
         }
-        float[] padded = new float[(l + VL - 1) / VL * VL];
-        for (int o = 0; o < padded.length; o++) padded[o] = 2 * w * (o / wo) + 2 * (o % wo);
-        Maps m = new Maps(w, ho, wo, map, at, padded);
+        Maps m = new Maps(w, ho, wo, map, at);
         Maps[] grown = java.util.Arrays.copyOf(cache, cache.length + 1);
         grown[cache.length] = m;
         maps = grown;
@@ -56,15 +57,9 @@ public final class PoolKernels {
     }
 
     /**
-     * {@link #windowCorners} padded to whole vectors (the entries past ho·wo continue the same formula), for kernels
-     * that load a last partial vector of windows whole.
+     * The in-plane index of each window's top-left corner, as floats: output o of ho × wo windows on planes w wide; the
+     * array runs on by the same formula to a whole number of vectors, so a last partial vector may be loaded whole.
      */
-    public static float[] windowCornersPadded(int w, int ho, int wo) {
-        Maps m = maps(w, ho, wo);
-        return m.padded;
-    }
-
-    /** The in-plane index of each window's top-left corner, as floats: output o of ho × wo windows on planes w wide. */
     public static float[] windowCorners(int w, int ho, int wo) {
         return maps(w, ho, wo).at;
     }
